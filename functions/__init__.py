@@ -1,0 +1,1 @@
+"""Data files of the named objectives (one TOML file each)."""

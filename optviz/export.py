@@ -1,0 +1,42 @@
+"""Exports of a run: the JSON document of ``--json`` and the CSV of ``--csv``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+
+
+def to_json_text(document: dict) -> str:
+    """Deterministic JSON (sorted keys are not used: the documented order is kept)."""
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
+def trajectory_csv(result) -> str:
+    """One row per (optimizer, start, step): θ, f, ‖∇f‖, η and the optimizer state."""
+    obj = result.objective
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    state_names = sorted({name for traj in result.runs for name in traj.state})
+    state_cols = []
+    for name in state_names:
+        example = next(traj.state[name] for traj in result.runs if name in traj.state)
+        if example.ndim == 3:
+            state_cols += [(name, j, f"{name}_{v}") for j, v in enumerate(obj.variables)]
+        else:
+            state_cols.append((name, None, name))
+    writer.writerow(["optimizer", "start_index", "step", *obj.variables, "f", "grad_norm", "lr",
+                     *[c[2] for c in state_cols]])
+    for traj in result.runs:
+        for k in range(traj.K):
+            for t in range(int(traj.steps[k]) + 1):
+                row = [traj.label or traj.optimizer, k, t, *traj.theta[t, k], traj.loss[t, k],
+                       traj.grad_norm[t, k], traj.lr[t, k]]
+                for name, j, _ in state_cols:
+                    arr = traj.state.get(name)
+                    row.append(np.nan if arr is None else (arr[t, k, j] if j is not None else arr[t, k]))
+                writer.writerow(["" if isinstance(v, float) and not np.isfinite(v) else
+                                 (repr(float(v)) if isinstance(v, (float, np.floating)) else v) for v in row])
+    return buf.getvalue()

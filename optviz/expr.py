@@ -1,0 +1,260 @@
+"""Safe parsing of formulas typed by a user into sympy expressions.
+
+No user text ever reaches ``eval``, ``exec``, ``sympify``, ``parse_expr`` or
+``lambdify``: the text is parsed with :mod:`ast` (which only builds a tree) and
+the tree is walked against a whitelist, building the sympy expression node by
+node. Anything outside the whitelist is refused with a one-line message that
+names the refused part and its (1-based) column.
+
+Accepted: numbers, variable names, ``+ - * / **`` and unary ``-``/``+``, ``^`` as
+a synonym of ``**``, the functions in :data:`FUNCTIONS` and the constants
+``pi`` and ``e``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import dataclass
+
+import sympy
+
+from optviz.errors import OptvizError
+
+MAX_LENGTH = 1000
+MAX_DEPTH = 60
+MAX_EXPONENT = 1000.0
+MAX_LITERAL = 1e300
+
+# name -> (sympy constructor, number of arguments)
+FUNCTIONS: dict[str, tuple[object, int]] = {
+    "sin": (sympy.sin, 1),
+    "cos": (sympy.cos, 1),
+    "tan": (sympy.tan, 1),
+    "exp": (sympy.exp, 1),
+    "log": (sympy.log, 1),
+    "ln": (sympy.log, 1),
+    "sqrt": (sympy.sqrt, 1),
+    "sinh": (sympy.sinh, 1),
+    "cosh": (sympy.cosh, 1),
+    "tanh": (sympy.tanh, 1),
+    "arcsin": (sympy.asin, 1),
+    "asin": (sympy.asin, 1),
+    "arccos": (sympy.acos, 1),
+    "acos": (sympy.acos, 1),
+    "arctan": (sympy.atan, 1),
+    "atan": (sympy.atan, 1),
+    "atan2": (sympy.atan2, 2),
+    "arctan2": (sympy.atan2, 2),
+    "abs": (sympy.Abs, 1),
+    "Abs": (sympy.Abs, 1),
+}
+CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "e": sympy.E}
+
+_ALLOWED_CHARS = re.compile(r"[0-9A-Za-z_+\-*/^().,\s]")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_PRIORITY = {"x": 0, "y": 1, "z": 2}
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A parsed formula: the sympy expression and its variables in order."""
+
+    text: str
+    expr: sympy.Expr
+    variables: tuple[str, ...]
+    symbols: tuple[sympy.Symbol, ...]
+
+    @property
+    def dim(self) -> int:
+        return len(self.variables)
+
+
+def variable_order(name: str) -> tuple:
+    """Sort key: x, y, z first; then by prefix and numeric suffix (x1 < x2 < x10)."""
+    match = re.fullmatch(r"([A-Za-z_]*?)(\d*)", name)
+    prefix, digits = (match.group(1), match.group(2)) if match else (name, "")
+    return (_PRIORITY.get(prefix, 3), prefix, int(digits) if digits else -1, name)
+
+
+def make_symbol(name: str) -> sympy.Symbol:
+    """The one way a variable becomes a sympy symbol (real, so |x|' = sign(x))."""
+    return sympy.Symbol(name, real=True)
+
+
+class _Builder:
+    def __init__(self, original: str, source: str, lead: int, reserved: frozenset[str]):
+        self.original = original
+        self.text = source
+        self.lead = lead
+        self.reserved = reserved
+        self.symbols: dict[str, sympy.Symbol] = {}
+
+    def refuse(self, node: ast.AST | None, what: str, why: str) -> OptvizError:
+        col = getattr(node, "col_offset", None)
+        where = ""
+        if col is not None:
+            where = f" at column {_original_column(self.original, col + self.lead) + 1}"
+        return OptvizError(f"formula {self.original!r}: {what}{where} is not allowed: {why}")
+
+    def part(self, node: ast.AST) -> str:
+        segment = ast.get_source_segment(self.text, node) or type(node).__name__
+        return repr(segment if len(segment) <= 40 else segment[:37] + "...")
+
+    def build(self, node: ast.AST, depth: int = 0) -> sympy.Expr:
+        if depth > MAX_DEPTH:
+            raise self.refuse(node, "nesting", f"more than {MAX_DEPTH} levels deep")
+        if isinstance(node, ast.Expression):
+            return self.build(node.body, depth + 1)
+        if isinstance(node, ast.Constant):
+            return self.number(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.UnaryOp):
+            operand = self.build(node.operand, depth + 1)
+            if isinstance(node.op, ast.USub):
+                return -operand
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            raise self.refuse(node, self.part(node), "only unary - and + are allowed")
+        if isinstance(node, ast.BinOp):
+            return self.binop(node, depth)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        kinds = {
+            ast.Attribute: "attribute access",
+            ast.Subscript: "subscripts",
+            ast.Lambda: "lambdas",
+            ast.ListComp: "comprehensions",
+            ast.GeneratorExp: "comprehensions",
+            ast.Compare: "comparisons",
+            ast.BoolOp: "boolean operators",
+            ast.JoinedStr: "strings",
+        }
+        why = kinds.get(type(node), "only numbers, variables, + - * / ** ^ and math functions")
+        raise self.refuse(node, self.part(node), why)
+
+    def number(self, node: ast.Constant) -> sympy.Expr:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.refuse(node, self.part(node), "only real numbers are allowed")
+        if isinstance(value, int):
+            if value.bit_length() > 1000 or value > MAX_LITERAL:
+                raise self.refuse(node, "number", f"larger than {MAX_LITERAL:g}")
+            return sympy.Integer(value)
+        if not math.isfinite(value) or abs(value) > MAX_LITERAL:
+            raise self.refuse(node, "number", f"larger than {MAX_LITERAL:g}")
+        return sympy.Float(repr(value))
+
+    def name(self, node: ast.Name) -> sympy.Expr:
+        name = node.id
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in FUNCTIONS:
+            raise self.refuse(node, repr(name), "it is a function; call it like sin(x)")
+        if name.startswith("_") or not _NAME.match(name) or name in self.reserved:
+            raise self.refuse(node, repr(name), "variable names are letters and digits")
+        if name not in self.symbols:
+            self.symbols[name] = make_symbol(name)
+        return self.symbols[name]
+
+    def binop(self, node: ast.BinOp, depth: int) -> sympy.Expr:
+        op = node.op
+        if not isinstance(op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+            raise self.refuse(node, self.part(node), "only + - * / ** ^ are allowed")
+        left = self.build(node.left, depth + 1)
+        right = self.build(node.right, depth + 1)
+        if isinstance(op, ast.Add):
+            return left + right
+        if isinstance(op, ast.Sub):
+            return left - right
+        if isinstance(op, ast.Mult):
+            return left * right
+        if isinstance(op, ast.Div):
+            if right == 0:
+                raise self.refuse(node, self.part(node), "division by zero")
+            return left / right
+        return self.power(node, left, right)
+
+    def power(self, node: ast.BinOp, base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
+        # Refuse huge powers before sympy tries to expand them (9**9**9**9).
+        if exponent.is_number:
+            magnitude = abs(complex(sympy.N(exponent, 15)))
+            if magnitude > MAX_EXPONENT:
+                raise self.refuse(node, self.part(node), f"exponent larger than {MAX_EXPONENT:g}")
+            if base.is_number:
+                b = abs(complex(sympy.N(base, 15)))
+                if b > 1 and magnitude * math.log10(b) > 300:
+                    raise self.refuse(node, self.part(node), "the power overflows")
+        return sympy.Pow(base, exponent)
+
+    def call(self, node: ast.Call, depth: int) -> sympy.Expr:
+        if not isinstance(node.func, ast.Name):
+            raise self.refuse(node, self.part(node.func), "only calls of plain function names")
+        fname = node.func.id
+        if fname not in FUNCTIONS:
+            allowed = ", ".join(sorted(set(FUNCTIONS)))
+            raise self.refuse(node, f"function {fname!r}", f"known functions are {allowed}")
+        if node.keywords:
+            raise self.refuse(node.keywords[0].value, "keyword arguments", "pass arguments by position")
+        ctor, arity = FUNCTIONS[fname]
+        if len(node.args) != arity or any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.refuse(node, self.part(node), f"{fname} takes {arity} argument(s)")
+        args = [self.build(a, depth + 1) for a in node.args]
+        return ctor(*args)
+
+
+def _source_for_ast(text: str) -> str:
+    """Map the accepted surface syntax onto Python's: ``^`` is power."""
+    return text.replace("^", "**")
+
+
+def _original_column(text: str, col: int) -> int:
+    """Column in ``text`` of 0-based column ``col`` of the ``^``→``**`` source."""
+    shift = 0
+    for i, ch in enumerate(text):
+        if i + shift >= col:
+            return i
+        if ch == "^":
+            shift += 1
+    return len(text)
+
+
+def parse_formula(text: str, *, reserved: frozenset[str] = frozenset()) -> Formula:
+    """Parse ``text`` into a :class:`Formula`, or raise :class:`OptvizError`.
+
+    ``reserved`` names cannot be used as variables (used for finite sums, where
+    data symbols are given separately).
+    """
+    if not isinstance(text, str):
+        raise OptvizError(f"formula must be text, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise OptvizError(f"formula is {len(text)} characters long; at most {MAX_LENGTH} are allowed")
+    if not text.strip():
+        raise OptvizError("formula is empty; write an expression such as 'x**2 + 10*y**2'")
+    for i, ch in enumerate(text):
+        if not _ALLOWED_CHARS.match(ch):
+            raise OptvizError(
+                f"formula {text!r}: character {ch!r} at column {i + 1} is not allowed: "
+                "use ASCII letters, digits, spaces and + - * / ^ ( ) , ."
+            )
+    source = _source_for_ast(text)
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        col = _original_column(text, (exc.offset or 1) - 1 + (len(source) - len(source.lstrip())))
+        raise OptvizError(f"formula {text!r}: syntax error at column {col + 1}: {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise OptvizError(f"formula {text!r}: too deeply nested to parse") from None
+    lead = len(source) - len(source.lstrip())
+    builder = _Builder(text, source.strip(), lead, reserved)
+    try:
+        expr = builder.build(tree)
+    except RecursionError:
+        raise OptvizError(f"formula {text!r}: too deeply nested to parse") from None
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise OptvizError(f"formula {text!r} is undefined (a division by zero or an infinity)")
+    names = sorted(builder.symbols, key=variable_order)
+    return Formula(text, expr, tuple(names), tuple(builder.symbols[n] for n in names))
+

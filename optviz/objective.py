@@ -1,0 +1,220 @@
+"""Objectives compiled for batches of points, and finite-sum objectives.
+
+An :class:`Objective` holds a sympy expression in d variables, its exact
+gradient and Hessian, and numpy functions over a batch of K points:
+``f(X) -> (K,)``, ``grad(X) -> (K, d)``, ``hess(X) -> (K, d, d)``.
+
+Compilation uses ``lambdify`` on symbols whose names optviz generates
+(``v0, v1, ...``, data ``u0, u1, ...``); the user's variable names never reach
+the code generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from optviz.errors import OptvizError
+from optviz.expr import Formula, make_symbol, parse_formula
+
+
+@dataclass(frozen=True)
+class Minimum:
+    point: tuple[float, ...]
+    value: float
+
+
+def _generated(prefix: str, n: int) -> list[sympy.Symbol]:
+    return [sympy.Symbol(f"{prefix}{i}", real=True) for i in range(n)]
+
+
+def _drop_distributions(expr: sympy.Expr) -> sympy.Expr:
+    # d|x|/dx = sign(x); its derivative is 2*DiracDelta(x), zero almost everywhere.
+    return expr.replace(sympy.DiracDelta, lambda *args: sympy.S.Zero)
+
+
+def _compile(args: Sequence[sympy.Symbol], exprs: list[sympy.Expr]) -> Callable:
+    """Compile a flat list of expressions; the result returns a list of arrays/scalars."""
+    return sympy.lambdify(args, exprs, modules="numpy", cse=True)
+
+
+class FiniteSum:
+    """f(θ) = (1/n) Σᵢ fᵢ(θ) with data rows dᵢ; fᵢ is one per-sample expression.
+
+    ``sample_value(X, idx)`` and ``sample_grad(X, idx)`` evaluate the mean over
+    the samples ``idx`` (shape (K, b)) of fᵢ and ∇fᵢ at each of the K points.
+    """
+
+    def __init__(self, per_sample: sympy.Expr, params: Sequence[sympy.Symbol],
+                 data_symbols: Sequence[sympy.Symbol], data: np.ndarray):
+        data = np.asarray(data, dtype=float)
+        if data.ndim != 2 or data.shape[1] != len(data_symbols) or data.shape[0] < 1:
+            raise OptvizError(
+                f"finite-sum data must be a table of n rows and {len(data_symbols)} columns "
+                f"({', '.join(map(str, data_symbols))}); got shape {data.shape}"
+            )
+        self.data = data
+        self.n = data.shape[0]
+        p_gen = _generated("v", len(params))
+        d_gen = _generated("u", len(data_symbols))
+        sub = dict(zip(params, p_gen)) | dict(zip(data_symbols, d_gen))
+        e = per_sample.xreplace(sub)
+        grad = [_drop_distributions(sympy.diff(e, v)) for v in p_gen]
+        hess = [_drop_distributions(sympy.diff(g, w)) for g in grad for w in p_gen]
+        self._f = _compile(p_gen + d_gen, [e])
+        self._g = _compile(p_gen + d_gen, grad)
+        self._h = _compile(p_gen + d_gen, hess)
+        self.dim = len(params)
+
+    def _eval(self, fn: Callable, X: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
+        """Per-sample values, stacked: shape (m, K, b) for m outputs."""
+        X = np.asarray(X, dtype=float)
+        if idx is None:
+            rows = self.data[None, :, :]  # (1, n, m)
+            shape = (X.shape[0], self.n)
+        else:
+            rows = self.data[idx]  # (K, b, m)
+            shape = idx.shape
+        args = [X[:, j, None] for j in range(self.dim)]
+        args += [rows[..., k] for k in range(rows.shape[-1])]
+        return np.stack([np.broadcast_to(np.asarray(o, dtype=float), shape) for o in fn(*args)])
+
+    def value(self, X: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+        return self._eval(self._f, X, idx)[0].mean(axis=-1)
+
+    def grad(self, X: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+        return np.moveaxis(self._eval(self._g, X, idx).mean(axis=-1), 0, -1)
+
+    def hess(self, X: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+        h = np.moveaxis(self._eval(self._h, X, idx).mean(axis=-1), 0, -1)
+        return h.reshape(h.shape[0], self.dim, self.dim)
+
+
+@dataclass
+class Objective:
+    """A function to minimize, compiled for batches of points.
+
+    Attributes mirror a library file: ``name``, ``description``, ``domain``
+    (one (lo, hi) per variable), ``minima``, ``start``, ``suggested`` (per
+    optimizer a dict of settings, at least ``lr``), and ``finite_sum`` when the
+    objective is a mean over samples.
+    """
+
+    name: str
+    expr: sympy.Expr
+    variables: tuple[str, ...]
+    description: str = ""
+    domain: tuple[tuple[float, float], ...] | None = None
+    minima: tuple[Minimum, ...] = ()
+    start: tuple[float, ...] | None = None
+    suggested: dict[str, dict[str, float]] = field(default_factory=dict)
+    steps: int = 200
+    finite_sum: FiniteSum | None = None
+    formula_text: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.finite_sum is not None:
+            return  # values and derivatives come from the per-sample expression
+        gen = _generated("v", self.dim)
+        symbols = [make_symbol(v) for v in self.variables]
+        e = self.expr.xreplace(dict(zip(symbols, gen)))
+        self._grad_exprs = [_drop_distributions(sympy.diff(e, v)) for v in gen]
+        self._hess_exprs = [_drop_distributions(sympy.diff(g, w)) for g in self._grad_exprs for w in gen]
+        self._f = _compile(gen, e)
+        self._g = _compile(gen, self._grad_exprs)
+        self._h = _compile(gen, self._hess_exprs)
+        self._fg = _compile(gen, [e, *self._grad_exprs])
+
+    @property
+    def dim(self) -> int:
+        return len(self.variables)
+
+    @property
+    def f_star(self) -> float | None:
+        """The global minimum value, when known."""
+        return min(m.value for m in self.minima) if self.minima else None
+
+    def _points(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2 or X.shape[1] != self.dim:
+            raise OptvizError(f"{self.name} takes points of dimension {self.dim}; got shape {X.shape}")
+        return X
+
+    def f(self, X: np.ndarray) -> np.ndarray:
+        """Values at a batch of points: (K, d) -> (K,)."""
+        X = self._points(X)
+        if self.finite_sum is not None:
+            return self.finite_sum.value(X)
+        out = self._f(*X.T)
+        return np.broadcast_to(np.asarray(out, dtype=float), X.shape[:1]).copy()
+
+    def grad(self, X: np.ndarray) -> np.ndarray:
+        """Gradients at a batch of points: (K, d) -> (K, d)."""
+        X = self._points(X)
+        if self.finite_sum is not None:
+            return self.finite_sum.grad(X)
+        K = X.shape[0]
+        out = np.empty((K, self.dim))
+        for j, col in enumerate(self._g(*X.T)):
+            out[:, j] = col
+        return out
+
+    def hess(self, X: np.ndarray) -> np.ndarray:
+        """Hessians at a batch of points: (K, d) -> (K, d, d)."""
+        X = self._points(X)
+        if self.finite_sum is not None:
+            return self.finite_sum.hess(X)
+        K, d = X.shape
+        out = np.empty((K, d * d))
+        for j, col in enumerate(self._h(*X.T)):
+            out[:, j] = col
+        return out.reshape(K, d, d)
+
+    def value_and_grad(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """f and ∇f in one compiled call (shared subexpressions computed once)."""
+        X = self._points(X)
+        if self.finite_sum is not None:
+            return self.finite_sum.value(X), self.finite_sum.grad(X)
+        K = X.shape[0]
+        values = self._fg(*X.T)
+        f = np.empty(K)
+        f[:] = values[0]
+        g = np.empty((K, self.dim))
+        for j, col in enumerate(values[1:]):
+            g[:, j] = col
+        return f, g
+
+    def gradient_exprs(self) -> list[sympy.Expr]:
+        """The gradient in the user's variable names (for display)."""
+        symbols = [make_symbol(v) for v in self.variables]
+        return [sympy.diff(self.expr, s) for s in symbols]
+
+    def nearest_minimum(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Index of the nearest known minimum and the distance to it, per point."""
+        X = self._points(X)
+        if not self.minima:
+            nan = np.full(X.shape[0], np.nan)
+            return np.full(X.shape[0], -1), nan
+        M = np.array([m.point for m in self.minima])
+        dist = np.linalg.norm(X[:, None, :] - M[None, :, :], axis=-1)
+        return dist.argmin(axis=1), dist.min(axis=1)
+
+    def latex(self) -> str:
+        return sympy.latex(self.expr)
+
+
+def objective_from_formula(text: str, name: str | None = None, **metadata) -> Objective:
+    """Build an :class:`Objective` from a user's formula (parsed safely)."""
+    formula: Formula = parse_formula(text)
+    if formula.dim == 0:
+        raise OptvizError(f"formula {text!r} has no variables; write it in x, or x and y")
+    return Objective(
+        name=name or text, expr=formula.expr, variables=formula.variables,
+        formula_text=text, **metadata,
+    )

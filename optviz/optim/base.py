@@ -1,0 +1,132 @@
+"""The optimizer protocol shared by 2-D runs and networks.
+
+An optimizer is a pair ``init(params) -> state`` and
+``step(params, grad, state, *, hessian=None) -> (params, state)``. ``params``
+is one array of any shape (a single point, a batch of K points (K, d)) or a
+dict of arrays (a network's weights); the same update rule serves all three.
+The state is a NamedTuple holding the step ``count`` and the per-parameter
+slots (Adam's m and v, AdaGrad's s, ...), so a run loop can record it.
+
+Hyperparameters may be arrays that broadcast against the parameters (a
+column (K, 1) gives each of K points its own value): that is how a sweep runs
+all its cells as one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+
+from optviz.errors import OptvizError
+from optviz.optim.schedules import Constant, Schedule
+
+Params = Any  # np.ndarray | dict[str, np.ndarray]
+
+
+def _check(name: str, value, ok: Callable[[np.ndarray], np.ndarray], expected: str, opt: str) -> None:
+    arr = np.asarray(value, dtype=float)
+    if arr.size == 0 or not np.all(np.isfinite(arr)) or not np.all(ok(arr)):
+        shown = value if np.ndim(value) == 0 else f"{np.min(arr):g}..{np.max(arr):g}"
+        raise OptvizError(f"{opt}: {name} must be {expected}, got {shown}")
+
+
+def positive(name: str, value, opt: str) -> None:
+    _check(name, value, lambda a: a > 0, "> 0", opt)
+
+
+def non_negative(name: str, value, opt: str) -> None:
+    _check(name, value, lambda a: a >= 0, "≥ 0", opt)
+
+
+def unit_interval(name: str, value, opt: str) -> None:
+    _check(name, value, lambda a: (a >= 0) & (a < 1), "in [0, 1)", opt)
+
+
+def closed_unit_interval(name: str, value, opt: str) -> None:
+    _check(name, value, lambda a: (a >= 0) & (a <= 1), "in [0, 1]", opt)
+
+
+class Optimizer:
+    """Base class. Subclasses define ``State``, ``slots`` and ``rule``.
+
+    ``rule(g, slots, lr, t, hessian)`` works on plain arrays and returns
+    ``(delta, new_slots)``; the parameters move by ``θ ← θ − delta``.
+    """
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    update_rule: ClassVar[str] = ""
+    slots: ClassVar[tuple[str, ...]] = ()
+    needs_hessian: ClassVar[bool] = False
+
+    class State(NamedTuple):
+        count: int
+
+    def __init__(self, lr, schedule: Schedule | Callable | None = None):
+        if isinstance(lr, Schedule):
+            schedule, lr = lr, lr.lr0
+        if callable(lr):
+            schedule, lr = lr, getattr(lr, "lr0", None)
+        if lr is not None:
+            positive("lr", lr, self.name)
+        self.lr = lr
+        self.schedule = schedule if schedule is not None else Constant(lr)
+
+    # -- the learning rate is decided here, once -------------------------------------
+    def learning_rate(self, count: int):
+        """η for the step after ``count`` completed steps."""
+        return self.schedule(count)
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        """The settings that define the update (for legends, tables and JSON)."""
+        out = {"lr": self.lr}
+        out.update(self.extra_hyperparameters())
+        return out
+
+    def extra_hyperparameters(self) -> dict[str, Any]:
+        return {}
+
+    def describe_schedule(self) -> str:
+        return self.schedule.describe() if isinstance(self.schedule, Schedule) else "custom"
+
+    # -- protocol -------------------------------------------------------------------
+    def init(self, params: Params):
+        """The starting state: count 0 and every slot zero, shaped like the parameters."""
+        if isinstance(params, dict):
+            return self.State(0, *[{k: np.zeros_like(v) for k, v in params.items()} for _ in self.slots])
+        arr = np.asarray(params, dtype=float)
+        return self.State(0, *[np.zeros_like(arr) for _ in self.slots])
+
+    def rule(self, g, slots, lr, t, hessian=None):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def step(self, params: Params, grad: Params, state, *, hessian=None):
+        """One update: returns the new parameters and the new state."""
+        t = state.count + 1
+        lr = self.learning_rate(state.count)
+        slot_values = state[1:]
+        if isinstance(params, dict):
+            if self.needs_hessian:
+                raise OptvizError(f"{self.name} needs a Hessian, which a network does not provide; "
+                                  "choose a first-order optimizer")
+            new_params = {}
+            new_slots = [{} for _ in self.slots]
+            for key, p in params.items():
+                delta, slots = self.rule(grad[key], [s[key] for s in slot_values], lr, t, None)
+                new_params[key] = (p - delta).astype(p.dtype, copy=False)
+                for store, value in zip(new_slots, slots):
+                    store[key] = value
+            return new_params, self.State(t, *new_slots)
+        delta, slots = self.rule(grad, slot_values, lr, t, hessian)
+        return params - delta, self.State(t, *slots)
+
+    def observe(self, state, lr) -> dict[str, np.ndarray]:
+        """Quantities worth plotting after a step (for arrays only)."""
+        return {}
+
+    def __repr__(self) -> str:
+        hp = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.hyperparameters.items())
+        return f"{self.name}({hp})"

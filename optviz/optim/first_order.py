@@ -1,0 +1,228 @@
+"""First-order optimizers, exactly as in SPEC §3.
+
+Notation: θ parameters, g the gradient used at step t (t = 1, 2, ...), η the
+learning rate of step t after its schedule; squares, roots and divisions are
+element-wise. Every state slot starts at zero.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from optviz.optim.base import Optimizer, closed_unit_interval, positive, unit_interval
+
+
+class GD(Optimizer):
+    """Gradient descent: θ ← θ − η g, with g the full gradient ∇f(θ).
+
+    Defaults: none besides ``lr``. torch.optim.SGD with momentum=0 is the same.
+    """
+
+    name = "gd"
+    summary = "gradient descent on the full gradient"
+    update_rule = "θ ← θ − η g"
+
+    class State(NamedTuple):
+        count: int
+
+    def rule(self, g, slots, lr, t, hessian=None):
+        return lr * g, ()
+
+
+class SGD(GD):
+    """Stochastic gradient descent: θ ← θ − η g, g = ∇fᵢ(θ) for one sample i.
+
+    On a finite sum, i is drawn uniformly each step; on a plain function,
+    g = ∇f(θ) + ε with ε ~ N(0, σ²I), σ = ``noise`` (seeded). The update is
+    GD's; only the gradient oracle differs (see :mod:`optviz.oracles`).
+    torch.optim.SGD is the same update.
+    """
+
+    name = "sgd"
+    summary = "one sample's gradient (or the gradient plus N(0, σ²) noise)"
+
+
+class MinibatchSGD(GD):
+    """Minibatch SGD: θ ← θ − η g, g = (1/b) Σ_{i∈B} ∇fᵢ(θ).
+
+    B comes from a per-epoch shuffle with batch size b; on a plain function
+    g = ∇f(θ) + ε, ε ~ N(0, σ²/b · I). torch.optim.SGD is the same update.
+    """
+
+    name = "minibatch"
+    summary = "mean gradient of a shuffled minibatch of b samples"
+
+
+class Momentum(Optimizer):
+    """Momentum (heavy ball), optionally Nesterov.
+
+    v ← β v + (1 − dampening) g;  θ ← θ − η v.
+    Nesterov: θ ← θ − η (g + β v), with v already updated.
+
+    Defaults: β = 0.9 (``beta``), dampening = 0, nesterov = False.
+    dampening = β gives the notes' moving average V = βV + (1 − β) dθ;
+    dampening = 0 is the form of d2l and torch.optim.SGD(momentum=β). torch
+    applies dampening from its second step on (its first step sets v = g);
+    here every step, the first included, uses (1 − dampening) g.
+    """
+
+    name = "momentum"
+    summary = "velocity v accumulates gradients; Nesterov looks ahead"
+    update_rule = "v ← β v + (1 − dampening) g;  θ ← θ − η v   (Nesterov: θ ← θ − η (g + β v))"
+    slots = ("v",)
+
+    class State(NamedTuple):
+        count: int
+        v: object
+
+    def __init__(self, lr, beta=0.9, dampening=0.0, nesterov=False, schedule=None):
+        super().__init__(lr, schedule)
+        unit_interval("beta", beta, self.name)
+        closed_unit_interval("dampening", dampening, self.name)
+        self.beta, self.dampening, self.nesterov = beta, dampening, bool(nesterov)
+        self._g_scale = None if np.ndim(dampening) == 0 and dampening == 0 else 1.0 - np.asarray(dampening)
+
+    def extra_hyperparameters(self):
+        return {"beta": self.beta, "dampening": self.dampening, "nesterov": self.nesterov}
+
+    def rule(self, g, slots, lr, t, hessian=None):
+        (v,) = slots
+        v = self.beta * v + (g if self._g_scale is None else self._g_scale * g)
+        direction = g + self.beta * v if self.nesterov else v
+        return lr * direction, (v,)
+
+    def observe(self, state, lr):
+        return {"v": state.v}
+
+
+class Nesterov(Momentum):
+    """Nesterov momentum: Momentum with nesterov=True (see :class:`Momentum`).
+
+    v ← β v + (1 − dampening) g;  θ ← θ − η (g + β v).  Defaults β = 0.9.
+    torch.optim.SGD(momentum=β, nesterov=True) takes the same step.
+    """
+
+    name = "nesterov"
+    summary = "momentum with the look-ahead gradient correction"
+
+    def __init__(self, lr, beta=0.9, dampening=0.0, nesterov=True, schedule=None):
+        super().__init__(lr, beta, dampening, nesterov, schedule)
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad: s ← s + g²;  θ ← θ − η g / √(s + ε).
+
+    Defaults: ε = 1e-6 (``eps``). torch.optim.Adagrad puts ε outside the root,
+    η g / (√s + ε), with ε = 1e-10, and has an lr_decay the SPEC leaves to schedules.
+    """
+
+    name = "adagrad"
+    summary = "per-coordinate rate shrinks with the sum of squared gradients"
+    update_rule = "s ← s + g²;  θ ← θ − η g / √(s + ε)"
+    slots = ("s",)
+
+    class State(NamedTuple):
+        count: int
+        s: object
+
+    def __init__(self, lr, eps=1e-6, schedule=None):
+        super().__init__(lr, schedule)
+        positive("eps", eps, self.name)
+        self.eps = eps
+
+    def extra_hyperparameters(self):
+        return {"eps": self.eps}
+
+    def rule(self, g, slots, lr, t, hessian=None):
+        (s,) = slots
+        s = s + g * g
+        return lr * g / np.sqrt(s + self.eps), (s,)
+
+    def observe(self, state, lr):
+        return {"s": state.s, "effective_lr": lr / np.sqrt(state.s + self.eps)}
+
+
+class RMSprop(Optimizer):
+    """RMSprop: s ← β s + (1 − β) g²;  θ ← θ − η g / √(s + ε).
+
+    Defaults: β = 0.9 (``beta``), ε = 1e-6 (``eps``). torch.optim.RMSprop uses
+    α = 0.99 for β and puts ε outside the root: η g / (√s + ε), ε = 1e-8.
+    """
+
+    name = "rmsprop"
+    summary = "per-coordinate rate from a moving average of squared gradients"
+    update_rule = "s ← β s + (1 − β) g²;  θ ← θ − η g / √(s + ε)"
+    slots = ("s",)
+
+    class State(NamedTuple):
+        count: int
+        s: object
+
+    def __init__(self, lr, beta=0.9, eps=1e-6, schedule=None):
+        super().__init__(lr, schedule)
+        unit_interval("beta", beta, self.name)
+        positive("eps", eps, self.name)
+        self.beta, self.eps = beta, eps
+
+    def extra_hyperparameters(self):
+        return {"beta": self.beta, "eps": self.eps}
+
+    def rule(self, g, slots, lr, t, hessian=None):
+        (s,) = slots
+        s = self.beta * s + (1.0 - self.beta) * (g * g)
+        return lr * g / np.sqrt(s + self.eps), (s,)
+
+    def observe(self, state, lr):
+        return {"s": state.s, "effective_lr": lr / np.sqrt(state.s + self.eps)}
+
+
+class Adam(Optimizer):
+    """Adam: m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
+    m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);  θ ← θ − η m̂ / (√v̂ + ε).
+
+    Defaults: β₁ = 0.9, β₂ = 0.999, ε = 1e-8, bias_correction = True
+    (``beta1``, ``beta2``, ``eps``, ``bias_correction``; without correction
+    m̂ = m and v̂ = v). torch.optim.Adam takes the same step (it folds the
+    corrections into the step size; the results agree to rounding).
+    """
+
+    name = "adam"
+    summary = "momentum (m) and RMSprop scaling (v), both bias-corrected"
+    update_rule = "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η m̂ / (√v̂ + ε)"
+    slots = ("m", "v")
+
+    class State(NamedTuple):
+        count: int
+        m: object
+        v: object
+
+    def __init__(self, lr, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True, schedule=None):
+        super().__init__(lr, schedule)
+        unit_interval("beta1", beta1, self.name)
+        unit_interval("beta2", beta2, self.name)
+        positive("eps", eps, self.name)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.bias_correction = bool(bias_correction)
+
+    def extra_hyperparameters(self):
+        return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
+                "bias_correction": self.bias_correction}
+
+    def corrections(self, t: int):
+        if not self.bias_correction:
+            return 1.0, 1.0
+        return 1.0 - self.beta1**t, 1.0 - self.beta2**t
+
+    def rule(self, g, slots, lr, t, hessian=None):
+        m, v = slots
+        m = self.beta1 * m + (1.0 - self.beta1) * g
+        v = self.beta2 * v + (1.0 - self.beta2) * (g * g)
+        c1, c2 = self.corrections(t)
+        return lr * (m / c1) / (np.sqrt(v / c2) + self.eps), (m, v)
+
+    def observe(self, state, lr):
+        c1, c2 = self.corrections(state.count)
+        m_hat, v_hat = state.m / c1, state.v / c2
+        return {"m_hat": m_hat, "v_hat": v_hat, "effective_lr": lr / (np.sqrt(v_hat) + self.eps)}

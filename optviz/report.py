@@ -1,0 +1,206 @@
+"""Terminal tables built from results (returned as rich renderables, not printed)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from optviz.trajectory import CONVERGED, DIVERGED, Trajectory
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def fmt(value, digits: int = 4) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(v):
+        return "—" if math.isnan(v) else ("∞" if v > 0 else "−∞")
+    return f"{v:.{digits}g}"
+
+
+def fmt_point(p) -> str:
+    return "(" + ", ".join(fmt(v, 4) for v in np.ravel(p)) + ")"
+
+
+def sparkline(values: np.ndarray, width: int = 16, log: bool = True) -> str:
+    """A unicode sparkline of a loss curve (log scale by default), ``width`` characters."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return ""
+    idx = np.linspace(0, v.size - 1, min(width, v.size)).round().astype(int)
+    v = v[idx]
+    if log:
+        v = np.log10(np.maximum(v - min(v.min(), 0.0), 0) + 1e-12)
+    lo, hi = v.min(), v.max()
+    if hi - lo < 1e-12:
+        return SPARK[0] * len(v)
+    levels = ((v - lo) / (hi - lo) * (len(SPARK) - 1)).round().astype(int)
+    return "".join(SPARK[i] for i in levels)
+
+
+def row_values(traj: Trajectory, k: int) -> dict:
+    """The numbers a table row shows for point k of a run."""
+    obj = traj.objective
+    f = float(traj.final_loss[k])
+    f_star = obj.f_star
+    _, dist = obj.nearest_minimum(traj.final_theta[k : k + 1])
+    status = traj.status[k]
+    lr = traj.hyperparameters.get("lr")
+    return {
+        "optimizer": traj.label or traj.optimizer,
+        "lr": lr,
+        "final": traj.final_theta[k],
+        "f": f,
+        "gap": f - f_star if f_star is not None else float("nan"),
+        "distance": float(dist[0]),
+        "steps": int(traj.steps[k]),
+        "steps_to_tol": traj.metrics.get("steps_to_tol", np.full(traj.K, np.nan))[k],
+        "status": status,
+        "status_text": traj.status_text(k),
+        "time": traj.wall_time,
+        "diverged": status == DIVERGED,
+        "converged": status == CONVERGED,
+    }
+
+
+def _status_style(text: str, status: str) -> str:
+    color = {"converged": "green", "diverged": "red"}.get(status, "yellow")
+    return f"[{color}]{text}[/]"
+
+
+def run_table(result, title: str | None = None):
+    from rich.table import Table
+
+    table = Table(title=title or f"{result.objective.name}", title_justify="left")
+    for col, just in [("optimizer", "left"), ("lr", "right"), ("start", "right"), ("final point", "right"),
+                      ("f", "right"), ("f − f*", "right"), ("dist. to min", "right"), ("steps", "right"),
+                      ("status", "left"), ("time", "right")]:
+        table.add_column(col, justify=just)
+    for traj in result.runs:
+        for k in range(traj.K):
+            r = row_values(traj, k)
+            table.add_row(r["optimizer"], fmt(r["lr"]), fmt_point(traj.starts[k]), fmt_point(r["final"]),
+                          fmt(r["f"]), fmt(r["gap"]), fmt(r["distance"]), str(r["steps"]),
+                          _status_style(r["status_text"], r["status"]), f"{r['time'] * 1e3:.1f} ms")
+    return table
+
+
+SORT_KEYS = ("gap", "f", "distance", "steps")
+
+
+def compare_rows(result, sort: str = "gap") -> list[dict]:
+    """Rows of the compare table, best first.
+
+    Order: diverged runs last; then by ``sort`` (f − f* where f* is known, else
+    f; or distance to the nearest minimum; or steps to reach --tol, runs that
+    never reached it after those that did, by f).
+    """
+    rows = []
+    for traj in result.runs:
+        for k in range(traj.K):
+            r = row_values(traj, k)
+            r["sparkline"] = sparkline(traj.losses(k) - (traj.objective.f_star or 0.0)) if traj.recorded else ""
+            rows.append(r)
+    key_name = sort if sort != "gap" or result.objective.f_star is not None else "f"
+
+    def key(r):
+        if key_name == "steps":
+            s = r["steps_to_tol"]
+            primary = s if np.isfinite(s) else math.inf
+            return (r["diverged"], primary, r["f"])
+        v = r[key_name]
+        return (r["diverged"], v if np.isfinite(v) else math.inf)
+
+    return sorted(rows, key=key)
+
+
+def compare_table(result, sort: str = "gap", tol: float = 1e-6):
+    from rich.table import Table
+
+    criterion = {"gap": "f − f*", "f": "final f", "distance": "distance to the nearest minimum",
+                 "steps": f"steps to ‖∇f‖ ≤ {tol:g}"}[sort]
+    table = Table(title=f"{result.objective.name}: best first by {criterion}", title_justify="left")
+    for col, just in [("#", "right"), ("optimizer", "left"), ("lr", "right"), ("final f", "right"),
+                      ("f − f*", "right"), ("dist. to min", "right"), ("steps to tol", "right"),
+                      ("status", "left"), ("time", "right"), ("loss", "left")]:
+        table.add_column(col, justify=just)
+    for i, r in enumerate(compare_rows(result, sort), 1):
+        stt = r["steps_to_tol"]
+        table.add_row(str(i), r["optimizer"], fmt(r["lr"]), fmt(r["f"]), fmt(r["gap"]), fmt(r["distance"]),
+                      str(int(stt)) if np.isfinite(stt) else "—",
+                      _status_style(r["status_text"], r["status"]), f"{r['time'] * 1e3:.1f} ms", r["sparkline"])
+    return table
+
+
+def function_table():
+    """The library as a table: name, formula, minima, domain."""
+    from rich.table import Table
+
+    from optviz.library import function_names, load_named
+
+    table = Table(title="optviz function library (use the name with --fn)", title_justify="left")
+    for col in ("name", "d", "formula", "global minima", "domain"):
+        table.add_column(col, overflow="fold")
+    for name in function_names():
+        obj = load_named(name)
+        formula = obj.formula_text
+        if obj.finite_sum is not None:
+            formula = f"mean over {obj.finite_sum.n} samples of {formula}"
+        minima = "; ".join(f"{fmt_point(m.point)} = {fmt(m.value)}" for m in obj.minima[:2])
+        if len(obj.minima) > 2:
+            minima += f"; +{len(obj.minima) - 2} more"
+        domain = " × ".join(f"[{fmt(lo, 3)}, {fmt(hi, 3)}]" for lo, hi in obj.domain or ())
+        table.add_row(name, str(obj.dim), formula, minima or "none", domain)
+    return table
+
+
+def function_detail(obj):
+    """One function in full: formula, gradient, minima, start and suggested settings."""
+    import sympy
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    grid.add_row("formula", obj.formula_text)
+    if obj.finite_sum is not None:
+        grid.add_row("finite sum", f"f(θ) = (1/{obj.finite_sum.n}) Σᵢ fᵢ(θ), per-sample fᵢ shown above")
+    grid.add_row("pretty", sympy.pretty(obj.expr, use_unicode=True))
+    for v, g in zip(obj.variables, obj.gradient_exprs()):
+        grid.add_row(f"∂f/∂{v}", sympy.pretty(g, use_unicode=True))
+    if obj.description:
+        grid.add_row("about", obj.description)
+    if obj.source:
+        grid.add_row("source", obj.source)
+    if obj.domain:
+        grid.add_row("domain", " × ".join(f"[{fmt(lo)}, {fmt(hi)}]" for lo, hi in obj.domain))
+    grid.add_row("minima", "\n".join(f"{fmt_point(m.point)}  f = {m.value:.10g}" for m in obj.minima) or "none known")
+    if obj.start:
+        grid.add_row("start", fmt_point(obj.start))
+    grid.add_row("steps", str(obj.steps))
+    if obj.suggested:
+        grid.add_row("suggested", "\n".join(
+            f"{opt}: " + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in s.items())
+            for opt, s in obj.suggested.items()))
+    return Panel(Group(grid), title=obj.name, title_align="left")
+
+
+def optimizer_table():
+    from rich.table import Table
+
+    from optviz.optim import OPTIMIZERS, defaults
+
+    table = Table(title="optimizers (-p NAME=VALUE sets a parameter)", title_justify="left")
+    for col in ("name", "update rule", "defaults", "what it does"):
+        table.add_column(col, overflow="fold")
+    for name, cls in OPTIMIZERS.items():
+        d = defaults(name)
+        shown = ", ".join(f"{k}={v}" for k, v in d.items()) or "—"
+        table.add_row(name, cls.update_rule or "θ ← θ − η g", shown, cls.summary)
+    return table

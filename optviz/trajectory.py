@@ -1,0 +1,119 @@
+"""The trajectory record: everything a run produced, as plain arrays.
+
+Plots, animations, tables and exports read only this record. Index 0 of the
+per-step arrays is the start; index t is the point after step t. For a point
+that stopped at step s (``steps[k]``), entries after s are NaN. ``lr[t]`` is
+the η used by step t (``lr[0]`` is NaN).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+CONVERGED, DIVERGED, MAX_STEPS = "converged", "diverged", "max_steps"
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy of a hyperparameter value."""
+    if isinstance(value, np.ndarray):
+        return value.tolist() if value.size > 1 else float(value.reshape(-1)[0])
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return value
+
+
+def _finite_list(a: np.ndarray) -> Any:
+    """Floats for JSON: non-finite values become null."""
+    out = np.asarray(a, dtype=float).tolist()
+
+    def fix(v):
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        return v if np.isfinite(v) else None
+
+    return fix(out)
+
+
+@dataclass
+class Trajectory:
+    """One optimizer run from K start points (advanced together)."""
+
+    objective: Any
+    optimizer: str
+    hyperparameters: dict[str, Any]
+    schedule: str
+    oracle: str
+    starts: np.ndarray  # (K, d)
+    theta: np.ndarray  # (T+1, K, d), or (1, K, d) holding the final points in summary mode
+    loss: np.ndarray  # (T+1, K)
+    grad_norm: np.ndarray  # (T+1, K)
+    lr: np.ndarray  # (T+1, K)
+    state: dict[str, np.ndarray]  # name -> (T+1, K, ...)
+    steps: np.ndarray  # (K,) steps taken
+    status: list[str]  # per point: converged / diverged / max_steps
+    notes: list[str]  # per point: e.g. "Hessian not positive definite at 3 steps"
+    wall_time: float
+    final_theta: np.ndarray  # (K, d): last point (last finite one for a diverged run)
+    final_loss: np.ndarray  # (K,)
+    final_grad_norm: np.ndarray  # (K,)
+    metrics: dict[str, np.ndarray] = field(default_factory=dict)  # per point, e.g. "auc"
+    label: str = ""
+    mode: str = "full"  # "full": every step recorded; "summary": finals and metrics only
+
+    @property
+    def K(self) -> int:
+        return self.starts.shape[0]
+
+    @property
+    def recorded(self) -> bool:
+        """Whether every step was recorded (False for summary-mode sweeps)."""
+        return self.mode == "full"
+
+    def path(self, k: int = 0) -> np.ndarray:
+        """The finite points of the k-th path, (n, d)."""
+        n = int(self.steps[k]) + 1
+        if self.status[k] == DIVERGED:
+            n -= 1  # the point that left the finite range or the bound
+        p = self.theta[:n, k]
+        keep = np.all(np.isfinite(p), axis=1)
+        last = len(p) if keep.all() else int(np.argmin(keep))
+        return p[:last]
+
+    def losses(self, k: int = 0) -> np.ndarray:
+        return self.loss[: int(self.steps[k]) + 1, k]
+
+    def status_text(self, k: int = 0) -> str:
+        s = self.status[k]
+        if s == CONVERGED:
+            text = f"converged at step {int(self.steps[k])}"
+        elif s == DIVERGED:
+            text = f"diverged at step {int(self.steps[k])}"
+        else:
+            text = "step budget"
+        return text + (f" ({self.notes[k]})" if self.notes[k] else "")
+
+    def to_runs(self) -> list[dict[str, Any]]:
+        """One JSON-ready dict per start point (the ``runs`` entries of ``--json``)."""
+        out = []
+        hp = {k: _plain(v) for k, v in self.hyperparameters.items()}
+        for k in range(self.K):
+            n = int(self.steps[k]) + 1
+            entry = {
+                "optimizer": self.optimizer,
+                "hyperparameters": hp,
+                "schedule": self.schedule,
+                "gradient": self.oracle,
+                "start": _finite_list(self.starts[k]),
+                "final": _finite_list(self.final_theta[k]),
+                "final_loss": _finite_list(self.final_loss[k]),
+                "steps": int(self.steps[k]),
+                "status": self.status[k],
+                "note": self.notes[k],
+                "trajectory": _finite_list(self.theta[:n, k]) if self.recorded else None,
+                "losses": _finite_list(self.loss[:n, k]) if self.recorded else None,
+            }
+            out.append(entry)
+        return out
