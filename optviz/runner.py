@@ -8,6 +8,7 @@ status, never an exception or a warning on the terminal.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -52,6 +53,7 @@ def run_optimizer(
     bound: float | None = None,
     mode: str = "full",
     label: str = "",
+    metrics_every_step: bool = False,
 ) -> Trajectory:
     """Run ``optimizer`` on ``objective`` from each start point; record per ``mode``.
 
@@ -83,92 +85,108 @@ def run_optimizer(
         f, g = objective.value_and_grad(X)
         gn = np.sqrt(np.einsum("kd,kd->k", g, g))
         T1 = steps + 1 if full else 1
-        theta_rec = np.full((T1, K, d), np.nan)
-        loss_rec = np.full((T1, K), np.nan)
-        gn_rec = np.full((T1, K), np.nan)
-        lr_rec = np.full((T1, K), np.nan)
-        state_rec: dict[str, np.ndarray] = {}
         if full:
+            theta_rec = np.full((T1, K, d), np.nan)
+            loss_rec = np.full((T1, K), np.nan)
+            gn_rec = np.full((T1, K), np.nan)
+            lr_rec = np.full((T1, K), np.nan)
+            slot_rec = [np.full((T1, *np.shape(slot)), np.nan) for slot in state[1:]]
             theta_rec[0], loss_rec[0], gn_rec[0] = X, f, gn
+        track_auc = metrics_every_step or not full
 
         def gap(values):
-            base = values - f_star if f_star is not None else values
-            return np.log10(np.maximum(base, 0.0) + 1e-300) if f_star is not None else base
+            if f_star is None:
+                return values
+            return np.log10(np.maximum(values - f_star, 0.0) + 1e-300)
 
-        auc = gap(f)
+        auc = gap(f) if track_auc else None
         steps_to_tol = np.where(gn <= tol, 0.0, np.nan)
-        taken = np.zeros(K, dtype=np.int64)
+        stop_step = np.zeros(K, dtype=np.int64)
         status = np.full(K, MAX_STEPS, dtype=object)
-        bad = ~np.isfinite(f) | ~np.all(np.isfinite(X), axis=1)
+        bad = ~np.isfinite(f) | ~(np.max(np.abs(X), axis=1) <= bound)
         status[bad] = DIVERGED
         done0 = (gn <= tol) & ~bad
         status[done0] = CONVERGED
         active = ~(bad | done0)
+        n_active = int(active.sum())
+        last_good = X.copy()
         indefinite_steps = np.zeros(K, dtype=np.int64)
         singular_steps = np.zeros(K, dtype=np.int64)
-        last_good = X.copy()
         needs_h = optimizer.needs_hessian
-        all_active = bool(active.all())
-
+        lr_is_scalar = np.ndim(optimizer.learning_rate(0)) == 0
         t_end = 0
+
         for t in range(1, steps + 1):
-            if not active.any():
+            if n_active == 0:
                 break
             t_end = t
-            grad_used = oracle(X, g)
-            H = objective.hess(X) if needs_h else None
             lr = optimizer.learning_rate(state.count)
-            X_new, state = optimizer.step(X, grad_used, state, hessian=H)
-            if not all_active:
+            X_new, state = optimizer.step(X, oracle(X, g), state,
+                                          hessian=objective.hess(X) if needs_h else None, lr=lr)
+            if n_active < K:
                 X_new = np.where(active[:, None], X_new, X)
-            X = X_new
+            X_prev, X = X, X_new
             f, g = objective.value_and_grad(X)
             gn = np.sqrt(np.einsum("kd,kd->k", g, g))
-            finite = np.isfinite(f) & np.all(np.isfinite(X), axis=1)
-            diverged = active & (~finite | (np.max(np.abs(X), axis=1) > bound))
-            converged = active & ~diverged & (gn <= tol)
-            taken[active] = t
-            if needs_h:
-                indefinite_steps += active & state.indefinite
-                singular_steps += active & state.singular
-            ok = active & ~diverged
             if full:
                 theta_rec[t] = X
                 loss_rec[t] = f
                 gn_rec[t] = gn
-                lr_rec[t] = np.broadcast_to(np.asarray(lr, dtype=float).reshape(-1), (K,)) if np.ndim(lr) else lr
-                for name, value in optimizer.observe(state, lr).items():
-                    arr = np.asarray(value, dtype=float)
-                    if name not in state_rec:
-                        state_rec[name] = np.full((T1, *arr.shape), np.nan)
-                    state_rec[name][t] = arr
-            auc += gap(f)
-            if ok.any():
-                last_good[ok] = X[ok]
-            steps_to_tol = np.where(converged, t, steps_to_tol)
+                lr_rec[t] = lr if lr_is_scalar else np.reshape(lr, -1)
+                for rec, slot in zip(slot_rec, state[1:]):
+                    rec[t] = slot
+            if track_auc:
+                auc += gap(f)
+            if needs_h:
+                indefinite_steps += active & state.indefinite
+                singular_steps += active & state.singular
+            # Fast path: nothing left the finite range or the bound, nothing converged.
+            if math.isfinite(f.sum()) and np.abs(X).max() <= bound and gn.min() > tol:
+                continue
+            diverged = active & (~np.isfinite(f) | ~(np.max(np.abs(X), axis=1) <= bound))
+            converged = active & ~diverged & (gn <= tol)
             if diverged.any() or converged.any():
+                last_good[diverged] = X_prev[diverged]
                 status[diverged] = DIVERGED
                 status[converged] = CONVERGED
+                steps_to_tol[converged] = t
+                stop_step[diverged | converged] = t
                 active &= ~(diverged | converged)
-                all_active = False
-        # Points that stopped early keep their final value for the rest of the budget.
-        auc += (steps - t_end) * gap(f)
-        auc = np.where(status == DIVERGED, np.inf, auc / (steps + 1))
+                n_active = int(active.sum())
+
+        taken = np.where(active, t_end, stop_step)
+        still = status != DIVERGED
+        last_good[still] = X[still]
+        if track_auc:
+            # Points that stopped early keep their final value for the rest of the budget.
+            auc += (steps - t_end) * gap(f)
     wall = time.perf_counter() - t0
 
     with np.errstate(all="ignore"):
         final_f, final_g = objective.value_and_grad(last_good)
         final_gn = np.sqrt(np.einsum("kd,kd->k", final_g, final_g))
+        state_rec: dict[str, np.ndarray] = {}
         if full:
             T = int(taken.max(initial=0))
             sl = slice(0, T + 1)
             theta_rec, loss_rec, gn_rec, lr_rec = theta_rec[sl], loss_rec[sl], gn_rec[sl], lr_rec[sl]
-            state_rec = {k: v[sl] for k, v in state_rec.items()}
+            counts = np.arange(T + 1).reshape(-1, *([1] * (slot_rec[0].ndim - 1))) if slot_rec else None
+            if slot_rec:
+                recorded = type(state)(counts, *(r[sl] for r in slot_rec))
+                lr_b = lr_rec.reshape(lr_rec.shape + (1,) * (slot_rec[0].ndim - 2))
+                state_rec = {k: np.asarray(v, dtype=float) for k, v in optimizer.observe(recorded, lr_b).items()}
             after = np.arange(T + 1)[:, None] > taken[None, :]
             for arr in (theta_rec, loss_rec, gn_rec, lr_rec, *state_rec.values()):
                 arr[after] = np.nan
+            for arr in state_rec.values():
+                arr[0] = np.nan
+            if not track_auc:
+                # Same definition as in the loop, from the record.
+                filled = np.where(after, final_f[None, :], loss_rec)
+                auc = gap(filled).sum(axis=0) + (steps - T) * gap(final_f)
         else:
-            theta_rec, loss_rec, gn_rec = X[None], f[None], gn[None]
+            theta_rec, loss_rec, gn_rec, lr_rec = X[None], f[None], gn[None], np.full((1, K), np.nan)
+        auc = np.where(status == DIVERGED, np.inf, auc / (steps + 1))
     notes = []
     for k in range(K):
         parts = []

@@ -103,10 +103,15 @@ class Optimizer:
     def rule(self, g, slots, lr, t, hessian=None):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def step(self, params: Params, grad: Params, state, *, hessian=None):
-        """One update: returns the new parameters and the new state."""
+    def step(self, params: Params, grad: Params, state, *, hessian=None, lr=None):
+        """One update: returns the new parameters and the new state.
+
+        ``lr`` overrides the scheduled rate of this step (a run loop that has
+        already asked :meth:`learning_rate` passes it to avoid asking twice).
+        """
         t = state.count + 1
-        lr = self.learning_rate(state.count)
+        if lr is None:
+            lr = self.learning_rate(state.count)
         slot_values = state[1:]
         if isinstance(params, dict):
             if self.needs_hessian:
@@ -124,7 +129,11 @@ class Optimizer:
         return params - delta, self.State(t, *slots)
 
     def observe(self, state, lr) -> dict[str, np.ndarray]:
-        """Quantities worth plotting after a step (for arrays only)."""
+        """Quantities worth plotting after a step (for arrays only).
+
+        Works element-wise, so it also takes a whole recording at once: a state
+        whose count is an array (T+1, 1, 1) and slots (T+1, K, d), with lr (T+1, K, 1).
+        """
         return {}
 
     def __repr__(self) -> str:

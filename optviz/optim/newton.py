@@ -54,10 +54,10 @@ class Newton(Optimizer):
         batch = np.asarray(params).shape[:-1]
         return self.State(0, np.zeros(batch, bool), np.zeros(batch, bool))
 
-    def step(self, params, grad, state, *, hessian=None):
+    def step(self, params, grad, state, *, hessian=None, lr=None):
         if hessian is None:
             raise OptvizError("newton needs the Hessian: pass hessian=... (the run loop does)")
-        return super().step(params, grad, state, hessian=hessian)
+        return super().step(params, grad, state, hessian=hessian, lr=lr)
 
     def rule(self, g, slots, lr, t, hessian=None):
         H = np.asarray(hessian, dtype=float)

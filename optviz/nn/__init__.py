@@ -1,0 +1,110 @@
+"""A small numpy network library for ``optviz train`` (SPEC §5).
+
+Layers keep forward next to backward; parameters and gradients are dicts of numpy
+arrays keyed by dotted names ("block2.linear1.W"), so the optimizers of optviz.optim
+update a network exactly as they update a point on a surface. numpy only.
+"""
+
+from optviz.nn.activations import (
+    ELU,
+    Identity,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    make_activation,
+)
+from optviz.nn.data import (
+    Dataset,
+    Split,
+    Standardizer,
+    load_csv,
+    load_dataset,
+    load_digits,
+    make_blobs,
+    make_circles,
+    make_moons,
+    make_spirals,
+    make_xor,
+    split_and_standardize,
+    stratified_split,
+)
+from optviz.nn.init import INITIALIZERS, he_normal, he_uniform, xavier_normal, xavier_uniform, zeros
+from optviz.nn.layers import BatchNorm1d, Dropout, LayerNorm, Linear
+from optviz.nn.losses import (
+    LOSSES,
+    accuracy,
+    binary_cross_entropy,
+    binary_focal_loss,
+    focal_loss,
+    get_loss,
+    l1_loss,
+    l1_penalty,
+    l2_penalty,
+    log_softmax,
+    mse_loss,
+    smooth_l1_loss,
+    softmax,
+    softmax_cross_entropy,
+)
+from optviz.nn.model import Model, ResidualBlock, build_model
+from optviz.nn.module import Module, Sequential, named_leaves
+from optviz.nn.train import OptimizerRun, TrainResult, train
+
+__all__ = [
+    "ELU",
+    "INITIALIZERS",
+    "LOSSES",
+    "BatchNorm1d",
+    "Dataset",
+    "Dropout",
+    "Identity",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "Model",
+    "Module",
+    "PReLU",
+    "ReLU",
+    "OptimizerRun",
+    "ResidualBlock",
+    "Sequential",
+    "Sigmoid",
+    "Split",
+    "Standardizer",
+    "Tanh",
+    "TrainResult",
+    "accuracy",
+    "binary_cross_entropy",
+    "binary_focal_loss",
+    "build_model",
+    "focal_loss",
+    "get_loss",
+    "he_normal",
+    "he_uniform",
+    "l1_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "load_csv",
+    "load_dataset",
+    "load_digits",
+    "log_softmax",
+    "make_activation",
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_spirals",
+    "make_xor",
+    "mse_loss",
+    "named_leaves",
+    "smooth_l1_loss",
+    "softmax",
+    "softmax_cross_entropy",
+    "split_and_standardize",
+    "stratified_split",
+    "train",
+    "xavier_normal",
+    "xavier_uniform",
+    "zeros",
+]

@@ -1,0 +1,338 @@
+"""Residual block, the Model wrapper (flat dicts of named arrays) and ``build_model``.
+
+A ``Model`` is what the training loop and the optimizers see:
+
+- ``model.params``: ``dict[str, ndarray]`` keyed by dotted names such as
+  ``"block2.linear1.W"``; assign a whole new dict (``model.params = new``) to move
+  the model, as an optimizer's ``step`` returns new arrays.
+- ``model.forward(x, train)`` → output; ``model.backward(dout)`` → grads dict with
+  the same keys as ``params``.
+- ``model.param_kinds``: name → "weight" | "bias" | "norm" | "prelu".
+- ``model.running_stats``: BatchNorm running means/variances, e.g.
+  ``"layer1.norm.running_var"``.
+- ``model.get_state()`` / ``model.set_state(state)``: copies of params and running
+  statistics together, to evaluate the model at other weights and come back.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from optviz.errors import OptvizError
+from optviz.nn.activations import make_activation
+from optviz.nn.init import get_initializer
+from optviz.nn.layers import BatchNorm1d, Dropout, LayerNorm, Linear
+from optviz.nn.module import Module, Sequential, named_leaves
+
+NORMS = ("bn", "ln", "none")
+ARCHS = ("mlp", "resnet")
+
+
+def make_norm(norm: str, dim: int, dtype=np.float32) -> Module | None:
+    """BatchNorm1d for "bn", LayerNorm for "ln", nothing for "none"."""
+    if norm == "bn":
+        return BatchNorm1d(dim, dtype=dtype)
+    if norm == "ln":
+        return LayerNorm(dim, dtype=dtype)
+    if norm == "none":
+        return None
+    raise OptvizError(f"unknown norm {norm!r}; choose one of: {', '.join(NORMS)}")
+
+
+class ResidualBlock(Module):
+    """MLP form of the notes' residual block (seed 000, d2l ``Residual``):
+
+        h   = act(norm₁(x W₁ + b₁))            (then dropout, if any)
+        out = act(norm₂(h W₂ + b₂) + shortcut(x))
+
+    shortcut(x) = x when the width does not change, otherwise a Linear projection
+    x P + c (the notes' 1×1 convolution). With norm "none" the norm layers are left out.
+
+    ``zero_init_second``: start W₂ at 0 so the block starts as act(shortcut(x)).
+    ``build_model`` turns it on when there is no normalization: with He init each
+    block adds a branch of about the same variance as its input, so the signal
+    variance roughly doubles per block and a deep net without BatchNorm overflows;
+    a zero W₂ keeps every block an identity-like map at the start, while W₂ still
+    gets the gradient hᵀ ∂l/∂z and grows from the first step.
+
+    Backward: with z the sum before the last activation, ∂l/∂z = act'(z) ⊙ ∂l/∂out;
+    ∂l/∂x = (main path)ᵀ ∂l/∂z + (shortcut)ᵀ ∂l/∂z — the two branches' gradients add.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        norm: str = "bn",
+        act: str = "relu",
+        init: str = "he",
+        dropout: float = 0.0,
+        zero_init_second: bool = False,
+        rng: np.random.Generator | None = None,
+        dropout_rng: np.random.Generator | None = None,
+        dtype=np.float32,
+    ) -> None:
+        super().__init__()
+        rng = np.random.default_rng(0) if rng is None else rng
+        main: list[tuple[str, Module]] = [("linear1", Linear(n_in, n_out, init, rng, dtype))]
+        norm1 = make_norm(norm, n_out, dtype)
+        if norm1 is not None:
+            main.append(("norm1", norm1))
+        main.append(("act1", make_activation(act, n_out, dtype)))
+        if dropout > 0:
+            main.append(("drop1", Dropout(dropout, dropout_rng)))
+        linear2 = Linear(n_out, n_out, "zeros" if zero_init_second else init, rng, dtype)
+        main.append(("linear2", linear2))
+        norm2 = make_norm(norm, n_out, dtype)
+        if norm2 is not None:
+            main.append(("norm2", norm2))
+        self.main = main
+        self.shortcut = Linear(n_in, n_out, init, rng, dtype) if n_in != n_out else None
+        self.act = make_activation(act, n_out, dtype)
+
+    def children(self) -> list[tuple[str, Module]]:
+        kids = list(self.main)
+        if self.shortcut is not None:
+            kids.append(("shortcut", self.shortcut))
+        kids.append(("act2", self.act))
+        return kids
+
+    def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
+        h = x
+        for _, layer in self.main:
+            h = layer.forward(h, train)
+        skip = x if self.shortcut is None else self.shortcut.forward(x, train)
+        return self.act.forward(h + skip, train)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        dz = self.act.backward(dy)
+        dh = dz
+        for _, layer in reversed(self.main):
+            dh = layer.backward(dh)
+        dskip = dz if self.shortcut is None else self.shortcut.backward(dz)
+        return dh + dskip
+
+
+class Model:
+    """A Sequential network seen through flat dicts of named arrays (see module docstring).
+
+    ``layers`` are (name, layer) pairs applied in order; ``spec`` records how the model
+    was built (``build_model``'s arguments).
+    """
+
+    def __init__(
+        self, layers: list[tuple[str, Module]], spec: dict[str, Any] | None = None, dtype=np.float32
+    ) -> None:
+        self.net = Sequential(layers)
+        self.spec = dict(spec or {})
+        self.dtype = np.dtype(dtype)
+        leaves = list(named_leaves(self.net))
+        self._param_slots = [(f"{p}.{k}", leaf, k) for p, leaf in leaves for k in leaf.params]
+        self._buffer_slots = [(f"{p}.{k}", leaf, k) for p, leaf in leaves for k in leaf.buffers]
+        self._dropouts = [leaf for _, leaf in leaves if isinstance(leaf, Dropout)]
+        self.has_batchnorm = any(isinstance(leaf, BatchNorm1d) for _, leaf in leaves)
+        self.input_grad: np.ndarray | None = None
+
+    # -- named arrays -------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """Name → parameter array (the model's own arrays, not copies)."""
+        return {name: leaf.params[k] for name, leaf, k in self._param_slots}
+
+    @params.setter
+    def params(self, new: dict[str, np.ndarray]) -> None:
+        self.set_params(new)
+
+    def set_params(self, new: dict[str, np.ndarray]) -> None:
+        """Use the arrays of ``new`` (same names and shapes) as the parameters, cast to the model's dtype."""
+        missing = [name for name, _, _ in self._param_slots if name not in new]
+        extra = sorted(set(new) - {name for name, _, _ in self._param_slots})
+        if missing or extra:
+            raise OptvizError(
+                f"parameter names do not match the model: missing {missing}, unknown {extra}"
+            )
+        for name, leaf, k in self._param_slots:
+            value = np.asarray(new[name], dtype=self.dtype)
+            if value.shape != leaf.params[k].shape:
+                raise OptvizError(
+                    f"parameter {name} has shape {value.shape}, the model needs {leaf.params[k].shape}"
+                )
+            leaf.params[k] = value
+
+    @property
+    def param_kinds(self) -> dict[str, str]:
+        """Name → "weight" | "bias" | "norm" | "prelu" (decay and L1 touch only "weight")."""
+        return {name: leaf.kinds[k] for name, leaf, k in self._param_slots}
+
+    @property
+    def running_stats(self) -> dict[str, np.ndarray]:
+        """BatchNorm running statistics by name, e.g. "layer1.norm.running_mean" (empty without BN)."""
+        return {name: leaf.buffers[k] for name, leaf, k in self._buffer_slots}
+
+    def num_params(self) -> int:
+        return sum(leaf.params[k].size for _, leaf, k in self._param_slots)
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Copies of all parameters and running statistics, by name."""
+        state = {name: leaf.params[k].copy() for name, leaf, k in self._param_slots}
+        state.update({name: leaf.buffers[k].copy() for name, leaf, k in self._buffer_slots})
+        return state
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what ``get_state`` returned (copies in, so the state can be reused)."""
+        buffer_names = {name for name, _, _ in self._buffer_slots}
+        self.set_params(
+            {k: np.array(v, dtype=self.dtype) for k, v in state.items() if k not in buffer_names}
+        )
+        for name, leaf, k in self._buffer_slots:
+            if name not in state:
+                raise OptvizError(f"state has no running statistic {name}")
+            leaf.buffers[k] = np.array(state[name], dtype=self.dtype)
+
+    @property
+    def layers(self) -> list[tuple[str, Module]]:
+        return self.net.layers
+
+    def __repr__(self) -> str:
+        return "Model" + repr(self.net).removeprefix("Sequential")
+
+    def seed_dropout(self, seed: int) -> None:
+        """Restart every dropout layer's random stream (same masks for each optimizer)."""
+        for i, layer in enumerate(self._dropouts):
+            layer.rng = np.random.default_rng([seed, i])
+
+    # -- computation --------------------------------------------------------------
+    def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
+        """Output for a batch x of shape (m, in_dim), computed in the model's dtype."""
+        return self.net.forward(np.asarray(x, dtype=self.dtype), train)
+
+    def backward(self, dout: np.ndarray) -> dict[str, np.ndarray]:
+        """Gradients of the loss w.r.t. every parameter, given ∂l/∂out of the last forward."""
+        self.input_grad = self.net.backward(np.asarray(dout, dtype=self.dtype))
+        return {name: leaf.grads[k] for name, leaf, k in self._param_slots}
+
+
+def resnet_blocks(depth: int) -> int:
+    """Number of residual blocks for a trunk of ``depth`` Linear layers: ⌈depth/2⌉, at least 1."""
+    return max(1, math.ceil(depth / 2))
+
+
+def build_model(
+    arch: str = "mlp",
+    in_dim: int = 2,
+    out_dim: int = 2,
+    depth: int = 2,
+    width: int = 32,
+    norm: str = "bn",
+    act: str = "relu",
+    init: str = "he",
+    dropout: float = 0.0,
+    seed: int = 0,
+    dtype=np.float32,
+    zero_init_residual: bool | None = None,
+) -> Model:
+    """Build a classifier network whose output is the logits (no softmax: the loss has it).
+
+    ``arch="mlp"``: ``depth`` hidden layers, each Linear → norm → act → dropout, named
+    ``layer1`` … ``layerD`` (``layer1.linear.W``, ``layer1.norm.gamma``, ``layer1.act.alpha``),
+    then the Linear head ``head`` (``head.W``, ``head.b``). depth = 0 is logistic regression.
+
+    ``arch="resnet"``: ``depth`` counts the Linear layers of the trunk, in
+    ⌈depth/2⌉ residual blocks (at least one) of two Linear layers each, so an odd depth
+    rounds up to the next even number; blocks are ``block1`` … (``block1.linear1.W``,
+    ``block1.norm2.gamma``); the first block maps in_dim → width and has a projection
+    ``block1.shortcut`` (not counted in depth) when in_dim ≠ width. Then the head.
+
+    ``norm``: "bn" (BatchNorm1d), "ln" (LayerNorm) or "none", always between the
+    affine map and the activation. ``init`` names an initializer of optviz.nn.init
+    for every W (biases start at 0). ``dropout`` is the drop probability after each
+    hidden activation (after the first activation inside a residual block).
+    ``zero_init_residual`` (default: True exactly when norm is "none") starts the
+    second Linear of every block at 0; see ``ResidualBlock``. ``seed`` fixes the
+    initial weights and the dropout masks. Parameters are stored in ``dtype``
+    (float32 by default; float64 for gradient checks).
+    """
+    if arch not in ARCHS:
+        raise OptvizError(f"unknown architecture {arch!r}; choose one of: {', '.join(ARCHS)}")
+    if norm not in NORMS:
+        raise OptvizError(f"unknown norm {norm!r}; choose one of: {', '.join(NORMS)}")
+    get_initializer(init)
+    make_activation(act, 1)
+    for label, value, low in (
+        ("in_dim", in_dim, 1),
+        ("out_dim", out_dim, 1),
+        ("width", width, 1),
+        ("depth", depth, 0),
+    ):
+        if int(value) != value or value < low:
+            raise OptvizError(f"{label} must be an integer ≥ {low}, got {value}")
+    if not 0.0 <= dropout < 1.0:
+        raise OptvizError(f"dropout must be in [0, 1), got {dropout}")
+    if zero_init_residual is None:
+        zero_init_residual = norm == "none"
+
+    rng = np.random.default_rng(seed)
+    n_dropout = 0
+
+    def dropout_layer() -> Dropout:
+        nonlocal n_dropout
+        layer = Dropout(dropout, np.random.default_rng([seed, n_dropout]))
+        n_dropout += 1
+        return layer
+
+    layers: list[tuple[str, Module]] = []
+    prev = in_dim
+    if arch == "mlp":
+        for i in range(1, depth + 1):
+            block: list[tuple[str, Module]] = [("linear", Linear(prev, width, init, rng, dtype))]
+            norm_layer = make_norm(norm, width, dtype)
+            if norm_layer is not None:
+                block.append(("norm", norm_layer))
+            block.append(("act", make_activation(act, width, dtype)))
+            if dropout > 0:
+                block.append(("drop", dropout_layer()))
+            layers.append((f"layer{i}", Sequential(block)))
+            prev = width
+    else:
+        for i in range(1, resnet_blocks(depth) + 1):
+            drop_rng = None
+            if dropout > 0:
+                drop_rng = np.random.default_rng([seed, n_dropout])
+                n_dropout += 1
+            layers.append(
+                (
+                    f"block{i}",
+                    ResidualBlock(
+                        prev,
+                        width,
+                        norm,
+                        act,
+                        init,
+                        dropout,
+                        zero_init_residual,
+                        rng,
+                        drop_rng,
+                        dtype,
+                    ),
+                )
+            )
+            prev = width
+    layers.append(("head", Linear(prev, out_dim, init, rng, dtype)))
+    spec = {
+        "arch": arch,
+        "in_dim": in_dim,
+        "out_dim": out_dim,
+        "depth": depth,
+        "width": width,
+        "norm": norm,
+        "act": act,
+        "init": init,
+        "dropout": dropout,
+        "seed": seed,
+        "dtype": np.dtype(dtype).name,
+        "zero_init_residual": zero_init_residual,
+    }
+    return Model(layers, spec, dtype)
