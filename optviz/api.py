@@ -171,6 +171,9 @@ def run(
     bound: float | None = None,
     params: Mapping[str, Any] | None = None,
     mode: str = "full",
+    tune: bool = False,
+    tune_metric: str = "auc",
+    seeds: int = 1,
 ) -> RunResult:
     """Run one or several optimizers on a function from the same start point(s).
 
@@ -181,7 +184,10 @@ def run(
     hyperparameters by SPEC name (``{"beta": 0.5}`` for every optimizer that
     has it, ``{"adam.beta1": 0.8}`` for one). ``schedule``: CLI syntax, e.g.
     ``"exp:0.99"``. ``noise``/``batch_size``: the gradient oracle of SGD and
-    minibatch SGD. Returns a :class:`RunResult`.
+    minibatch SGD. ``tune``: choose each optimizer's lr on a log grid
+    (1e-5 to 10, 31 points, one batched sweep from the first start) by
+    ``tune_metric`` (auc, final-loss or steps). ``seeds``: run the stochastic
+    optimizers with seeds seed, seed+1, ... as one batch. Returns a :class:`RunResult`.
     """
     objective = resolve_function(fn)
     names = optimizer_names(opt)
@@ -206,6 +212,10 @@ def run(
     per_opt = _scoped_params(dict(params or {}), names)
     if schedule is not None:
         parse_schedule(schedule, 1.0)  # refuse a malformed schedule before any work
+    if int(seeds) < 1:
+        raise OptvizError(f"--seeds must be ≥ 1, got {seeds}")
+    if tune and lr is not None:
+        raise OptvizError("--tune chooses the learning rate itself: give --tune or --lr, not both")
     runs = []
     for name in names:
         settings = dict(objective.suggested.get(name, {}))
@@ -214,8 +224,26 @@ def run(
         hyper = {k: v for k, v in settings.items() if k != "lr"}
         hyper.update(per_opt[name])
         chosen_lr = hyper.pop("lr", None) or lr or settings.get("lr") or estimated_lr(objective, name, X[0])
+        tuned = None
+        if tune:
+            from optviz.sweep import TUNE_GRID, tune_lr
+
+            def oracle_factory(n, _name=name):
+                return make_oracle(objective, _name, noise, batch_size, seed, explicit_noise=noise is not None)
+
+            chosen_lr, _ = tune_lr(objective, name, start=X[0], steps=steps, tol=tol, metric=tune_metric,
+                                   hyper=hyper, schedule=schedule, oracle_factory=oracle_factory)
+            tuned = {"metric": tune_metric, "lr": chosen_lr, "grid": list(TUNE_GRID)}
         optimizer = make_optimizer(name, lr=chosen_lr, schedule=schedule, **hyper)
-        oracle = make_oracle(objective, name, noise, batch_size, seed, explicit_noise=noise is not None)
-        runs.append(run_optimizer(objective, optimizer, X, steps=steps, tol=tol, oracle=oracle,
-                                  bound=bound, mode=mode))
+        group_seeds = [seed + i for i in range(int(seeds))] if name in STOCHASTIC and seeds > 1 else None
+        starts = np.tile(X, (len(group_seeds), 1)) if group_seeds else X
+        oracle = make_oracle(objective, name, noise, batch_size, group_seeds or seed,
+                             explicit_noise=noise is not None)
+        traj = run_optimizer(objective, optimizer, starts, steps=steps, tol=tol, oracle=oracle,
+                             bound=bound, mode=mode)
+        traj.seeds = tuple(group_seeds or ())
+        traj.tuned = tuned
+        if tuned:
+            traj.label = f"{name} (tuned)"
+        runs.append(traj)
     return RunResult(objective, runs)

@@ -261,6 +261,199 @@ def compare(
             table=compare_table(result, sort.value, tol))
 
 
+class Metric(str, Enum):
+    final_loss = "final-loss"
+    gap = "gap"
+    steps = "steps"
+    auc = "auc"
+
+
+class TuneMetric(str, Enum):
+    auc = "auc"
+    final_loss = "final-loss"
+    steps = "steps"
+
+
+def _sweep_axes(opt_names: list[str], lr: str, params: list[str] | None):
+    from optviz.optim import defaults
+    from optviz.sweep import parse_grid
+
+    grids, fixed = [parse_grid("lr", lr)], {}
+    for name, value in _parse_params(params).items():
+        axis = parse_grid(name, value) if ":" in value else None
+        if axis is not None and len(axis.values) > 1:
+            grids.append(axis)
+        else:
+            fixed[name] = value
+        for opt in opt_names:
+            if name not in defaults(opt):
+                raise OptvizError(f"{opt} has no parameter {name!r}; its parameters are {', '.join(['lr', *defaults(opt)])}")
+    axes = [a for a in grids if len(a.values) > 1] or grids[:1]
+    if len(axes) > 2:
+        raise OptvizError("a sweep takes at most two grids (e.g. --lr 1e-4:1:41 -p beta=0:0.99:34)")
+    if grids[0] not in axes:
+        fixed["lr"] = float(grids[0].values[0])
+    return axes, fixed
+
+
+@app.command()
+def sweep(
+    fn: Fn = "rosenbrock",
+    opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated.", rich_help_panel=OPTIM)] = "gd,momentum,adam",
+    lr: Annotated[str, typer.Option(help="Learning-rate grid LO:HI:N (log-spaced), or one value when another parameter is swept.", rich_help_panel=OPTIM)] = "1e-4:1:41",
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=LO:HI:N sweeps a second parameter (linear; log: or lin: prefix to choose), NAME=VALUE fixes one.", rich_help_panel=OPTIM)] = None,
+    start: Start = None,
+    steps: Steps = None,
+    tol: Tol = 1e-6,
+    metric: Annotated[Metric, typer.Option(help="What each cell shows: final-loss, gap (f − f*), steps (to reach --tol), auc (mean log gap over the run).")] = Metric.final_loss,
+    schedule: Schedule = None,
+    noise: Noise = None,
+    batch_size: BatchSize = None,
+    seed: Seed = 0,
+    force: Annotated[bool, typer.Option("--force", help="Allow more than 10⁷ cells.")] = False,
+    out: Out = Path("optviz-out"),
+    no_plot: NoPlot = False,
+    json_out: Json = False,
+    fmt: Format = ImageFormat.png,
+    dpi: Dpi = 150,
+) -> None:
+    """Sweep learning rates (and one more hyperparameter): which settings work, for each optimizer?
+
+    All cells of one optimizer run as one vectorized batch.
+    """
+    _check_positive("--tol", tol, allow_zero=True)
+    _validate_picture_options(dpi, 20, 2)
+    import json
+
+    from rich.console import Console
+
+    from optviz.api import _parse_starts as api_starts
+    from optviz.api import make_oracle, optimizer_names, resolve_function
+    from optviz.report import sweep_table
+    from optviz.sweep import sweep as run_sweep
+
+    objective = resolve_function(fn)
+    names = optimizer_names(opt)
+    axes, fixed = _sweep_axes(names, lr, param)
+    X = api_starts(objective, _parse_starts(start))
+    n_steps = objective.steps if steps is None else steps
+    if n_steps < 1:
+        raise OptvizError(f"--steps must be ≥ 1, got {n_steps}")
+    if not no_plot:
+        from optviz.io import ensure_dir
+
+        ensure_dir(out)
+    results = []
+    for name in names:
+        hyper = {k: v for k, v in objective.suggested.get(name, {}).items() if k not in ("lr", "noise", "batch_size")}
+        hyper.update(fixed)
+        results.append(run_sweep(objective, name, axes,
+                                 start=X[0], steps=n_steps, tol=tol, metric=metric.value, schedule=schedule,
+                                 oracle_factory=lambda n: make_oracle(objective, n, noise, batch_size, seed,
+                                                                      explicit_noise=noise is not None),
+                                 fixed=hyper, force=force))
+    written = []
+    if not no_plot:
+        from optviz.plot.maps import save_sweep_figure
+
+        written.append(save_sweep_figure(results, out, fmt=fmt.value, dpi=dpi))
+    if json_out:
+        doc = {"function": objective.name, "start": X[0].tolist(), "steps": n_steps, "metric": metric.value,
+               "sweeps": [r.to_json() for r in results]}
+        sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False) + "\n")
+        for path in written:
+            print(f"wrote {path}", file=sys.stderr)
+        return
+    console = Console()
+    console.print(sweep_table(results, tol))
+    for path in written:
+        console.print(f"wrote [bold]{path}[/]")
+
+
+@app.command()
+def basins(
+    fn: Fn = "himmelblau",
+    opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated; one panel each.", rich_help_panel=OPTIM)] = "gd,momentum,adam",
+    lr: Lr = None,
+    param: Param = None,
+    grid: Annotated[int, typer.Option(help="Start points per axis (GRID × GRID starts over the domain).")] = 250,
+    steps: Steps = None,
+    tol: Tol = 1e-6,
+    schedule: Schedule = None,
+    noise: Noise = None,
+    batch_size: BatchSize = None,
+    seed: Seed = 0,
+    out: Out = Path("optviz-out"),
+    no_plot: NoPlot = False,
+    json_out: Json = False,
+    fmt: Format = ImageFormat.png,
+    dpi: Dpi = 150,
+) -> None:
+    """Basins of attraction: from where does each optimizer reach which minimum?"""
+    _check_positive("--lr", lr)
+    _check_positive("--tol", tol, allow_zero=True)
+    _validate_picture_options(dpi, 20, 2)
+    if grid < 2 or grid > 3000:
+        raise OptvizError(f"--grid must be between 2 and 3000, got {grid}")
+    import json
+
+    from rich.console import Console
+
+    from optviz.api import (
+        _scoped_params,
+        estimated_lr,
+        make_oracle,
+        optimizer_names,
+        resolve_function,
+    )
+    from optviz.api import default_start as api_default_start
+    from optviz.report import basins_table
+    from optviz.sweep import basins as run_basins
+
+    objective = resolve_function(fn)
+    if objective.dim != 2:
+        raise OptvizError(f"basins needs a function of 2 variables; {objective.name} has {objective.dim}")
+    names = optimizer_names(opt)
+    per = _scoped_params(_parse_params(param), names)
+    n_steps = objective.steps if steps is None else steps
+    if n_steps < 1:
+        raise OptvizError(f"--steps must be ≥ 1, got {n_steps}")
+    if schedule is not None:
+        from optviz.optim import parse_schedule
+
+        parse_schedule(schedule, 1.0)
+    if not no_plot:
+        from optviz.io import ensure_dir
+
+        ensure_dir(out)
+    results = []
+    for name in names:
+        settings = {k: v for k, v in objective.suggested.get(name, {}).items() if k not in ("noise", "batch_size")}
+        hyper = {k: v for k, v in settings.items() if k != "lr"}
+        hyper.update(per[name])
+        chosen = hyper.pop("lr", None) or lr or settings.get("lr") or estimated_lr(
+            objective, name, api_default_start(objective))
+        results.append(run_basins(objective, name, lr=float(chosen), grid=grid, steps=n_steps, tol=tol,
+                                  hyper=hyper, schedule=schedule,
+                                  oracle_factory=lambda n: make_oracle(objective, n, noise, batch_size, seed,
+                                                                       explicit_noise=noise is not None)))
+    written = []
+    if not no_plot:
+        from optviz.plot.maps import save_basins_figure
+
+        written.append(save_basins_figure(results, out, fmt=fmt.value, dpi=dpi))
+    if json_out:
+        doc = {"function": objective.name, "steps": n_steps, "basins": [r.to_json() for r in results]}
+        sys.stdout.write(json.dumps(doc, allow_nan=False) + "\n")
+        for path in written:
+            print(f"wrote {path}", file=sys.stderr)
+        return
+    console = Console()
+    console.print(basins_table(results))
+    for path in written:
+        console.print(f"wrote [bold]{path}[/]")
+
+
 @app.command()
 def functions(
     name: Annotated[str | None, typer.Argument(help="Show one function in full.")] = None,

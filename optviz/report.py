@@ -204,3 +204,53 @@ def optimizer_table():
         shown = ", ".join(f"{k}={v}" for k, v in d.items()) or "—"
         table.add_row(name, cls.update_rule or "θ ← θ − η g", shown, cls.summary)
     return table
+
+
+def sweep_table(results, tol: float = 1e-6):
+    """Each optimizer's best setting and the lr range that converged."""
+    from rich.table import Table
+
+    from optviz.sweep import METRICS  # noqa: F401  (documents where metric names come from)
+
+    first = results[0]
+    table = Table(title=f"{first.objective.name}: sweep of {' × '.join(a.name for a in first.axes)}, "
+                        f"{first.steps} steps, metric {first.metric}", title_justify="left")
+    for col in ("optimizer", "cells", "best setting", "best value", "diverged", f"lr reaching ‖∇f‖ ≤ {tol:g}",
+                "lr not diverging"):
+        table.add_column(col)
+    for r in results:
+        best = r.best_setting()
+        rng = r.converged_lr_range()
+        names = [a.name for a in r.axes]
+        ok_range = "—"
+        if "lr" in names:
+            i = names.index("lr")
+            ok = r.status != "diverged"
+            if ok.ndim > 1:
+                ok = ok.any(axis=1 - i)
+            lrs = r.axes[i].values[ok]
+            ok_range = f"{lrs.min():.3g} … {lrs.max():.3g}" if lrs.size else "none"
+        table.add_row(
+            r.optimizer, str(r.values.size),
+            ", ".join(f"{k}={v:.3g}" for k, v in best.items()) if best else "all diverged",
+            fmt(r.values[r.best_index]) if best else "—",
+            f"{(r.status == 'diverged').mean():.0%}",
+            f"{rng[0]:.3g} … {rng[1]:.3g}" if rng else "none",
+            ok_range,
+        )
+    return table
+
+
+def basins_table(results):
+    """Share of starts reaching each minimum, per optimizer."""
+    from rich.table import Table
+
+    shares = [r.shares() for r in results]
+    table = Table(title=f"{results[0].objective.name}: where {results[0].labels.size:,} starts end up",
+                  title_justify="left")
+    table.add_column("outcome")
+    for r in results:
+        table.add_column(f"{r.optimizer} (η={r.lr:.3g})", justify="right")
+    for key in shares[0]:
+        table.add_row(key, *[f"{s[key]:.1%}" for s in shares])
+    return table

@@ -62,6 +62,13 @@ class Trajectory:
     metrics: dict[str, np.ndarray] = field(default_factory=dict)  # per point, e.g. "auc"
     label: str = ""
     mode: str = "full"  # "full": every step recorded; "summary": finals and metrics only
+    seeds: tuple[int, ...] = ()  # with --seeds N: rows form N equal groups, group i used seeds[i]
+    tuned: dict[str, Any] | None = None  # with --tune: {"metric": ..., "lr": ..., "grid": [...]}
+
+    def seed_of(self, k: int) -> int | None:
+        if not self.seeds:
+            return None
+        return self.seeds[k // (self.K // len(self.seeds))]
 
     @property
     def K(self) -> int:
@@ -112,6 +119,8 @@ class Trajectory:
                 "steps": int(self.steps[k]),
                 "status": self.status[k],
                 "note": self.notes[k],
+                "seed": self.seed_of(k),
+                "tuned": self.tuned,
                 "trajectory": _finite_list(self.theta[:n, k]) if self.recorded else None,
                 "losses": _finite_list(self.loss[:n, k]) if self.recorded else None,
             }
