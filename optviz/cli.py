@@ -71,7 +71,17 @@ Fps = Annotated[int, typer.Option(help="Frames per second of the animation.", ri
 Frames = Annotated[int, typer.Option(help="Number of frames (long runs are subsampled evenly; the last step is always kept).", rich_help_panel=PICTURE)]
 Surface = Annotated[bool, typer.Option("--surface", help="Also draw a 3-D surface with the paths on it.", rich_help_panel=PICTURE)]
 ShowState = Annotated[bool, typer.Option("--show-state", help="Also draw each optimizer's state per step (v, s, m̂, v̂, effective step).", rich_help_panel=PICTURE)]
+Tune = Annotated[bool, typer.Option("--tune", help="Choose each optimizer's lr on a log grid (1e-5 to 10, 31 points, one batched sweep) by --tune-metric.", rich_help_panel=OPTIM)]
+TuneBy = Annotated[str, typer.Option("--tune-metric", help="What --tune minimizes: auc (mean log10(f − f*) over the run: rewards getting low early and staying low), final-loss, or steps (to reach --tol).", rich_help_panel=OPTIM)]
+Seeds = Annotated[int, typer.Option(help="Run sgd/minibatch with N noise seeds (seed, seed+1, …) as one batch; the loss figure shows the median and the 10-90% band.", rich_help_panel=OPTIM)]
 Bound = Annotated[float | None, typer.Option(help="|θ| beyond which a run counts as diverged [default: 10⁶ × the domain's scale].")]
+
+
+def _stdout():
+    """A console for tables: as wide as the terminal, or 140 columns when piped."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 140)
 
 
 def _stderr():
@@ -146,7 +156,6 @@ def _validate_picture_options(dpi: int, fps: int, frames: int) -> None:
 
 def _finish(result, *, out, csv, no_plot, json_out, fmt, dpi, surface, show_state, animate, fps, frames,
             table) -> None:
-    from rich.console import Console
 
     from optviz.export import to_json_text, trajectory_csv
     from optviz.io import check_writable_file, write_text
@@ -164,7 +173,7 @@ def _finish(result, *, out, csv, no_plot, json_out, fmt, dpi, surface, show_stat
         for path in written:
             print(f"wrote {path}", file=sys.stderr)
         return
-    console = Console()
+    console = _stdout()
     console.print(table)
     for path in written:
         console.print(f"wrote [bold]{path}[/]")
@@ -184,6 +193,9 @@ def run(
     batch_size: BatchSize = None,
     seed: Seed = 0,
     bound: Bound = None,
+    tune: Tune = False,
+    tune_metric: TuneBy = "auc",
+    seeds: Seeds = 1,
     out: Out = Path("optviz-out"),
     csv: Csv = None,
     no_plot: NoPlot = False,
@@ -210,7 +222,8 @@ def run(
     from optviz.report import run_table
 
     result = api_run(fn, opt, lr=lr, start=_parse_starts(start), steps=steps, tol=tol, schedule=schedule,
-                     noise=noise, batch_size=batch_size, seed=seed, bound=bound, params=_parse_params(param))
+                     noise=noise, batch_size=batch_size, seed=seed, bound=bound, params=_parse_params(param),
+                     tune=tune, tune_metric=tune_metric, seeds=seeds)
     _finish(result, out=out, csv=csv, no_plot=no_plot, json_out=json_out, fmt=fmt, dpi=dpi, surface=surface,
             show_state=show_state, animate=animate, fps=fps, frames=frames, table=run_table(result))
 
@@ -229,6 +242,9 @@ def compare(
     batch_size: BatchSize = None,
     seed: Seed = 0,
     bound: Bound = None,
+    tune: Tune = False,
+    tune_metric: TuneBy = "auc",
+    seeds: Seeds = 1,
     sort: Annotated[SortBy, typer.Option(help="Order of the table, best first: gap (f − f*, or f where f* is unknown), f, distance (to the nearest minimum), steps (to reach --tol). Diverged runs come last.")] = SortBy.gap,
     out: Out = Path("optviz-out"),
     csv: Csv = None,
@@ -255,7 +271,7 @@ def compare(
 
     result = api_run(fn, opt or ",".join(FIRST_ORDER), lr=lr, start=_parse_starts(start), steps=steps, tol=tol,
                      schedule=schedule, noise=noise, batch_size=batch_size, seed=seed, bound=bound,
-                     params=_parse_params(param))
+                     params=_parse_params(param), tune=tune, tune_metric=tune_metric, seeds=seeds)
     _finish(result, out=out, csv=csv, no_plot=no_plot, json_out=json_out, fmt=fmt, dpi=dpi, surface=surface,
             show_state=show_state, animate=animate, fps=fps, frames=frames,
             table=compare_table(result, sort.value, tol))
@@ -325,8 +341,6 @@ def sweep(
     _validate_picture_options(dpi, 20, 2)
     import json
 
-    from rich.console import Console
-
     from optviz.api import _parse_starts as api_starts
     from optviz.api import make_oracle, optimizer_names, resolve_function
     from optviz.report import sweep_table
@@ -364,7 +378,7 @@ def sweep(
         for path in written:
             print(f"wrote {path}", file=sys.stderr)
         return
-    console = Console()
+    console = _stdout()
     console.print(sweep_table(results, tol))
     for path in written:
         console.print(f"wrote [bold]{path}[/]")
@@ -396,8 +410,6 @@ def basins(
     if grid < 2 or grid > 3000:
         raise OptvizError(f"--grid must be between 2 and 3000, got {grid}")
     import json
-
-    from rich.console import Console
 
     from optviz.api import (
         _scoped_params,
@@ -448,7 +460,7 @@ def basins(
         for path in written:
             print(f"wrote {path}", file=sys.stderr)
         return
-    console = Console()
+    console = _stdout()
     console.print(basins_table(results))
     for path in written:
         console.print(f"wrote [bold]{path}[/]")

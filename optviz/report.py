@@ -42,6 +42,33 @@ def sparkline(values: np.ndarray, width: int = 16, log: bool = True) -> str:
     return "".join(SPARK[i] for i in levels)
 
 
+def row_groups(traj: Trajectory) -> list[list[int]]:
+    """Rows of a run that make one table row: each start alone, or a start's N seeds together."""
+    if not traj.seeds:
+        return [[k] for k in range(traj.K)]
+    n = len(traj.seeds)
+    per = traj.K // n
+    return [[j + i * per for i in range(n)] for j in range(per)]
+
+
+def group_values(traj: Trajectory, ks: list[int]) -> dict:
+    """A table row for a group of points: the median point's values, with the seeds' spread."""
+    if len(ks) == 1:
+        return row_values(traj, ks[0])
+    losses = traj.final_loss[ks]
+    order = np.argsort(np.where(np.isfinite(losses), losses, np.inf))
+    median_k = ks[int(order[len(ks) // 2])]
+    r = row_values(traj, median_k)
+    lo, hi = np.nanpercentile(np.where(np.isfinite(losses), losses, np.nan), [10, 90])
+    r["optimizer"] += f" ×{len(ks)} seeds"
+    r["spread"] = f"{fmt(lo, 3)} … {fmt(hi, 3)}"
+    n_div = sum(traj.status[k] == DIVERGED for k in ks)
+    if n_div:
+        r["status_text"] = f"{n_div}/{len(ks)} diverged"
+    r["members"] = ks
+    return r
+
+
 def row_values(traj: Trajectory, k: int) -> dict:
     """The numbers a table row shows for point k of a run."""
     obj = traj.objective
@@ -81,10 +108,11 @@ def run_table(result, title: str | None = None):
                       ("status", "left"), ("time", "right")]:
         table.add_column(col, justify=just)
     for traj in result.runs:
-        for k in range(traj.K):
-            r = row_values(traj, k)
-            table.add_row(r["optimizer"], fmt(r["lr"]), fmt_point(traj.starts[k]), fmt_point(r["final"]),
-                          fmt(r["f"]), fmt(r["gap"]), fmt(r["distance"]), str(r["steps"]),
+        for ks in row_groups(traj):
+            r = group_values(traj, ks)
+            f_text = fmt(r["f"]) + (f" ({r['spread']})" if "spread" in r else "")
+            table.add_row(r["optimizer"], fmt(r["lr"]), fmt_point(traj.starts[ks[0]]), fmt_point(r["final"]),
+                          f_text, fmt(r["gap"]), fmt(r["distance"]), str(r["steps"]),
                           _status_style(r["status_text"], r["status"]), f"{r['time'] * 1e3:.1f} ms")
     return table
 
@@ -101,9 +129,14 @@ def compare_rows(result, sort: str = "gap") -> list[dict]:
     """
     rows = []
     for traj in result.runs:
-        for k in range(traj.K):
-            r = row_values(traj, k)
-            r["sparkline"] = sparkline(traj.losses(k) - (traj.objective.f_star or 0.0)) if traj.recorded else ""
+        for ks in row_groups(traj):
+            r = group_values(traj, ks)
+            if traj.recorded:
+                curves = traj.loss[:, ks] - (traj.objective.f_star or 0.0)
+                with np.errstate(all="ignore"):
+                    r["sparkline"] = sparkline(np.nanmedian(curves, axis=1) if len(ks) > 1 else curves[:, 0])
+            else:
+                r["sparkline"] = ""
             rows.append(r)
     key_name = sort if sort != "gap" or result.objective.f_star is not None else "f"
 
@@ -130,7 +163,8 @@ def compare_table(result, sort: str = "gap", tol: float = 1e-6):
         table.add_column(col, justify=just)
     for i, r in enumerate(compare_rows(result, sort), 1):
         stt = r["steps_to_tol"]
-        table.add_row(str(i), r["optimizer"], fmt(r["lr"]), fmt(r["f"]), fmt(r["gap"]), fmt(r["distance"]),
+        f_text = fmt(r["f"]) + (f" ({r['spread']})" if "spread" in r else "")
+        table.add_row(str(i), r["optimizer"], fmt(r["lr"]), f_text, fmt(r["gap"]), fmt(r["distance"]),
                       str(int(stt)) if np.isfinite(stt) else "—",
                       _status_style(r["status_text"], r["status"]), f"{r['time'] * 1e3:.1f} ms", r["sparkline"])
     return table

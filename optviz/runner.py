@@ -92,7 +92,8 @@ def run_optimizer(
             lr_rec = np.full((T1, K), np.nan)
             slot_rec = [np.full((T1, *np.shape(slot)), np.nan) for slot in state[1:]]
             theta_rec[0], loss_rec[0], gn_rec[0] = X, f, gn
-        track_auc = metrics_every_step or not full
+        track_auc = metrics_every_step
+        need_f = full or track_auc
 
         def gap(values):
             if f_star is None:
@@ -126,8 +127,13 @@ def run_optimizer(
             if n_active < K:
                 X_new = np.where(active[:, None], X_new, X)
             X_prev, X = X, X_new
-            f, g = objective.value_and_grad(X)
+            if need_f:
+                f, g = objective.value_and_grad(X)
+            else:  # summary mode: f is only needed at the end; a non-finite ∇f flags divergence
+                g = objective.grad(X)
             gn = np.sqrt(np.einsum("kd,kd->k", g, g))
+            if not need_f:
+                f = gn
             if full:
                 theta_rec[t] = X
                 loss_rec[t] = f
@@ -160,6 +166,8 @@ def run_optimizer(
         if track_auc:
             # Points that stopped early keep their final value for the rest of the budget.
             auc += (steps - t_end) * gap(f)
+        elif not full:
+            auc = np.full(K, np.nan)  # not tracked: ask for metrics_every_step=True
     wall = time.perf_counter() - t0
 
     with np.errstate(all="ignore"):
@@ -185,7 +193,8 @@ def run_optimizer(
                 filled = np.where(after, final_f[None, :], loss_rec)
                 auc = gap(filled).sum(axis=0) + (steps - T) * gap(final_f)
         else:
-            theta_rec, loss_rec, gn_rec, lr_rec = X[None], f[None], gn[None], np.full((1, K), np.nan)
+            theta_rec, loss_rec, gn_rec = last_good[None], final_f[None], final_gn[None]
+            lr_rec = np.full((1, K), np.nan)
         auc = np.where(status == DIVERGED, np.inf, auc / (steps + 1))
     notes = []
     for k in range(K):

@@ -181,7 +181,8 @@ def sweep(objective: Objective, optimizer: str, axes: list[Axis], *, start, step
     start = np.asarray(start, dtype=float).reshape(1, -1)
     X = np.repeat(start, n, axis=0)
     oracle = oracle_factory(optimizer) if oracle_factory else None
-    traj = run_optimizer(objective, opt, X, steps=steps, tol=tol, oracle=oracle, mode="summary")
+    traj = run_optimizer(objective, opt, X, steps=steps, tol=tol, oracle=oracle, mode="summary",
+                         metrics_every_step=metric == "auc")
     values = metric_values(traj, metric)
     status = np.array(traj.status, dtype=object)
     values[status == DIVERGED] = np.inf if metric != "steps" else np.nan
