@@ -22,12 +22,16 @@ from optviz.trajectory import CONVERGED, DIVERGED, MAX_STEPS, Trajectory
 MODES = ("full", "summary")
 
 
-def default_bound(objective: Objective, starts: np.ndarray) -> float:
-    """|θ| beyond which a run counts as diverged: 10⁶ × the problem's scale."""
-    scale = float(np.max(np.abs(starts), initial=1.0))
+def default_bound(objective: Objective, starts: np.ndarray) -> np.ndarray:
+    """Per start point, the max|θ| beyond which it counts as diverged:
+    10⁶ × max(1, |start|, the domain's extent). Each point has its own, so a
+    point run in a batch stops where it would stop alone."""
+    a = np.abs(np.asarray(starts, dtype=float))
+    own = np.max(np.where(np.isfinite(a), a, 0.0), axis=1, initial=1.0)
+    scale = 1.0
     if objective.domain is not None:
-        scale = max(scale, max(max(abs(lo), abs(hi)) for lo, hi in objective.domain))
-    return 1e6 * max(scale, 1.0)
+        scale = max(max(abs(lo), abs(hi)) for lo, hi in objective.domain)
+    return 1e6 * np.maximum(own, max(scale, 1.0))
 
 
 def _as_starts(objective: Objective, starts) -> np.ndarray:
@@ -75,7 +79,7 @@ def run_optimizer(
     X = _as_starts(objective, starts)
     K, d = X.shape
     oracle = oracle or ExactOracle()
-    bound = default_bound(objective, X) if bound is None else float(bound)
+    bound = default_bound(objective, X) if bound is None else np.full(K, float(bound))
     f_star = objective.f_star
     full = mode == "full"
     t0 = time.perf_counter()
@@ -111,6 +115,15 @@ def run_optimizer(
         active = ~(bad | done0)
         n_active = int(active.sum())
         last_good = X.copy()
+        if bad.any():
+            # Frozen points must not spoil the batch's finite-value checks.
+            X[bad] = 0.0
+            f, g = objective.value_and_grad(X)
+            gn = np.sqrt(np.einsum("kd,kd->k", g, g))
+        # Inactive points are left out of the fast path's checks by these offsets.
+        gn_offset = np.where(active, 0.0, np.inf)
+        bound_min = float(bound.min())
+        check_tol = tol > 0  # with tol = 0 every step runs: no convergence test
         indefinite_steps = np.zeros(K, dtype=np.int64)
         singular_steps = np.zeros(K, dtype=np.int64)
         needs_h = optimizer.needs_hessian
@@ -129,11 +142,9 @@ def run_optimizer(
             X_prev, X = X, X_new
             if need_f:
                 f, g = objective.value_and_grad(X)
-            else:  # summary mode: f is only needed at the end; a non-finite ∇f flags divergence
+            else:  # summary mode computes f only when a check needs it
                 g = objective.grad(X)
             gn = np.sqrt(np.einsum("kd,kd->k", g, g))
-            if not need_f:
-                f = gn
             if full:
                 theta_rec[t] = X
                 loss_rec[t] = f
@@ -146,26 +157,34 @@ def run_optimizer(
             if needs_h:
                 indefinite_steps += active & state.indefinite
                 singular_steps += active & state.singular
-            # Fast path: nothing left the finite range or the bound, nothing converged.
-            if math.isfinite(f.sum()) and np.abs(X).max() <= bound and gn.min() > tol:
+            # Fast path: everything finite and within its bound, no active point converged.
+            finite_sum = (f if need_f else gn).sum()
+            if (math.isfinite(finite_sum) and np.abs(X).max() <= bound_min
+                    and (check_tol is False or (gn.min() if n_active == K else (gn + gn_offset).min()) > tol)):
                 continue
+            if not need_f:
+                f = objective.f(X)
             diverged = active & (~np.isfinite(f) | ~(np.max(np.abs(X), axis=1) <= bound))
-            converged = active & ~diverged & (gn <= tol)
+            converged = active & ~diverged & (gn <= tol) if check_tol else np.zeros(K, bool)
             if diverged.any() or converged.any():
                 last_good[diverged] = X_prev[diverged]
+                X[diverged] = X_prev[diverged]  # frozen at its last finite point
                 status[diverged] = DIVERGED
                 status[converged] = CONVERGED
                 steps_to_tol[converged] = t
                 stop_step[diverged | converged] = t
                 active &= ~(diverged | converged)
                 n_active = int(active.sum())
+                gn_offset = np.where(active, 0.0, np.inf)
+                if track_auc:
+                    f = objective.f(X)
 
         taken = np.where(active, t_end, stop_step)
         still = status != DIVERGED
         last_good[still] = X[still]
         if track_auc:
             # Points that stopped early keep their final value for the rest of the budget.
-            auc += (steps - t_end) * gap(f)
+            auc += (steps - t_end) * gap(objective.f(X))
         elif not full:
             auc = np.full(K, np.nan)  # not tracked: ask for metrics_every_step=True
     wall = time.perf_counter() - t0
