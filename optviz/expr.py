@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import warnings
 from dataclasses import dataclass
 
 import sympy
@@ -241,10 +242,13 @@ def parse_formula(text: str, *, reserved: frozenset[str] = frozenset()) -> Formu
             )
     source = _source_for_ast(text)
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for '2x'
+            tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
         col = _original_column(text, (exc.offset or 1) - 1 + (len(source) - len(source.lstrip())))
-        raise OptvizError(f"formula {text!r}: syntax error at column {col + 1}: {exc.msg}") from None
+        hint = " (write 2*x for a product)" if "decimal literal" in str(exc.msg) else ""
+        raise OptvizError(f"formula {text!r}: syntax error at column {col + 1}: {exc.msg}{hint}") from None
     except (RecursionError, MemoryError, ValueError):
         raise OptvizError(f"formula {text!r}: too deeply nested to parse") from None
     lead = len(source) - len(source.lstrip())
