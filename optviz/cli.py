@@ -494,6 +494,39 @@ def optimizers() -> None:
     Console().print(optimizer_table())
 
 
+@app.command()
+def gallery(
+    out: Annotated[Path, typer.Option(help="Directory to regenerate.")] = Path("gallery"),
+    only: Annotated[list[str] | None, typer.Option("--only", help="Regenerate only these entries (repeatable).")] = None,
+    list_entries: Annotated[bool, typer.Option("--list", help="List the entries and their commands.")] = False,
+) -> None:
+    """Regenerate the gallery: every picture with the exact command that made it."""
+    from optviz.gallery import ENTRIES, index_markdown, run_entry
+    from optviz.io import ensure_dir, write_text
+
+    names = [e.name for e in ENTRIES]
+    for name in only or []:
+        if name not in names:
+            raise OptvizError(f"unknown gallery entry {name!r}; entries: {', '.join(names)}")
+    if list_entries:
+        for e in ENTRIES:
+            print(f"{e.name}: {e.command(str(out))}")
+        return
+    ensure_dir(out)
+    console = _stderr()
+    made = []
+    for entry in ENTRIES:
+        if only and entry.name not in only:
+            continue
+        console.print(f"[bold]{entry.name}[/]: {entry.command(str(out))}")
+        made.append((entry, run_entry(entry, out)))
+    if not only:
+        write_text(out / "README.md", index_markdown(made, str(out)))
+    for _, files in made:
+        for f in files:
+            print(f"wrote {f}")
+
+
 def _click_exceptions():
     """Usage/Click/Exit/Abort classes of the click that typer uses (vendored or not)."""
     try:

@@ -1,0 +1,95 @@
+"""The gallery: every picture in ``gallery/`` with the exact command that made it.
+
+``optviz gallery`` runs each entry's command through the same CLI code a user
+runs, into the gallery directory, and writes ``gallery/README.md`` listing
+every file with its command. Entries can be selected by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    caption: str
+    args: tuple[str, ...]
+
+    def command(self, out: str = "gallery") -> str:
+        shown = [f'"{a}"' if (" " in a or "*" in a) else a for a in self.args]
+        return " ".join(["optviz", *shown, "--out", out])
+
+
+FIRST_ORDER = "gd,momentum,nesterov,adagrad,rmsprop,adam"
+
+ENTRIES: tuple[Entry, ...] = (
+    Entry("rosenbrock-compare", "Every first-order optimizer on Rosenbrock's curved valley, suggested settings.",
+          ("compare", "--fn", "rosenbrock", "--opt", FIRST_ORDER)),
+    Entry("rosenbrock-adam-state", "Adam on Rosenbrock with its state: m̂, v̂ and the effective per-coordinate step.",
+          ("run", "--fn", "rosenbrock", "--opt", "adam", "--show-state")),
+    Entry("beale-compare", "Beale: flat plateaus and steep walls.",
+          ("compare", "--fn", "beale", "--opt", FIRST_ORDER)),
+    Entry("himmelblau-starts", "Himmelblau: four minima; Adam and momentum from four starts.",
+          ("run", "--fn", "himmelblau", "--opt", "momentum,adam", "--start", "0,0", "--start", "-1,-1",
+           "--start", "1,-3", "--start", "-4,0")),
+    Entry("rastrigin-compare", "Rastrigin: a grid of local minima traps every method.",
+          ("compare", "--fn", "rastrigin", "--opt", FIRST_ORDER)),
+    Entry("ill-conditioned", "x₁² + 2x₂² style ill conditioning: GD zig-zags, momentum and Adam don't.",
+          ("compare", "--fn", "ill_conditioned", "--opt", "gd,momentum,rmsprop,adam")),
+    Entry("ill-conditioned-gif", "The same as an animation.",
+          ("run", "--fn", "ill_conditioned", "--opt", "gd,momentum,adam", "--animate", "gif", "--frames", "50",
+           "--dpi", "60")),
+    Entry("rosenbrock-gif", "Momentum and Adam racing along Rosenbrock's valley.",
+          ("run", "--fn", "rosenbrock", "--opt", "momentum,nesterov,adam", "--animate", "gif", "--frames", "60",
+           "--dpi", "60")),
+    Entry("newton-xcos", "Newton's method on x·cos(0.15πx) from x = 10 walks to a maximum; GD goes down.",
+          ("run", "--fn", "xcos", "--opt", "newton,gd")),
+    Entry("newton-cosh", "Newton on cosh(0.5x): quadratic convergence.",
+          ("run", "--fn", "cosh", "--opt", "newton,gd")),
+    Entry("newton-parabola", "Newton on x²: one step.",
+          ("run", "--fn", "parabola", "--opt", "newton,gd")),
+    Entry("rosenbrock-surface", "Paths on the 3-D surface.",
+          ("run", "--fn", "rosenbrock", "--opt", "momentum,adam", "--surface")),
+    Entry("least-squares-sgd", "True SGD and minibatch SGD on a least-squares line fit, 20 seeds each: "
+          "median loss and the 10-90% band.",
+          ("run", "--fn", "least_squares", "--opt", "gd,sgd,minibatch", "--seeds", "20")),
+    Entry("schedule", "SGD with a cosine schedule settles where constant-η SGD keeps bouncing.",
+          ("run", "--fn", "least_squares", "--opt", "sgd", "--schedule", "cosine:200", "--show-state")),
+    Entry("rosenbrock-sweep", "Which learning rates work? Final loss over an lr grid, per optimizer.",
+          ("sweep", "--fn", "rosenbrock", "--opt", "gd,momentum,rmsprop,adam", "--lr", "1e-5:1:41")),
+    Entry("momentum-sweep-2d", "Momentum: lr × β map on Rosenbrock (dark: diverged).",
+          ("sweep", "--fn", "rosenbrock", "--opt", "momentum", "--lr", "1e-5:1e-2:41", "-p", "beta=0:0.99:34",
+           "--metric", "gap")),
+    Entry("himmelblau-basins", "Which minimum does each start reach? GD, momentum and Adam on Himmelblau.",
+          ("basins", "--fn", "himmelblau", "--opt", "gd,momentum,adam", "--grid", "200")),
+)
+
+
+def run_entry(entry: Entry, out: Path) -> list[Path]:
+    """Run one entry's command into ``out``; return the files it wrote."""
+    from optviz.cli import main
+
+    before = {p: p.stat().st_mtime_ns for p in out.glob("*")}
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        try:
+            main([*entry.args, "--out", str(out)])
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise
+    return sorted(p for p in out.glob("*") if p.name != "README.md" and before.get(p) != p.stat().st_mtime_ns)
+
+
+def index_markdown(made: list[tuple[Entry, list[Path]]], out_name: str = "gallery") -> str:
+    lines = ["# Gallery", "", "Made by `optviz gallery`; each picture with the command that made it.", ""]
+    for entry, files in made:
+        lines += [f"## {entry.name}", "", entry.caption, "", "```bash", entry.command(out_name), "```", ""]
+        for f in files:
+            if f.suffix in (".png", ".gif", ".svg"):
+                lines.append(f"![{entry.name}]({f.name})")
+        lines.append("")
+    return "\n".join(lines)

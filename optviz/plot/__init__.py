@@ -1,0 +1,168 @@
+"""Pictures of runs: contour, 1-D curve, loss, state, surface and animations.
+
+Import-light: matplotlib is imported only when something is drawn, so
+``import optviz.plot`` costs nothing at CLI startup. The entry point used by
+``optviz run`` and ``optviz compare`` is :func:`save_run_figures`; the
+``draw_*`` helpers take axes and return artists; :func:`render_animation`
+writes frames to any writer (see :mod:`optviz.plot.animation`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from optviz.errors import OptvizError
+
+_LAZY = {
+    "draw_contour": "optviz.plot.static",
+    "draw_paths": "optviz.plot.static",
+    "draw_loss": "optviz.plot.static",
+    "draw_curve_1d": "optviz.plot.static",
+    "draw_state": "optviz.plot.static",
+    "draw_surface": "optviz.plot.static",
+    "draw_minima": "optviz.plot.static",
+    "contour_figure": "optviz.plot.static",
+    "curve_figure": "optviz.plot.static",
+    "loss_figure": "optviz.plot.static",
+    "state_figure": "optviz.plot.static",
+    "surface_figure": "optviz.plot.static",
+    "new_figure": "optviz.plot.static",
+    "render_animation": "optviz.plot.animation",
+    "save_animation": "optviz.plot.animation",
+    "GifWriter": "optviz.plot.animation",
+    "Mp4Writer": "optviz.plot.animation",
+    "CountingWriter": "optviz.plot.animation",
+    "find_ffmpeg": "optviz.plot.animation",
+    "frame_steps": "optviz.plot._data",
+    "plot_domain": "optviz.plot._data",
+    "contour_levels": "optviz.plot._data",
+}
+
+__all__ = sorted([*_LAZY, "save_run_figures", "figure_paths"])
+
+Progress = Callable[[int, int], None]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'optviz.plot' has no attribute {name!r}")
+
+
+def _validate(result: Any, *, fmt: str, dpi: int, surface: bool, show_state: bool, animate: str | None,
+              fps: int, frames: int) -> None:
+    from optviz.plot._files import ANIMATIONS, FORMATS
+
+    if fmt not in FORMATS:
+        raise OptvizError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if animate is not None and animate not in ANIMATIONS:
+        raise OptvizError(f"--animate must be one of {', '.join(ANIMATIONS)}, got {animate!r}")
+    if not (isinstance(dpi, (int, float)) and 10 <= dpi <= 2400):
+        raise OptvizError(f"--dpi must be between 10 and 2400, got {dpi}")
+    if animate is not None:
+        if int(frames) < 2:
+            raise OptvizError(f"--frames must be ≥ 2, got {frames}")
+        if not (1 <= int(fps) <= 120):
+            raise OptvizError(f"--fps must be between 1 and 120, got {fps}")
+    if not result.runs:
+        raise OptvizError("nothing to draw: the result has no runs")
+    unrecorded = [t.optimizer for t in result.runs if not t.recorded]
+    if unrecorded:
+        raise OptvizError(f"figures need every step recorded; {', '.join(unrecorded)} ran in summary mode")
+    objective = result.objective
+    d = objective.dim
+    asked = [opt for opt, on in (("--surface", surface), ("--animate", animate is not None)) if on]
+    if d > 2 and asked:
+        raise OptvizError(
+            f"{' and '.join(asked)} need a function of 1 or 2 variables; {objective.name} has {d} "
+            f"({', '.join(objective.variables)}): only the loss figure can be drawn"
+        )
+    if d == 1 and surface:
+        raise OptvizError(
+            f"--surface needs a function of 2 variables; {objective.name} has 1 (its curve is drawn instead)"
+        )
+    if show_state:
+        from optviz.plot.static import runs_with_state
+
+        if not runs_with_state(result.runs):
+            names = ", ".join(t.optimizer for t in result.runs)
+            raise OptvizError(
+                f"--show-state: {names} carry no state to show "
+                "(momentum, nesterov, adagrad, rmsprop and adam do)"
+            )
+
+
+def figure_paths(result: Any, out_dir: Path, *, fmt: str = "png", surface: bool = False,
+                 show_state: bool = False, animate: str | None = None, stem: str | None = None) -> dict[str, Path]:
+    """The files :func:`save_run_figures` writes, by kind (nothing is drawn)."""
+    from optviz.plot._style import default_stem, slug
+
+    out_dir = Path(out_dir)
+    prefix = slug(stem, 120, lower=False) if stem else default_stem(result.objective, result.runs)
+    d = result.objective.dim
+    paths: dict[str, Path] = {}
+    if d == 2:
+        paths["contour"] = out_dir / f"{prefix}_contour.{fmt}"
+    elif d == 1:
+        paths["curve"] = out_dir / f"{prefix}_curve.{fmt}"
+    paths["loss"] = out_dir / f"{prefix}_loss.{fmt}"
+    if show_state:
+        paths["state"] = out_dir / f"{prefix}_state.{fmt}"
+    if surface:
+        paths["surface"] = out_dir / f"{prefix}_surface.{fmt}"
+    if animate:
+        kind = "surface" if surface else ("curve" if d == 1 else "contour")
+        paths["animation"] = out_dir / f"{prefix}_{kind}.{animate}"
+    return paths
+
+
+def save_run_figures(result: Any, out_dir: Path, *, fmt: str = "png", dpi: int = 150, surface: bool = False,
+                     show_state: bool = False, animate: str | None = None, fps: int = 20, frames: int = 100,
+                     progress: Progress | None = None, stem: str | None = None) -> list[Path]:
+    """Draw a :class:`~optviz.api.RunResult` into ``out_dir``; return the written paths.
+
+    Always the loss figure (f − f*, ‖∇f‖, η per step); for a 2-D function the
+    contour figure, for a 1-D one the curve figure; with ``show_state`` the
+    optimizer-state figure; with ``surface`` the 3-D surface; with
+    ``animate`` ("gif" or "mp4") the animation (of the surface when
+    ``surface`` is set too), ``frames`` evenly spaced steps at ``fps``,
+    calling ``progress(done, total)`` after each frame. Names:
+    ``{stem}_{contour|curve|loss|state|surface}.{fmt}`` with the default stem
+    ``{function}_{opt1-opt2…}``. Files are written atomically. Bad options
+    raise :class:`~optviz.errors.OptvizError` before anything is drawn.
+    """
+    _validate(result, fmt=fmt, dpi=dpi, surface=surface, show_state=show_state, animate=animate,
+              fps=fps, frames=frames)
+    from optviz.plot import _files
+
+    out_dir = _files.prepare_dir(Path(out_dir))
+    targets = figure_paths(result, out_dir, fmt=fmt, surface=surface, show_state=show_state,
+                           animate=animate, stem=stem)
+    from optviz.plot import static
+
+    builders = {
+        "contour": static.contour_figure,
+        "curve": static.curve_figure,
+        "loss": static.loss_figure,
+        "state": static.state_figure,
+        "surface": static.surface_figure,
+    }
+    written: list[Path] = []
+    for kind, path in targets.items():
+        if kind == "animation":
+            continue
+        with static.style():
+            fig = builders[kind](result, dpi=dpi)
+            _files.save_figure(fig, path, fmt=fmt, dpi=dpi)
+        written.append(path)
+    if "animation" in targets:
+        from optviz.plot.animation import save_animation
+
+        save_animation(result, targets["animation"], fps=fps, frames=frames, surface=surface,
+                       progress=progress, dpi=min(dpi, 100))
+        written.append(targets["animation"])
+    return written

@@ -1,0 +1,300 @@
+"""Names, colors, markers and text for figures; no matplotlib import here.
+
+Every helper reads the plain records (:class:`~optviz.trajectory.Trajectory`,
+:class:`~optviz.objective.Objective`) and returns strings or numbers, so the
+text of a legend can be tested without drawing anything.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+# One fixed color and marker per optimizer, so Adam is red in every figure a
+# teacher makes. Colors from tab10 without its gray (it disappears on the
+# contour background) and with a darker olive (readable on white).
+OPTIMIZER_STYLE: dict[str, tuple[str, str, str]] = {
+    # name: (display name, color, marker)
+    "gd": ("GD", "#1f77b4", "o"),
+    "sgd": ("SGD", "#17becf", "h"),
+    "minibatch": ("Minibatch SGD", "#8c564b", "p"),
+    "momentum": ("Momentum", "#ff7f0e", "s"),
+    "nesterov": ("Nesterov", "#9a8c00", "D"),
+    "adagrad": ("AdaGrad", "#9467bd", "v"),
+    "rmsprop": ("RMSprop", "#e377c2", "^"),
+    "adam": ("Adam", "#d62728", "P"),
+    "newton": ("Newton", "#2ca02c", "X"),
+}
+SPARE_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
+                "#e377c2", "#17becf", "#9a8c00", "#393b79", "#ad494a", "#637939"]
+SPARE_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "h", "p", "<", ">", "*"]
+
+# Slide-ready defaults: bigger type than matplotlib's, no top/right spines on plots.
+RC = {
+    "font.size": 12,
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 11,
+    "figure.titlesize": 15,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "lines.linewidth": 2.0,
+    "legend.frameon": False,
+    "savefig.facecolor": "white",
+    "figure.facecolor": "white",
+    "svg.fonttype": "none",
+    "pdf.fonttype": 42,
+    "mathtext.fontset": "dejavusans",
+}
+
+# Light valleys (where the paths run) to mid-blue ridges: every optimizer color stays
+# visible on it; never as dark as navy, where a blue path would vanish.
+CONTOUR_CMAP = ("YlGnBu", 0.0, 0.72)
+START_STYLE = dict(marker="o", markersize=11, markerfacecolor="white", markeredgecolor="black",
+                   markeredgewidth=2.0, linestyle="none")
+MINIMUM_STYLE = dict(marker="*", markersize=19, markerfacecolor="#ffd700", markeredgecolor="black",
+                     markeredgewidth=1.2, linestyle="none")
+LOCAL_MINIMUM_STYLE = dict(marker="*", markersize=14, markerfacecolor="white",
+                           markeredgecolor="black", markeredgewidth=1.2, linestyle="none")
+
+_GREEK = {"lr": "η", "beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": "ε", "damping": "λ",
+          "dampening": "dampening", "noise": "σ", "batch_size": "b"}
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def display_name(optimizer: str) -> str:
+    return OPTIMIZER_STYLE.get(optimizer, (optimizer, "", ""))[0]
+
+
+def run_name(traj: Any) -> str:
+    """'Adam', or the run's label with the optimizer's display name: 'SGD (tuned)'."""
+    label = getattr(traj, "label", "") or traj.optimizer
+    if label.startswith(traj.optimizer):
+        return display_name(traj.optimizer) + label[len(traj.optimizer):]
+    return label
+
+
+def run_styles(runs: Sequence[Any]) -> list[tuple[str, str]]:
+    """(color, marker) per run: the optimizer's own, or a spare one if two runs share it."""
+    used: set[str] = set()
+    out = []
+    spare = 0
+    for traj in runs:
+        _, color, marker = OPTIMIZER_STYLE.get(traj.optimizer, ("", "", ""))
+        if not color or color in used:
+            while SPARE_COLORS[spare % len(SPARE_COLORS)] in used and spare < 2 * len(SPARE_COLORS):
+                spare += 1
+            color = SPARE_COLORS[spare % len(SPARE_COLORS)]
+            marker = SPARE_MARKERS[spare % len(SPARE_MARKERS)]
+            spare += 1
+        used.add(color)
+        out.append((color, marker))
+    return out
+
+
+def fmt_number(value: float, digits: int = 3) -> str:
+    """A compact number for a legend: 0.1, 2.39×10⁻⁵, 1000, 1.5×10⁶."""
+    v = float(value)
+    if not math.isfinite(v):
+        return str(v)
+    if v == 0:
+        return "0"
+    text = f"{v:.{digits}g}"
+    if "e" not in text:
+        return text
+    mantissa, exp = text.split("e")
+    exp_text = str(int(exp)).translate(_SUPERSCRIPT)
+    return f"10{exp_text}" if mantissa in ("1", "1.0") else f"{mantissa}×10{exp_text}"
+
+
+def _fmt_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    arr = np.asarray(value)
+    if arr.dtype.kind in "fiu":
+        flat = arr.reshape(-1).astype(float)
+        if flat.size == 1:
+            return fmt_number(flat[0])
+        return f"{fmt_number(np.nanmin(flat))}…{fmt_number(np.nanmax(flat))}"
+    return str(value)
+
+
+def hyperparameter_text(traj: Any) -> str:
+    """'η=0.1, β₁=0.9, β₂=0.999, ε=10⁻⁸' plus non-default switches and the schedule."""
+    try:
+        from optviz.optim import defaults
+
+        default = defaults(traj.optimizer)
+    except Exception:  # an optimizer unknown to the registry: show everything
+        default = {}
+    parts = []
+    for key, value in traj.hyperparameters.items():
+        is_switch = isinstance(value, (bool, str))
+        at_default = key in default and _same(value, default[key])
+        if (is_switch or _is_zero(value) or key == "eps") and at_default:
+            continue  # 'nesterov=on' for Nesterov, 'damping=0', a default ε: clutter on a slide
+        if key == "bias_correction":
+            parts.append("no bias correction" if not value else "bias correction")
+            continue
+        parts.append(f"{_GREEK.get(key, key)}={_fmt_value(value)}")
+    schedule = getattr(traj, "schedule", "constant") or "constant"
+    if schedule != "constant":
+        parts.append(f"schedule {schedule}")
+    return ", ".join(parts)
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(np.all(np.asarray(a) == np.asarray(b)))
+    except Exception:
+        return False
+
+
+def _is_zero(value: Any) -> bool:
+    try:
+        return bool(np.all(np.asarray(value, dtype=float) == 0))
+    except (TypeError, ValueError):
+        return False
+
+
+def status_summary(traj: Any) -> str:
+    """'converged at step 20', 'diverged at step 5 (…)', or '2 converged, 1 diverged' for K > 1."""
+    if traj.K == 1:
+        return traj.status_text(0)
+    counts: dict[str, int] = {}
+    for s in traj.status:
+        counts[s] = counts.get(s, 0) + 1
+    words = {"converged": "converged", "diverged": "diverged", "max_steps": "at the step budget"}
+    return ", ".join(f"{n} of {traj.K} {words.get(s, s)}" for s, n in counts.items())
+
+
+def run_label(traj: Any, *, f_star: float | None = None, detail: bool = True) -> str:
+    """Legend text: name and hyperparameters; with ``detail`` a second line with the outcome."""
+    name = run_name(traj)
+    hyper = hyperparameter_text(traj)
+    head = f"{name}  ({hyper})" if hyper else name
+    oracle = getattr(traj, "oracle", "")
+    if oracle and oracle != "exact gradient":
+        head += f"\n{_wrap(oracle)}"
+    if not detail:
+        return head
+    outcome = status_summary(traj)
+    if traj.K == 1:
+        n = len(traj.path(0))
+        if n:
+            value = float(traj.loss[n - 1, 0])
+            if np.isfinite(value):
+                if f_star is not None:
+                    outcome += f", f − f* = {fmt_number(max(value - f_star, 0.0))}"
+                else:
+                    outcome += f", f = {fmt_number(value)}"
+    return f"{head}\n{_wrap(outcome)}"
+
+
+def _wrap(text: str, width: int = 52) -> str:
+    """Legend lines short enough for two columns on a slide."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)) or text
+
+
+def objective_title(objective: Any) -> str:
+    """The library file's title ('Rosenbrock'), or '' for a typed formula."""
+    title = getattr(objective, "title", "") or ""
+    if title:
+        return _name_part(str(title))
+    title = _library_title(objective)
+    if title is not None:
+        return title
+    name = str(objective.name)
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) and name != objective.formula_text:
+        return name.replace("_", " ").capitalize() if name.islower() else name
+    return ""
+
+
+def _library_title(objective: Any) -> str | None:
+    """The name part of the ``title`` of the library file the objective came from
+    (None when it did not come from the library)."""
+    try:
+        from optviz.library import library_files, read_toml
+
+        path = library_files().get(str(objective.name))
+        if path is None:
+            return None
+        data = read_toml(path)
+        if str(data.get("expression", "")) != objective.formula_text and "samples" not in data:
+            return None  # a formula that happens to share a library name
+        return _name_part(str(data.get("title", "")))
+    except Exception:
+        return None
+
+
+def _name_part(title: str) -> str:
+    """'Parabola x^2' -> 'Parabola'; 'x cos(0.15 pi x)' -> '' (the formula is shown anyway)."""
+    words = []
+    for token in title.split():
+        if any(c in token for c in "()^*+=/") or re.fullmatch(r"[-+]?\d+(\.\d*)?", token):
+            break
+        words.append(token)
+    name = " ".join(words).rstrip(" -:")
+    return name if len(name) > 2 else ""
+
+
+def formula_mathtext(objective: Any, *, check: bool = True) -> str:
+    """The formula as matplotlib mathtext, from sympy's LaTeX; with ``check``, plain
+    text when mathtext cannot parse it (figure titles check when they are laid out)."""
+    variables = ", ".join(_latex_variable(v) for v in objective.variables)
+    try:
+        body = objective.latex()
+    except Exception:
+        body = ""
+    if getattr(objective, "finite_sum", None) is not None:
+        text = rf"$f({variables}) = \frac{{1}}{{n}}\sum_{{i=1}}^{{n}} {body}$" if body else ""
+    else:
+        text = f"$f({variables}) = {body}$" if body else ""
+    if text and (not check or _mathtext_ok(text)):
+        return text
+    return plain_formula(objective)
+
+
+def plain_formula(objective: Any) -> str:
+    """'f(x, y) = (1 - x)^2 + …' as typed, safe from mathtext."""
+    plain = getattr(objective, "formula_text", "") or str(getattr(objective, "expr", ""))
+    return f"f({', '.join(objective.variables)}) = {plain}".replace("$", r"\$")
+
+
+def _latex_variable(name: str) -> str:
+    m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", name)
+    return f"{m.group(1)}_{{{m.group(2)}}}" if m else name
+
+
+def _mathtext_ok(text: str) -> bool:
+    try:
+        from matplotlib.mathtext import MathTextParser
+
+        MathTextParser("path").parse(text)
+        return True
+    except Exception:
+        return False
+
+
+def slug(text: str, limit: int = 60, *, lower: bool = True) -> str:
+    """A file-name-safe piece: 'x*cos(0.15*pi*x)' -> 'x-cos-0.15-pi-x'."""
+    s = re.sub(r"[^A-Za-z0-9._]+", "-", str(text)).strip("-.")
+    s = s.lower() if lower else s
+    s = re.sub(r"\.{2,}", ".", s)
+    return s[:limit].strip("-.") or "function"
+
+
+def default_stem(objective: Any, runs: Sequence[Any]) -> str:
+    names = [slug(t.label or t.optimizer, 20) for t in runs]
+    joined = "-".join(names)
+    if len(joined) > 60:
+        joined = f"{len(names)}-optimizers"
+    return f"{slug(objective.name)}_{joined}"
