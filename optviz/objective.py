@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import sympy
@@ -121,13 +122,34 @@ class Objective:
             return  # values and derivatives come from the per-sample expression
         gen = _generated("v", self.dim)
         symbols = [make_symbol(v) for v in self.variables]
-        e = self.expr.xreplace(dict(zip(symbols, gen)))
-        self._grad_exprs = [_drop_distributions(sympy.diff(e, v)) for v in gen]
-        self._hess_exprs = [_drop_distributions(sympy.diff(g, w)) for g in self._grad_exprs for w in gen]
-        self._f = _compile(gen, e)
-        self._g = _compile(gen, self._grad_exprs)
-        self._h = _compile(gen, self._hess_exprs)
-        self._fg = _compile(gen, [e, *self._grad_exprs])
+        self._gen = gen
+        self._expr_gen = self.expr.xreplace(dict(zip(symbols, gen)))
+
+    # Derivatives and their compiled forms are made on first use: a run of Adam
+    # needs only f and ∇f, and each compilation costs tens of milliseconds.
+    @cached_property
+    def _grad_exprs(self) -> list[sympy.Expr]:
+        return [_drop_distributions(sympy.diff(self._expr_gen, v)) for v in self._gen]
+
+    @cached_property
+    def _hess_exprs(self) -> list[sympy.Expr]:
+        return [_drop_distributions(sympy.diff(g, w)) for g in self._grad_exprs for w in self._gen]
+
+    @cached_property
+    def _f(self) -> Callable:
+        return _compile(self._gen, self._expr_gen)
+
+    @cached_property
+    def _g(self) -> Callable:
+        return _compile(self._gen, self._grad_exprs)
+
+    @cached_property
+    def _h(self) -> Callable:
+        return _compile(self._gen, self._hess_exprs)
+
+    @cached_property
+    def _fg(self) -> Callable:
+        return _compile(self._gen, [self._expr_gen, *self._grad_exprs])
 
     @property
     def dim(self) -> int:

@@ -42,15 +42,6 @@ def sparkline(values: np.ndarray, width: int = 16, log: bool = True) -> str:
     return "".join(SPARK[i] for i in levels)
 
 
-def row_groups(traj: Trajectory) -> list[list[int]]:
-    """Rows of a run that make one table row: each start alone, or a start's N seeds together."""
-    if not traj.seeds:
-        return [[k] for k in range(traj.K)]
-    n = len(traj.seeds)
-    per = traj.K // n
-    return [[j + i * per for i in range(n)] for j in range(per)]
-
-
 def group_values(traj: Trajectory, ks: list[int]) -> dict:
     """A table row for a group of points: the median point's values, with the seeds' spread."""
     if len(ks) == 1:
@@ -108,7 +99,7 @@ def run_table(result, title: str | None = None):
                       ("status", "left"), ("time", "right")]:
         table.add_column(col, justify=just)
     for traj in result.runs:
-        for ks in row_groups(traj):
+        for ks in traj.seed_groups():
             r = group_values(traj, ks)
             f_text = fmt(r["f"]) + (f" ({r['spread']})" if "spread" in r else "")
             table.add_row(r["optimizer"], fmt(r["lr"]), fmt_point(traj.starts[ks[0]]), fmt_point(r["final"]),
@@ -129,7 +120,7 @@ def compare_rows(result, sort: str = "gap") -> list[dict]:
     """
     rows = []
     for traj in result.runs:
-        for ks in row_groups(traj):
+        for ks in traj.seed_groups():
             r = group_values(traj, ks)
             if traj.recorded:
                 curves = traj.loss[:, ks] - (traj.objective.f_star or 0.0)

@@ -65,6 +65,14 @@ class Trajectory:
     seeds: tuple[int, ...] = ()  # with --seeds N: rows form N equal groups, group i used seeds[i]
     tuned: dict[str, Any] | None = None  # with --tune: {"metric": ..., "lr": ..., "grid": [...]}
 
+    def seed_groups(self) -> list[list[int]]:
+        """Rows that belong together: each start alone, or a start's N seed rows."""
+        if not self.seeds:
+            return [[k] for k in range(self.K)]
+        n = len(self.seeds)
+        per = self.K // n
+        return [[j + i * per for i in range(n)] for j in range(per)]
+
     def seed_of(self, k: int) -> int | None:
         if not self.seeds:
             return None

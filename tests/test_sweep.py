@@ -181,3 +181,20 @@ def test_bad_sweep_input_is_one_line_exit_2(args, fragment, tmp_path):
     assert len(proc.stderr.strip().splitlines()) == 1
     assert fragment in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_loss_figure_shows_median_and_band_for_seeds():
+    from matplotlib.collections import PolyCollection
+
+    from optviz.plot.static import draw_loss, new_figure
+
+    res = run("least_squares", "sgd", steps=30, seeds=8)
+    traj = res.runs[0]
+    fig = new_figure((6, 3))
+    ax = fig.subplots()
+    lines = draw_loss([ax], res.runs, panels=("loss",))["loss"]
+    assert len(lines) == 1  # one median line, not eight
+    gap = traj.loss - res.objective.f_star
+    np.testing.assert_allclose(lines[0].get_ydata(), np.median(gap, axis=1), rtol=1e-12)
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 1

@@ -9,6 +9,7 @@ same pictures. The ``*_figure`` builders assemble a slide-ready
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -268,8 +269,14 @@ def draw_paths(ax: Any, runs: Sequence[Any], *, max_markers: int = 40, detail: b
         # Earlier runs are drawn under later ones, a little wider, so a path that
         # follows another (two methods in one valley) still shows as its border.
         width = (1.8 if many else 2.2) + 1.4 * (len(runs) - 1 - i) / max(1, len(runs) - 1)
+        # With --seeds N, the first seed's path is drawn in full, the others thin behind it.
+        extra_seeds = {k for group in traj.seed_groups() for k in group[1:]}
         for k in range(traj.K):
             p = traj.path(k)
+            if k in extra_seeds:
+                out.paths.append(ax.plot(p[:, 0], p[:, 1], color=color, linewidth=0.8, alpha=0.3,
+                                         zorder=3.5 + 0.01 * i)[0])
+                continue
             line = ax.plot(p[:, 0], p[:, 1], color=color, marker=marker, linewidth=width,
                            markersize=4.5 if many else 5.5, markeredgecolor="white", markeredgewidth=0.6,
                            markevery=_markevery(len(p), max_markers), zorder=4 + 0.01 * i)[0]
@@ -441,6 +448,12 @@ def draw_loss(axes: Sequence[Any], runs: Sequence[Any], *, styles: Sequence[tupl
         lines = []
         collected = []
         for traj, (color, _) in zip(runs, styles):
+            if traj.seeds and len(traj.seeds) > 1:
+                for members in traj.seed_groups():
+                    line, values = _draw_seed_band(ax, traj, members, panel, f_star, color)
+                    lines.append(line)
+                    collected.append(values)
+                continue
             for k in range(traj.K):
                 steps, values = _panel_series(traj, k, panel, f_star)
                 alpha = 1.0 if k == 0 else 0.55
@@ -454,6 +467,25 @@ def draw_loss(axes: Sequence[Any], runs: Sequence[Any], *, styles: Sequence[tupl
         _panel_axes(ax, panel, runs, f_star, allv)
         out[panel] = lines
     return out
+
+
+def _draw_seed_band(ax: Any, traj: Any, members: list[int], panel: str, f_star: float | None,
+                    color: str) -> tuple[Line2D, np.ndarray]:
+    """The median over a start's seed rows with a shaded 10-90% band (``--seeds N``)."""
+    series = [_panel_series(traj, k, panel, f_star) for k in members]
+    n = max(len(s) for s, _ in series)
+    table = np.full((len(series), n), np.nan)
+    for i, (_, values) in enumerate(series):
+        table[i, : len(values)] = values
+    steps = np.arange(n) + (1 if panel == "lr" else 0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        median = np.nanmedian(table, axis=0)
+        lo, hi = np.nanpercentile(table, [10, 90], axis=0)
+    ax.fill_between(steps, lo, hi, color=color, alpha=0.22, linewidth=0)
+    line = ax.plot(steps, median, color=color, linewidth=2.0)[0]
+    line.set_gid(f"median of {len(members)} seeds")
+    return line, np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)]])
 
 
 def _panel_series(traj: Any, k: int, panel: str, f_star: float | None) -> tuple[np.ndarray, np.ndarray]:
