@@ -9,12 +9,18 @@ is forward (training mode) + softmax cross-entropy + backward + Adam update.
   (``fused=True``, else ``foreach=True``), also the plain for-loop Adam; skipped
   (and said so) when torch is not installed.
 
-Both use the same number of threads (torch.set_num_threads = the BLAS threads numpy
-uses, 2 here). Timing: the median over rounds of the mean of 50 steps, after 30
-warm-up steps, the two sides interleaved round by round so background load hits
-both. Target: optviz ≤ 1.0× torch's fastest variant.
+Both use the same number of threads: ``--threads N`` sets OPENBLAS_NUM_THREADS (and
+OMP_NUM_THREADS) before numpy is imported and torch.set_num_threads(N); default: all
+cores (2 here). With 2 threads both libraries are very sensitive to another process
+on the machine (their threads wait for each other at every product), 1 thread much
+less so; run both when the machine is shared.
 
-Usage: python benchmarks/bench_train.py [--rounds 15]
+Timing: the median over rounds of the mean of 50 steps; the sides take turns round
+by round (so background load hits both), each turn starting with 20 untimed steps so
+that the other library's spinning threads have gone idle. The minimum is printed
+too. Target: optviz ≤ 1.0× torch's fastest variant.
+
+Usage: python benchmarks/bench_train.py [--rounds 15] [--threads N]
 """
 
 from __future__ import annotations
@@ -22,16 +28,24 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
 
-import numpy as np
+if __name__ == "__main__":  # the thread count must be set before numpy is imported
+    for i, arg in enumerate(sys.argv):
+        if arg.startswith("--threads"):
+            n = arg.split("=", 1)[1] if "=" in arg else sys.argv[i + 1]
+            os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = n
 
-from optviz.nn import build_model, softmax_cross_entropy
-from optviz.nn.train import Stepper
-from optviz.optim import make_optimizer
+import numpy as np  # noqa: E402
+
+from optviz.nn import build_model, softmax_cross_entropy  # noqa: E402
+from optviz.nn.train import Stepper  # noqa: E402
+from optviz.optim import make_optimizer  # noqa: E402
 
 BATCH, IN, OUT, WIDTH, DEPTH = 128, 64, 10, 128, 6
 STEPS = 50
+WARM = 20
 
 
 def numpy_step_fn(X, y):
@@ -57,8 +71,11 @@ def torch_step_fns(X, y, threads):
         def __init__(self, n_in, n_out):
             super().__init__()
             self.main = nn.Sequential(
-                nn.Linear(n_in, n_out), nn.BatchNorm1d(n_out, momentum=0.1), nn.ReLU(),
-                nn.Linear(n_out, n_out), nn.BatchNorm1d(n_out, momentum=0.1),
+                nn.Linear(n_in, n_out),
+                nn.BatchNorm1d(n_out, momentum=0.1),
+                nn.ReLU(),
+                nn.Linear(n_out, n_out),
+                nn.BatchNorm1d(n_out, momentum=0.1),
             )
             self.shortcut = nn.Linear(n_in, n_out) if n_in != n_out else None
 
@@ -73,8 +90,11 @@ def torch_step_fns(X, y, threads):
 
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     fns = {}
-    for name, kw in (("fused", {"fused": True}), ("foreach", {"foreach": True}),
-                     ("for-loop", {"foreach": False})):
+    for name, kw in (
+        ("fused", {"fused": True}),
+        ("foreach", {"foreach": True}),
+        ("for-loop", {"foreach": False}),
+    ):
         net = make_net()
         try:
             opt = torch.optim.Adam(net.parameters(), lr=1e-3, **kw)
@@ -109,11 +129,12 @@ def check_float32(net) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=None, help="threads for numpy and torch")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     X = rng.normal(size=(BATCH, IN)).astype(np.float32)
     y = rng.integers(0, OUT, BATCH).astype(np.int64)
-    threads = int(os.environ.get("OPENBLAS_NUM_THREADS", os.cpu_count() or 1))
+    threads = args.threads or int(os.environ.get("OPENBLAS_NUM_THREADS", os.cpu_count() or 1))
 
     ours, net = numpy_step_fn(X, y)
     version, theirs = torch_step_fns(X, y, threads)
@@ -125,12 +146,18 @@ def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(args.rounds):
         for name, fn in fns.items():
+            # the other library's idle threads spin for a while after its last call: let
+            # them settle (untimed steps) so that neither side pays for the other
+            for _ in range(WARM):
+                fn()
             times[name].append(per_step(fn))
     med = {name: statistics.median(ts) for name, ts in times.items()}
 
-    print(f"one step, resnet depth {DEPTH} width {WIDTH} BN, batch {BATCH}, float32, Adam; "
-          f"{threads} threads, numpy {np.__version__}"
-          + (f", torch {version}" if version else ""))
+    print(
+        f"one step, resnet depth {DEPTH} width {WIDTH} BN, batch {BATCH}, float32, Adam; "
+        f"{threads} thread(s), load average {os.getloadavg()[0]:.2f}, numpy {np.__version__}"
+        + (f", torch {version}" if version else "")
+    )
     print(f"median over {args.rounds} rounds of {STEPS} steps (min in brackets)")
     for name, value in med.items():
         print(f"  {name:<22} {value * 1e3:6.2f} ms  ({min(times[name]) * 1e3:.2f})")

@@ -527,6 +527,16 @@ def gallery(
             print(f"wrote {f}")
 
 
+def _register_network_commands() -> None:
+    from optviz.cli_train import landscape, train
+
+    app.command("train")(train)
+    app.command("landscape")(landscape)
+
+
+_register_network_commands()
+
+
 def _click_exceptions():
     """Usage/Click/Exit/Abort classes of the click that typer uses (vendored or not)."""
     try:

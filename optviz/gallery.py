@@ -57,8 +57,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("least-squares-sgd", "True SGD and minibatch SGD on a least-squares line fit, 20 seeds each: "
           "median loss and the 10-90% band.",
           ("run", "--fn", "least_squares", "--opt", "gd,sgd,minibatch", "--seeds", "20")),
-    Entry("schedule", "SGD with a cosine schedule settles where constant-η SGD keeps bouncing.",
-          ("run", "--fn", "least_squares", "--opt", "sgd", "--schedule", "cosine:200", "--show-state")),
+    Entry("schedule", "SGD with a cosine schedule settles where constant-η SGD keeps bouncing (20 seeds).",
+          ("run", "--fn", "least_squares", "--opt", "sgd", "--schedule", "cosine:200", "--seeds", "20")),
     Entry("rosenbrock-sweep", "Which learning rates work? Final loss over an lr grid, per optimizer.",
           ("sweep", "--fn", "rosenbrock", "--opt", "gd,momentum,rmsprop,adam", "--lr", "1e-5:1:41")),
     Entry("momentum-sweep-2d", "Momentum: lr × β map on Rosenbrock (dark: diverged).",

@@ -279,3 +279,41 @@ def basins_table(results):
     for key in shares[0]:
         table.add_row(key, *[f"{s[key]:.1%}" for s in shares])
     return table
+
+
+def train_table(results):
+    """Per optimizer: final losses and accuracy, best epoch, time per epoch, status (spread over seeds)."""
+    from rich.table import Table
+
+    first = results[0]
+    n_seeds = len(results)
+    title = (f"{first.data_info.get('name') or 'data'}: {first.model_spec.get('arch')} depth "
+             f"{first.model_spec.get('depth')}, width {first.model_spec.get('width')}, "
+             f"norm {first.model_spec.get('norm')}, {first.settings['epochs']} epochs"
+             + (f", {n_seeds} seeds (median, min … max)" if n_seeds > 1 else ""))
+    table = Table(title=title, title_justify="left")
+    for col in ("optimizer", "lr", "train loss", "val loss", "val acc", "best epoch", "time/epoch", "status"):
+        table.add_column(col, justify="left" if col in ("optimizer", "status") else "right")
+
+    def spread(values, pct=False):
+        v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
+        if v.size == 0:
+            return "—"
+        f = (lambda x: f"{x:.1%}") if pct else (lambda x: fmt(x, 4))
+        if v.size == 1:
+            return f(v[0])
+        return f"{f(np.median(v))} ({f(v.min())} … {f(v.max())})"
+
+    for i, run in enumerate(first.runs):
+        runs = [res.runs[i] for res in results if i < len(res.runs)]
+        last = [(r.train_loss[-1] if r.train_loss else np.nan, r.val_loss[-1] if r.val_loss else np.nan,
+                 r.val_acc[-1] if r.val_acc else np.nan) for r in runs]
+        best = [int(np.argmax(r.val_acc)) + 1 if r.val_acc else 0 for r in runs]
+        times = [float(np.mean(r.epoch_time)) if r.epoch_time else np.nan for r in runs]
+        statuses = sorted({r.status for r in runs})
+        status = "; ".join(statuses)
+        color = "green" if statuses == ["ok"] else ("red" if any("diverged" in s for s in statuses) else "yellow")
+        table.add_row(run.label, fmt(run.hyperparameters.get("lr")), spread([x[0] for x in last]),
+                      spread([x[1] for x in last]), spread([x[2] for x in last], pct=True),
+                      "/".join(map(str, best)), f"{np.nanmean(times) * 1e3:.0f} ms", f"[{color}]{status}[/]")
+    return table

@@ -31,6 +31,14 @@ from optviz.nn.data import (
     stratified_split,
 )
 from optviz.nn.init import INITIALIZERS, he_normal, he_uniform, xavier_normal, xavier_uniform, zeros
+from optviz.nn.landscape import (
+    Interpolation,
+    Landscape,
+    interpolate,
+    landscape,
+    landscape_report,
+    landscapes,
+)
 from optviz.nn.layers import BatchNorm1d, Dropout, LayerNorm, Linear
 from optviz.nn.losses import (
     LOSSES,
@@ -50,11 +58,14 @@ from optviz.nn.losses import (
 )
 from optviz.nn.model import Model, ResidualBlock, build_model
 from optviz.nn.module import Module, Sequential, named_leaves
-from optviz.nn.train import OptimizerRun, TrainResult, train
+from optviz.nn.runfile import load_run, save_run
+from optviz.nn.train import OptimizerRun, TrainResult, evaluate, train
 
 __all__ = [
     "ELU",
     "INITIALIZERS",
+    "Interpolation",
+    "Landscape",
     "LOSSES",
     "BatchNorm1d",
     "Dataset",
@@ -79,16 +90,22 @@ __all__ = [
     "binary_cross_entropy",
     "binary_focal_loss",
     "build_model",
+    "evaluate",
     "focal_loss",
     "get_loss",
     "he_normal",
     "he_uniform",
+    "interpolate",
     "l1_loss",
     "l1_penalty",
     "l2_penalty",
+    "landscape",
+    "landscape_report",
+    "landscapes",
     "load_csv",
     "load_dataset",
     "load_digits",
+    "load_run",
     "log_softmax",
     "make_activation",
     "make_blobs",
@@ -98,6 +115,7 @@ __all__ = [
     "make_xor",
     "mse_loss",
     "named_leaves",
+    "save_run",
     "smooth_l1_loss",
     "softmax",
     "softmax_cross_entropy",

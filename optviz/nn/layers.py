@@ -40,15 +40,23 @@ class Linear(Module):
         }
         self.kinds = {"W": "weight", "b": "bias"}
         self._x: np.ndarray | None = None
+        # set by Model on layers that read the network input: nobody needs ∂l/∂x there,
+        # and dy Wᵀ is one of the larger products of a step
+        self.skip_input_grad = False
 
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         self._x = x
-        return x @ self.params["W"] + self.params["b"]
+        out = np.matmul(x, self.params["W"])
+        out += self.params["b"]  # in place: one array per call, not two
+        return out
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        """Gradients of W and b; ∂l/∂x, or None when ``skip_input_grad`` (a first layer)."""
         x = self._x
-        self.grads = {"W": x.T @ dy, "b": dy.sum(axis=0)}
-        return dy @ self.params["W"].T
+        self.grads = {"W": np.matmul(x.T, dy), "b": dy.sum(axis=0)}
+        if self.skip_input_grad:
+            return None
+        return np.matmul(dy, self.params["W"].T)
 
 
 def _normalize_backward(
@@ -123,29 +131,58 @@ class BatchNorm1d(Module):
                     f"BatchNorm in training needs at least 2 samples per batch, got {m} "
                     "(the variance of one sample is 0); use a batch size of 2 or more"
                 )
-            mu = x.mean(axis=0, keepdims=True)
-            var = ((x - mu) ** 2).mean(axis=0, keepdims=True)
+            mu = x.sum(axis=0) * (1.0 / m)
+            centered = x - mu
+            var = np.einsum("ij,ij->j", centered, centered) * (1.0 / m)
             rho = self.rho
             self.buffers["running_mean"] = (
-                rho * self.buffers["running_mean"] + (1 - rho) * mu[0]
+                rho * self.buffers["running_mean"] + (1 - rho) * mu
             ).astype(x.dtype, copy=False)
             self.buffers["running_var"] = (
-                rho * self.buffers["running_var"] + (1 - rho) * var[0]
+                rho * self.buffers["running_var"] + (1 - rho) * var
             ).astype(x.dtype, copy=False)
-        else:
-            mu = self.buffers["running_mean"][None, :]
-            var = self.buffers["running_var"][None, :]
-        xhat = (x - mu) / np.sqrt(var + NORM_EPS)
-        self._cache = (train, x, mu, var, xhat)
-        return gamma * xhat + beta
+            inv_std = (1.0 / np.sqrt(var + NORM_EPS)).astype(x.dtype, copy=False)
+            # y = γ x̂ + β with x̂ = (x − μ)·inv_std, as (x − μ)·(γ inv_std) + β: one pass less
+            out = centered * (gamma * inv_std)
+            out += beta
+            self._cache = (True, centered, inv_std)
+            return out
+        mu = self.buffers["running_mean"]
+        inv_std = (1.0 / np.sqrt(self.buffers["running_var"] + NORM_EPS)).astype(
+            x.dtype, copy=False
+        )
+        scale = gamma * inv_std
+        out = x * scale
+        out += beta - mu * scale
+        self._cache = (False, x - mu, inv_std)
+        return out
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        train, x, mu, var, xhat = self._cache
+        """The closed form of seed 003 §8.3, its terms collected (see the class docstring).
+
+        With x̂ = (x − μ)·s, s = 1/√(σ² + ε), substituting ∂l/∂σ² and ∂l/∂μ into ∂l/∂x_i
+        (the Σ_i (x_i − μ) term is exactly 0) gives
+
+            ∂l/∂x_i = γ s · [∂l/∂y_i − (1/m) Σ_k ∂l/∂y_k − x̂_i (1/m) Σ_k ∂l/∂y_k x̂_k]
+                    = γ s · [∂l/∂y_i − ∂l/∂β / m − (x_i − μ) · s ∂l/∂γ / m],
+
+        since ∂l/∂β = Σ_k ∂l/∂y_k and ∂l/∂γ = Σ_k ∂l/∂y_k x̂_k. ``_normalize_backward``
+        keeps the term-by-term form; the tests check that both agree.
+        """
+        train, centered, inv_std = self._cache
         gamma = self.params["gamma"]
-        self.grads = {"gamma": np.sum(dy * xhat, axis=0), "beta": dy.sum(axis=0)}
+        dbeta = dy.sum(axis=0)
+        dgamma = np.einsum("ij,ij->j", dy, centered) * inv_std
+        self.grads = {"gamma": dgamma, "beta": dbeta}
+        scale = gamma * inv_std
         if not train:
-            return dy * gamma / np.sqrt(var + NORM_EPS)
-        return _normalize_backward(dy, x, mu, var, gamma, axis=0)
+            return dy * scale
+        m = dy.shape[0]
+        dx = centered * (-(inv_std * dgamma) * (1.0 / m))
+        dx += dy
+        dx -= dbeta * (1.0 / m)
+        dx *= scale
+        return dx
 
 
 class LayerNorm(Module):

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from optviz.errors import OptvizError
-from optviz.nn.activations import make_activation
+from optviz.nn.activations import ReLU, make_activation
 from optviz.nn.init import get_initializer
-from optviz.nn.layers import BatchNorm1d, Dropout, LayerNorm, Linear
+from optviz.nn.layers import NORM_EPS, BatchNorm1d, Dropout, LayerNorm, Linear
 from optviz.nn.module import Module, Sequential, named_leaves
 
 NORMS = ("bn", "ln", "none")
@@ -113,6 +113,8 @@ class ResidualBlock(Module):
         for _, layer in reversed(self.main):
             dh = layer.backward(dh)
         dskip = dz if self.shortcut is None else self.shortcut.backward(dz)
+        if dh is None or dskip is None:  # first layers that skip ∂l/∂x
+            return dskip if dh is None else dh
         return dh + dskip
 
 
@@ -134,6 +136,7 @@ class Model:
         self._buffer_slots = [(f"{p}.{k}", leaf, k) for p, leaf in leaves for k in leaf.buffers]
         self._dropouts = [leaf for _, leaf in leaves if isinstance(leaf, Dropout)]
         self.has_batchnorm = any(isinstance(leaf, BatchNorm1d) for _, leaf in leaves)
+        self._input_linears = [leaf for leaf in _input_leaves(self.net) if isinstance(leaf, Linear)]
         self.input_grad: np.ndarray | None = None
 
     # -- named arrays -------------------------------------------------------------
@@ -209,10 +212,86 @@ class Model:
         """Output for a batch x of shape (m, in_dim), computed in the model's dtype."""
         return self.net.forward(np.asarray(x, dtype=self.dtype), train)
 
-    def backward(self, dout: np.ndarray) -> dict[str, np.ndarray]:
-        """Gradients of the loss w.r.t. every parameter, given ∂l/∂out of the last forward."""
-        self.input_grad = self.net.backward(np.asarray(dout, dtype=self.dtype))
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Evaluation-mode output, fast: ``forward(x, train=False)`` up to float rounding.
+
+        Every Linear followed by BatchNorm is folded into one affine map,
+        z = x (W ⊙ k) + ((b − μ_run) ⊙ k + β) with k = γ / √(σ²_run + ε) per output
+        feature; ReLU and the residual sums work in place, dropout is skipped and no
+        backward caches are kept. For many evaluations of large batches (loss
+        landscapes); ``forward`` stays the reference.
+        """
+        return _infer(self.net, np.asarray(x, dtype=self.dtype))
+
+    def backward(self, dout: np.ndarray, input_grad: bool = False) -> dict[str, np.ndarray]:
+        """Gradients of the loss w.r.t. every parameter, given ∂l/∂out of the last forward.
+
+        ``input_grad=True`` also stores ∂l/∂x for the network input in ``self.input_grad``
+        (otherwise the layers that read the input skip that product and it is None).
+        """
+        for leaf in self._input_linears:
+            leaf.skip_input_grad = not input_grad
+        dx = self.net.backward(np.asarray(dout, dtype=self.dtype))
+        self.input_grad = dx if input_grad else None
         return {name: leaf.grads[k] for name, leaf, k in self._param_slots}
+
+
+def _infer(module: Module, x: np.ndarray) -> np.ndarray:
+    """Model.infer for one module; the result is always a new array (x is never written)."""
+    if isinstance(module, ResidualBlock):
+        h = _infer_chain(module.main, x)
+        h += x if module.shortcut is None else _infer(module.shortcut, x)
+        return _infer_chain([("act", module.act)], h, owned=True)
+    kids = module.children()
+    if kids:
+        return _infer_chain(kids, x)
+    return _infer_chain([("leaf", module)], x)
+
+
+def _infer_chain(items: list[tuple[str, Module]], x: np.ndarray, owned: bool = False) -> np.ndarray:
+    """Apply ``items`` in order; ``owned`` says whether x may be overwritten in place."""
+    i = 0
+    while i < len(items):
+        layer = items[i][1]
+        after = items[i + 1][1] if i + 1 < len(items) else None
+        if isinstance(layer, Linear):
+            W, b = layer.params["W"], layer.params["b"]
+            if isinstance(after, BatchNorm1d):
+                bn = after.params
+                k = bn["gamma"] / np.sqrt(after.buffers["running_var"] + NORM_EPS)
+                k = k.astype(x.dtype, copy=False)
+                x = np.matmul(x, W * k)
+                x += (b - after.buffers["running_mean"]) * k + bn["beta"]
+                i += 2
+            else:
+                x = np.matmul(x, W)
+                x += b
+                i += 1
+            owned = True
+            continue
+        if isinstance(layer, Dropout):
+            pass
+        elif isinstance(layer, ReLU) and owned:
+            np.maximum(x, 0, out=x)
+        elif layer.children() or isinstance(layer, ResidualBlock):
+            x, owned = _infer(layer, x), True
+        else:
+            y = layer.forward(x, False)
+            owned = owned or y is not x
+            x = y
+        i += 1
+    return x if owned else x.copy()
+
+
+def _input_leaves(module: Module) -> list[Module]:
+    """The leaves that read ``module``'s input directly (first layers, residual shortcuts)."""
+    if isinstance(module, ResidualBlock):
+        first = _input_leaves(module.main[0][1])
+        return first + ([module.shortcut] if module.shortcut is not None else [])
+    kids = module.children()
+    if not kids:
+        return [module]
+    return _input_leaves(kids[0][1])
 
 
 def resnet_blocks(depth: int) -> int:

@@ -75,6 +75,8 @@ class Sequential(Module):
         """Chain rule in reverse order: ∂l/∂x = J_1ᵀ … J_kᵀ ∂l/∂y."""
         for _, layer in reversed(self.layers):
             dy = layer.backward(dy)
+            if dy is None:  # a first layer that skips ∂l/∂x (see Linear.skip_input_grad)
+                break
         return dy
 
 
