@@ -66,6 +66,13 @@ ENTRIES: tuple[Entry, ...] = (
            "--metric", "gap")),
     Entry("himmelblau-basins", "Which minimum does each start reach? GD, momentum and Adam on Himmelblau.",
           ("basins", "--fn", "himmelblau", "--opt", "gd,momentum,adam", "--grid", "200")),
+    Entry("digits-landscape", "Adam and SGD-momentum training the default residual network on the digits: "
+          "learning curves, each optimizer's loss landscape on the PCA plane of its own path (with how far "
+          "the path leaves the plane), the interpolation from θ₀ to θ*, and animations.",
+          ("train", "--epochs", "15", "--landscape", "--animate", "gif", "--diagnostics")),
+    Entry("moons-boundaries", "Decision boundaries on two moons after 40 epochs.",
+          ("train", "--data", "moons", "--arch", "mlp", "--depth", "3", "--width", "32", "--opt",
+           "adam,momentum,sgd", "--epochs", "40")),
 )
 
 
