@@ -154,6 +154,16 @@ def _validate_picture_options(dpi: int, fps: int, frames: int) -> None:
         raise OptvizError(f"--frames must be ≥ 2, got {frames}")
 
 
+def _validate_run_options(lr, tol, bound, steps, dpi, fps, frames) -> None:
+    """Checks shared by run and compare, before any work."""
+    _check_positive("--lr", lr)
+    _check_positive("--tol", tol, allow_zero=True)
+    _check_positive("--bound", bound)
+    if steps is not None and steps < 1:
+        raise OptvizError(f"--steps must be ≥ 1, got {steps}")
+    _validate_picture_options(dpi, fps, frames)
+
+
 def _finish(result, *, out, csv, no_plot, json_out, fmt, dpi, surface, show_state, animate, fps, frames,
             table) -> None:
 
@@ -212,12 +222,7 @@ def run(
 
     With no options: Adam on Rosenbrock with that function's suggested settings.
     """
-    _check_positive("--lr", lr)
-    _check_positive("--tol", tol, allow_zero=True)
-    _check_positive("--bound", bound)
-    if steps is not None and steps < 1:
-        raise OptvizError(f"--steps must be ≥ 1, got {steps}")
-    _validate_picture_options(dpi, fps, frames)
+    _validate_run_options(lr, tol, bound, steps, dpi, fps, frames)
     from optviz.api import run as api_run
     from optviz.report import run_table
 
@@ -259,12 +264,7 @@ def compare(
     show_state: ShowState = False,
 ) -> None:
     """Compare optimizers from the same start: one overlay figure and a ranked table."""
-    _check_positive("--lr", lr)
-    _check_positive("--tol", tol, allow_zero=True)
-    _check_positive("--bound", bound)
-    if steps is not None and steps < 1:
-        raise OptvizError(f"--steps must be ≥ 1, got {steps}")
-    _validate_picture_options(dpi, fps, frames)
+    _validate_run_options(lr, tol, bound, steps, dpi, fps, frames)
     from optviz.api import run as api_run
     from optviz.optim import FIRST_ORDER
     from optviz.report import compare_table

@@ -13,7 +13,7 @@ from optviz.errors import OptvizError
 
 def ensure_dir(path: Path) -> Path:
     """Create ``path`` if needed; refuse one that cannot be written."""
-    path = Path(path)
+    path = Path(path).expanduser()
     if path.exists() and not path.is_dir():
         raise OptvizError(f"output directory {path} is a file; choose a directory with --out")
     try:
@@ -38,19 +38,29 @@ def check_writable_file(path: Path) -> Path:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` on success.
+    """Yield a hidden temporary path beside ``path``; rename it to ``path`` on success.
 
     On any error (or Ctrl-C) the temporary file is removed and ``path`` is left
-    as it was.
+    as it was. The finished file gets the usual permissions (mkstemp makes 0600).
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent or ".")
+    except OSError as exc:
+        raise OptvizError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -8,13 +8,11 @@ partial file under the name the user asked for.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from optviz.errors import OptvizError
+from optviz.io import atomic_path, ensure_dir
 
 FORMATS = ("png", "svg", "pdf")
 ANIMATIONS = ("gif", "mp4")
@@ -22,45 +20,7 @@ ANIMATIONS = ("gif", "mp4")
 
 def prepare_dir(out_dir: Path) -> Path:
     """Create ``out_dir`` if needed; an unusable one is an :class:`OptvizError` naming it."""
-    out_dir = Path(out_dir).expanduser()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise OptvizError(f"output directory {out_dir} is a file, not a directory") from None
-    except OSError as exc:
-        raise OptvizError(f"cannot create output directory {out_dir}: {exc.strerror or exc}") from None
-    if not out_dir.is_dir():
-        raise OptvizError(f"output directory {out_dir} is not a directory")
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise OptvizError(f"output directory {out_dir} is not writable")
-    return out_dir
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_path(final: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``final``; rename it to ``final`` on success,
-    delete it on any failure (including KeyboardInterrupt)."""
-    final = Path(final)
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=f".tmp{final.suffix}")
-    except OSError as exc:
-        raise OptvizError(f"cannot write to {final.parent}: {exc.strerror or exc}") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a picture is for sharing
-        os.replace(tmp, final)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    return ensure_dir(out_dir)
 
 
 def write_atomic(final: Path, write: Callable[[Path], None]) -> Path:

@@ -22,7 +22,6 @@ from optviz.plot.train import (
     new_figure,
     prepare_dir,
     save_figure,
-    shareable,
     slug,
     style,
 )
@@ -383,7 +382,6 @@ def save_animation(
                 optimize=True,
                 disposal=1,
             )
-            shareable(tmp)
         except OSError as exc:
             raise OptvizError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

@@ -10,7 +10,6 @@ the files atomically. matplotlib is imported inside the functions only.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,26 +23,50 @@ TWO_D = ("moons", "circles", "spirals", "xor", "blobs")
 
 
 # ----------------------------------------------------------------------------- shared helpers
+# The slide style, figures on their own Agg canvas and atomic saving are the
+# plot package's; these wrappers keep matplotlib out of this module's import.
+
+
 @contextlib.contextmanager
 def style() -> Iterator[None]:
-    """optviz's slide style (bigger type, no top/right spines) inside the block."""
-    import matplotlib
+    from optviz.plot.static import style as slide_style
 
-    from optviz.plot import _style
-
-    with matplotlib.rc_context(_style.RC):
+    with slide_style():
         yield
 
 
 def new_figure(figsize: tuple[float, float], dpi: float = 100) -> Any:
-    """A Figure on its own Agg canvas with constrained layout."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    """A Figure on its own Agg canvas with constrained layout, in the slide style."""
+    from optviz.plot.static import new_figure as figure
 
     with style():
-        fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
+        return figure(figsize, dpi=dpi)
+
+
+def save_figure(fig: Any, path: Path, fmt: str, dpi: float) -> Path:
+    """Write ``fig`` to ``path`` atomically (the format given explicitly)."""
+    from optviz.plot._files import save_figure as save
+
+    return save(fig, path, fmt=fmt, dpi=dpi)
+
+
+def check_format(fmt: str) -> str:
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise OptvizError(f"unknown figure format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    return fmt
+
+
+def prepare_dir(out_dir: str | Path) -> Path:
+    from optviz.io import ensure_dir
+
+    return ensure_dir(out_dir)
+
+
+def slug(text: str, limit: int = 60) -> str:
+    from optviz.plot._style import slug as plot_slug
+
+    return plot_slug(text, limit)
 
 
 def run_colors(runs: Sequence[Any]) -> list[str]:
@@ -60,47 +83,6 @@ def run_title(run: Any) -> str:
     name = run.label if run.label != run.optimizer else _style.display_name(run.optimizer)
     lr = run.hyperparameters.get("lr")
     return f"{name} (η={_style.fmt_number(lr)})" if isinstance(lr, (int, float)) else name
-
-
-def shareable(tmp: Path) -> None:
-    """Give a finished temporary file the usual permissions (mkstemp makes it 0600)."""
-    import os
-
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)
-
-
-def save_figure(fig: Any, path: Path, fmt: str, dpi: float) -> Path:
-    """Write ``fig`` to ``path`` atomically (the format given explicitly)."""
-    from optviz.io import atomic_path
-
-    with atomic_path(path) as tmp:
-        try:
-            with style():
-                fig.savefig(tmp, format=fmt, dpi=dpi)
-            shareable(tmp)
-        except OSError as exc:
-            raise OptvizError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return Path(path)
-
-
-def check_format(fmt: str) -> str:
-    fmt = fmt.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise OptvizError(f"unknown figure format {fmt!r}; choose one of: {', '.join(FORMATS)}")
-    return fmt
-
-
-def prepare_dir(out_dir: str | Path) -> Path:
-    from optviz.io import ensure_dir
-
-    return ensure_dir(Path(out_dir).expanduser())
-
-
-def slug(text: str, limit: int = 60) -> str:
-    s = re.sub(r"[^A-Za-z0-9.]+", "-", str(text)).strip("-.").lower()
-    return s[:limit].strip("-.") or "run"
 
 
 def default_stem(result: Any) -> str:
