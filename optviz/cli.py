@@ -167,7 +167,7 @@ def _validate_run_options(lr, tol, bound, steps, dpi, fps, frames) -> None:
 def _finish(result, *, out, csv, no_plot, json_out, fmt, dpi, surface, show_state, animate, fps, frames,
             table) -> None:
 
-    from optviz.export import to_json_text, trajectory_csv
+    from optviz.export import trajectory_csv
     from optviz.io import check_writable_file, write_text
 
     if csv is not None:
@@ -178,13 +178,26 @@ def _finish(result, *, out, csv, no_plot, json_out, fmt, dpi, surface, show_stat
                         animate=animate.value if animate else None, fps=fps, frames=frames, quiet=json_out)
     if csv is not None:
         written.append(write_text(csv, trajectory_csv(result)))
+    emit(json_out, lambda: result.to_json(), lambda: table, written)
+
+
+def emit(json_out: bool, document, table, written, notes=()) -> None:
+    """The end of every command: one JSON document on stdout (messages on stderr),
+    or the table, any notes and the files written. ``document`` and ``table`` are
+    callables so only the one asked for is built."""
     if json_out:
-        sys.stdout.write(to_json_text(result.to_json()))
+        from optviz.export import to_json_text
+
+        sys.stdout.write(to_json_text(document()))
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
         for path in written:
             print(f"wrote {path}", file=sys.stderr)
         return
     console = _stdout()
-    console.print(table)
+    console.print(table())
+    for note in notes:
+        console.print(f"note: {note}")
     for path in written:
         console.print(f"wrote [bold]{path}[/]")
 
@@ -339,7 +352,6 @@ def sweep(
     """
     _check_positive("--tol", tol, allow_zero=True)
     _validate_picture_options(dpi, 20, 2)
-    import json
 
     from optviz.api import _parse_starts as api_starts
     from optviz.api import make_oracle, optimizer_names, resolve_function
@@ -371,17 +383,9 @@ def sweep(
         from optviz.plot.maps import save_sweep_figure
 
         written.append(save_sweep_figure(results, out, fmt=fmt.value, dpi=dpi))
-    if json_out:
-        doc = {"function": objective.name, "start": X[0].tolist(), "steps": n_steps, "metric": metric.value,
-               "sweeps": [r.to_json() for r in results]}
-        sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False) + "\n")
-        for path in written:
-            print(f"wrote {path}", file=sys.stderr)
-        return
-    console = _stdout()
-    console.print(sweep_table(results, tol))
-    for path in written:
-        console.print(f"wrote [bold]{path}[/]")
+    emit(json_out, lambda: {"function": objective.name, "start": X[0].tolist(), "steps": n_steps,
+                            "metric": metric.value, "sweeps": [r.to_json() for r in results]},
+         lambda: sweep_table(results, tol), written)
 
 
 @app.command()
@@ -409,7 +413,6 @@ def basins(
     _validate_picture_options(dpi, 20, 2)
     if grid < 2 or grid > 3000:
         raise OptvizError(f"--grid must be between 2 and 3000, got {grid}")
-    import json
 
     from optviz.api import (
         _scoped_params,
@@ -454,16 +457,8 @@ def basins(
         from optviz.plot.maps import save_basins_figure
 
         written.append(save_basins_figure(results, out, fmt=fmt.value, dpi=dpi))
-    if json_out:
-        doc = {"function": objective.name, "steps": n_steps, "basins": [r.to_json() for r in results]}
-        sys.stdout.write(json.dumps(doc, allow_nan=False) + "\n")
-        for path in written:
-            print(f"wrote {path}", file=sys.stderr)
-        return
-    console = _stdout()
-    console.print(basins_table(results))
-    for path in written:
-        console.print(f"wrote [bold]{path}[/]")
+    emit(json_out, lambda: {"function": objective.name, "steps": n_steps, "basins": [r.to_json() for r in results]},
+         lambda: basins_table(results), written)
 
 
 @app.command()

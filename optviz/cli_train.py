@@ -138,7 +138,7 @@ def train(
     import numpy as np
 
     from optviz.api import _scoped_params, optimizer_names
-    from optviz.cli import _check_positive, _parse_params, _stdout, _validate_picture_options
+    from optviz.cli import _check_positive, _parse_params, _validate_picture_options
 
     _validate_picture_options(dpi, 20, 2)
     if fmt not in ("png", "svg", "pdf"):
@@ -207,21 +207,11 @@ def train(
                                    landscape=landscape, planes=_planes(plane), include_bn=include_bn,
                                    resolution=resolution, save_run=save_run, animate=animate,
                                    quiet=json_out, skip_landscape=interrupted)
-    if json_out:
-        import json
+    from optviz.cli import emit
+    from optviz.report import train_table
 
-        sys.stdout.write(json.dumps(train_json(results), indent=2, allow_nan=False) + "\n")
-        for path in written:
-            print(f"wrote {path}", file=sys.stderr)
-    else:
-        from optviz.report import train_table
-
-        console = _stdout()
-        console.print(train_table(results))
-        for note in results[0].settings.get("notes", []):
-            console.print(f"note: {note}")
-        for path in written:
-            console.print(f"wrote [bold]{path}[/]")
+    emit(json_out, lambda: train_json(results), lambda: train_table(results), written,
+         results[0].settings.get("notes", []))
     if interrupted:
         print("optviz: interrupted; wrote the epochs completed so far", file=sys.stderr)
         raise typer.Exit(130)

@@ -10,8 +10,9 @@ import numpy as np
 
 
 def to_json_text(document: dict) -> str:
-    """Deterministic JSON (sorted keys are not used: the documented order is kept)."""
-    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+    """The document on one line (trajectories would take one line per number if
+    indented); keys keep their documented order, so output is deterministic."""
+    return json.dumps(document, allow_nan=False) + "\n"
 
 
 def trajectory_csv(result) -> str:
