@@ -8,6 +8,7 @@ and matplotlib are imported inside the commands that need them, so
 
 from __future__ import annotations
 
+import math
 import sys
 from enum import Enum
 from pathlib import Path
@@ -117,8 +118,8 @@ def _parse_starts(items: list[str] | None):
 def _check_positive(name: str, value, *, allow_zero: bool = False) -> None:
     if value is None:
         return
-    if value < 0 or (value == 0 and not allow_zero) or value != value:
-        raise OptvizError(f"{name} must be {'≥ 0' if allow_zero else '> 0'}, got {value:g}")
+    if value < 0 or (value == 0 and not allow_zero) or not math.isfinite(value):
+        raise OptvizError(f"{name} must be {'≥ 0' if allow_zero else '> 0'} and finite, got {value:g}")
 
 
 def _draw(result, out: Path, *, fmt, dpi, surface, show_state, animate, fps, frames, quiet: bool):

@@ -178,10 +178,14 @@ def train(
 
         ensure_dir(out)
     dataset = _load_data(data, target, samples, noise, seed)
+    from optviz.optim import make_optimizer
+
     specs = []
     for name in names:
         hyper = dict(per[name])
-        hyper["lr"] = float(hyper.get("lr", lr or DEFAULT_TRAIN_LR.get(name, 0.01)))
+        hyper["lr"] = hyper.get("lr", lr or DEFAULT_TRAIN_LR.get(name, 0.01))
+        make_optimizer(name, schedule=schedule, **hyper)  # refuse bad settings before any work
+        hyper["lr"] = float(hyper["lr"])
         specs.append((name, hyper))
     if "gd" in names and len(names) == 1:
         batch_size = 10**9  # full batch; clamped to the training set
@@ -239,16 +243,17 @@ class _progress:
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TimeRemainingColumn(), console=_stderr(), transient=True)
         self.task = self.bar.add_task("training", total=self.total)
-        self.bar.start()
 
         def advance(label, epoch, run):
+            if not self.bar.live.is_started:  # started late: errors before the first epoch stay one line
+                self.bar.start()
             acc = run.val_acc[-1] if run.val_acc else float("nan")
             self.bar.update(self.task, advance=1, description=f"{label} epoch {epoch} val acc {acc:.1%}")
 
         return advance
 
     def __exit__(self, *exc):
-        if not self.quiet:
+        if not self.quiet and self.bar.live.is_started:
             self.bar.stop()
         return False
 
