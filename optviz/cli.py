@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from optviz.errors import OptvizError
+from optviz.errors import Interrupted, OptvizError
 
 app = typer.Typer(
     name="optviz",
@@ -550,6 +550,9 @@ def main(argv: list[str] | None = None) -> int:
         code = app(args=args, prog_name="optviz", standalone_mode=False)
     except OptvizError as exc:
         _fail(str(exc))
+    except Interrupted as exc:
+        print(f"optviz: {exc}", file=sys.stderr)
+        sys.exit(130)
     except usage_error as exc:
         ctx = getattr(exc, "ctx", None)
         where = f"{ctx.command_path}: " if ctx is not None else ""
@@ -561,6 +564,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(130)
     except click_error as exc:
         _fail(exc.format_message())
+    if code == 130:  # typer turns Ctrl-C into exit code 130 without a word
+        print("optviz: interrupted", file=sys.stderr)
     if isinstance(code, int) and code:
         sys.exit(code)
     return 0

@@ -6,7 +6,6 @@ imports only typer at start-up.
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -160,6 +159,9 @@ def train(
         raise OptvizError(f"--resolution must be between 5 and 401, got {resolution}")
     if record_every is not None and record_every < 1:
         raise OptvizError(f"--record-every must be ≥ 1, got {record_every}")
+    if landscape and plane is not Plane.random and record_every is None and epochs < 2:
+        raise OptvizError("--landscape on the PCA plane needs a path of at least 2 recorded epochs: "
+                          "train more --epochs, record with --record-every K (steps), or use --plane random")
     names = optimizer_names(opt)
     if "newton" in names:
         raise OptvizError("newton needs a Hessian, which optviz does not form for a network; "
@@ -210,15 +212,17 @@ def train(
     written = _write_train_outputs(results, out=out, no_plot=no_plot, fmt=fmt, dpi=dpi, diagnostics=diagnostics,
                                    landscape=landscape, planes=_planes(plane), include_bn=include_bn,
                                    resolution=resolution, save_run=save_run, animate=animate,
-                                   quiet=json_out, skip_landscape=interrupted)
+                                   quiet=json_out,
+                                   skip_landscape=interrupted or all(r.diverged for r in results[0].runs))
     from optviz.cli import emit
     from optviz.report import train_table
 
     emit(json_out, lambda: train_json(results), lambda: train_table(results), written,
          results[0].settings.get("notes", []))
     if interrupted:
-        print("optviz: interrupted; wrote the epochs completed so far", file=sys.stderr)
-        raise typer.Exit(130)
+        from optviz.errors import Interrupted
+
+        raise Interrupted("interrupted; wrote the epochs completed so far")
 
 
 class _progress:

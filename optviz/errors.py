@@ -3,3 +3,7 @@
 
 class OptvizError(Exception):
     """Bad input or an impossible request, with a message a user can act on."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C after results were written: the CLI prints the message and exits 130."""

@@ -226,7 +226,8 @@ class Objective:
             nan = np.full(X.shape[0], np.nan)
             return np.full(X.shape[0], -1), nan
         M = np.array([m.point for m in self.minima])
-        dist = np.linalg.norm(X[:, None, :] - M[None, :, :], axis=-1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            dist = np.linalg.norm(X[:, None, :] - M[None, :, :], axis=-1)
         return dist.argmin(axis=1), dist.min(axis=1)
 
     def latex(self) -> str:

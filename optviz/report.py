@@ -315,5 +315,5 @@ def train_table(results):
         color = "green" if statuses == ["ok"] else ("red" if any("diverged" in s for s in statuses) else "yellow")
         table.add_row(run.label, fmt(run.hyperparameters.get("lr")), spread([x[0] for x in last]),
                       spread([x[1] for x in last]), spread([x[2] for x in last], pct=True),
-                      "/".join(map(str, best)), f"{np.nanmean(times) * 1e3:.0f} ms", f"[{color}]{status}[/]")
+                      "/".join(map(str, best)), (f"{np.nanmean(times) * 1e3:.0f} ms" if np.isfinite(times).any() else "—"), f"[{color}]{status}[/]")
     return table

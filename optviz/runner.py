@@ -31,7 +31,8 @@ def default_bound(objective: Objective, starts: np.ndarray) -> np.ndarray:
     scale = 1.0
     if objective.domain is not None:
         scale = max(max(abs(lo), abs(hi)) for lo, hi in objective.domain)
-    return 1e6 * np.maximum(own, max(scale, 1.0))
+    with np.errstate(over="ignore"):  # a start near the float limit: the bound is inf
+        return 1e6 * np.maximum(own, max(scale, 1.0))
 
 
 def _as_starts(objective: Objective, starts) -> np.ndarray:

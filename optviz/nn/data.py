@@ -90,7 +90,7 @@ def _finish(
 def _check(n: int, noise: float, min_n: int = 2) -> None:
     if int(n) != n or n < min_n:
         raise OptvizError(f"number of samples must be an integer ≥ {min_n}, got {n}")
-    if noise < 0:
+    if not noise >= 0:
         raise OptvizError(f"noise must be ≥ 0, got {noise}")
 
 

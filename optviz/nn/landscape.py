@@ -168,7 +168,7 @@ def pca_plane(result: TrainResult, label: str | None = None, include_bn: bool = 
     if len(evals) < 2 or evals[1] <= 1e-12 * max(total, 1e-300):
         raise OptvizError(
             f"the trajectory of {result.run(label).label} spans fewer than 2 directions; "
-            "record more snapshots or use plane='random'"
+            "record more snapshots (more epochs, or --record-every K steps) or use the random plane (--plane random)"
         )
     dirs = []
     for k in range(2):

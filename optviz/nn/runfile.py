@@ -135,6 +135,8 @@ def load_run(path: str | Path) -> TrainResult:
                     path, "not an optviz run file (no optviz-run marker); save one with save_run"
                 )
             meta = json.loads(str(archive["meta"]))
+            if not isinstance(meta, dict):
+                raise _fail(path, "not an optviz run file (its metadata is not a table)")
             if int(meta.get("version", 0)) > VERSION:
                 raise _fail(path, f"written by a newer optviz (format version {meta['version']})")
             arrays = {
@@ -144,6 +146,8 @@ def load_run(path: str | Path) -> TrainResult:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "pickle" in reason:
+            reason = "it holds pickled Python objects, which optviz never loads"
         raise _fail(
             path, f"not a readable optviz run file, truncated or corrupt ({reason})"
         ) from None
@@ -176,10 +180,20 @@ def load_run(path: str | Path) -> TrainResult:
     except (KeyError, TypeError, ValueError) as exc:
         raise _fail(path, f"incomplete optviz run file (missing {exc})") from None
 
-    # the weights must fit the architecture the file names
+    # the weights must fit the architecture the file names; check its size against the
+    # stored weights before building it, so an edited spec cannot allocate terabytes
+    stored = sum(int(np.size(v)) for v in initial.values())
+    try:
+        depth, width = int(spec.get("depth", 1)), int(spec.get("width", 1))
+        in_dim, out_dim = int(spec.get("in_dim", 1)), int(spec.get("out_dim", 1))
+    except (TypeError, ValueError):
+        raise _fail(path, "names an architecture optviz cannot build (non-numeric sizes)") from None
+    implied = width * (in_dim + out_dim + max(depth, 1) * width)
+    if min(depth, width, in_dim, out_dim) < 1 or implied > 4 * stored + 10_000:
+        raise _fail(path, "names an architecture that does not fit its stored weights (foreign or edited file)")
     try:
         net = build_model(**spec)
-    except (OptvizError, TypeError) as exc:
+    except (OptvizError, TypeError, ValueError, MemoryError) as exc:
         raise _fail(path, f"names an architecture optviz cannot build ({exc})") from None
     want = {k: v.shape for k, v in net.get_state().items()}
     for label, state in [("initial weights", initial)] + [(r.label, r.final_state) for r in runs]:
@@ -199,4 +213,6 @@ def load_run(path: str | Path) -> TrainResult:
             or len(run.snapshot_steps) != len(run.snapshots)
         ):
             raise _fail(path, f"weight snapshots of {run.label} do not fit the architecture")
+        if run.snapshots is not None and not np.isfinite(run.snapshots).all():
+            raise _fail(path, f"weight snapshots of {run.label} hold non-finite values (corrupt file)")
     return TrainResult(runs, spec, dict(meta["settings"]), dict(meta["data_info"]), initial, split)
