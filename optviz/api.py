@@ -156,6 +156,32 @@ def make_oracle(objective: Objective, name: str, noise, batch_size, seed: int, *
     return NoisyOracle(sigma, seed, b)
 
 
+ORACLE_KEYS = ("noise", "batch_size")
+
+
+def optimizer_settings(objective: Objective, name: str, overrides: Mapping[str, Any] = (), *,
+                       lr: float | None = None, start=None) -> tuple[float | None, dict[str, Any]]:
+    """The lr and hyperparameters ``name`` runs with on ``objective``.
+
+    Precedence: ``overrides`` (from -p), then the common ``lr``, then the
+    function's suggested settings; the lr falls back to :func:`estimated_lr`
+    from ``start`` when one is given. Oracle settings (noise, batch size) are
+    not optimizer hyperparameters and are left out.
+    """
+    suggested = {k: v for k, v in objective.suggested.get(name, {}).items() if k not in ORACLE_KEYS}
+    hyper = {k: v for k, v in suggested.items() if k != "lr"}
+    hyper.update(overrides)
+    chosen = hyper.pop("lr", None) or lr or suggested.get("lr")
+    if chosen is None and start is not None:
+        chosen = estimated_lr(objective, name, np.asarray(start, dtype=float))
+    return chosen, hyper
+
+
+def oracle_factory(objective: Objective, noise, batch_size, seed):
+    """``name -> oracle`` for sweeps, basins and tuning (one seed for the whole batch)."""
+    return lambda name: make_oracle(objective, name, noise, batch_size, seed, explicit_noise=noise is not None)
+
+
 def run(
     fn: str | Objective = "rosenbrock",
     opt: str | Iterable[str] = "adam",
@@ -218,21 +244,14 @@ def run(
         raise OptvizError("--tune chooses the learning rate itself: give --tune or --lr, not both")
     runs = []
     for name in names:
-        settings = dict(objective.suggested.get(name, {}))
-        for key in ("noise", "batch_size"):
-            settings.pop(key, None)
-        hyper = {k: v for k, v in settings.items() if k != "lr"}
-        hyper.update(per_opt[name])
-        chosen_lr = hyper.pop("lr", None) or lr or settings.get("lr") or estimated_lr(objective, name, X[0])
+        chosen_lr, hyper = optimizer_settings(objective, name, per_opt[name], lr=lr, start=X[0])
         tuned = None
         if tune:
             from optviz.sweep import TUNE_GRID, tune_lr
 
-            def oracle_factory(n, _name=name):
-                return make_oracle(objective, _name, noise, batch_size, seed, explicit_noise=noise is not None)
-
             chosen_lr, _ = tune_lr(objective, name, start=X[0], steps=steps, tol=tol, metric=tune_metric,
-                                   hyper=hyper, schedule=schedule, oracle_factory=oracle_factory)
+                                   hyper=hyper, schedule=schedule,
+                                   oracle_factory=oracle_factory(objective, noise, batch_size, seed))
             tuned = {"metric": tune_metric, "lr": chosen_lr, "grid": list(TUNE_GRID)}
         optimizer = make_optimizer(name, lr=chosen_lr, schedule=schedule, **hyper)
         group_seeds = [seed + i for i in range(int(seeds))] if name in STOCHASTIC and seeds > 1 else None

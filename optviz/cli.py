@@ -355,7 +355,7 @@ def sweep(
     _validate_picture_options(dpi, 20, 2)
 
     from optviz.api import _parse_starts as api_starts
-    from optviz.api import make_oracle, optimizer_names, resolve_function
+    from optviz.api import optimizer_names, optimizer_settings, oracle_factory, resolve_function
     from optviz.report import sweep_table
     from optviz.sweep import sweep as run_sweep
 
@@ -371,14 +371,12 @@ def sweep(
 
         ensure_dir(out)
     results = []
+    oracles = oracle_factory(objective, noise, batch_size, seed)
     for name in names:
-        hyper = {k: v for k, v in objective.suggested.get(name, {}).items() if k not in ("lr", "noise", "batch_size")}
-        hyper.update(fixed)
-        results.append(run_sweep(objective, name, axes,
-                                 start=X[0], steps=n_steps, tol=tol, metric=metric.value, schedule=schedule,
-                                 oracle_factory=lambda n: make_oracle(objective, n, noise, batch_size, seed,
-                                                                      explicit_noise=noise is not None),
-                                 fixed=hyper, force=force))
+        _, hyper = optimizer_settings(objective, name)
+        hyper.update(fixed)  # the grid's fixed values, lr included, win over suggestions
+        results.append(run_sweep(objective, name, axes, start=X[0], steps=n_steps, tol=tol, metric=metric.value,
+                                 schedule=schedule, oracle_factory=oracles, fixed=hyper, force=force))
     written = []
     if not no_plot:
         from optviz.plot.maps import save_sweep_figure
@@ -417,12 +415,12 @@ def basins(
 
     from optviz.api import (
         _scoped_params,
-        estimated_lr,
-        make_oracle,
+        default_start,
         optimizer_names,
+        optimizer_settings,
+        oracle_factory,
         resolve_function,
     )
-    from optviz.api import default_start as api_default_start
     from optviz.report import basins_table
     from optviz.sweep import basins as run_basins
 
@@ -443,16 +441,11 @@ def basins(
 
         ensure_dir(out)
     results = []
+    oracles = oracle_factory(objective, noise, batch_size, seed)
     for name in names:
-        settings = {k: v for k, v in objective.suggested.get(name, {}).items() if k not in ("noise", "batch_size")}
-        hyper = {k: v for k, v in settings.items() if k != "lr"}
-        hyper.update(per[name])
-        chosen = hyper.pop("lr", None) or lr or settings.get("lr") or estimated_lr(
-            objective, name, api_default_start(objective))
+        chosen, hyper = optimizer_settings(objective, name, per[name], lr=lr, start=default_start(objective))
         results.append(run_basins(objective, name, lr=float(chosen), grid=grid, steps=n_steps, tol=tol,
-                                  hyper=hyper, schedule=schedule,
-                                  oracle_factory=lambda n: make_oracle(objective, n, noise, batch_size, seed,
-                                                                       explicit_noise=noise is not None)))
+                                  hyper=hyper, schedule=schedule, oracle_factory=oracles))
     written = []
     if not no_plot:
         from optviz.plot.maps import save_basins_figure
