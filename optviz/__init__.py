@@ -13,7 +13,19 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "run": "optviz.api",
+    "compare": "optviz.api",
+    "sweep": "optviz.api",
+    "basins": "optviz.api",
+    "tune": "optviz.api",
+    "train": "optviz.api",
+    "landscape": "optviz.api",
     "RunResult": "optviz.api",
+    "CompareResult": "optviz.api",
+    "SweepReport": "optviz.api",
+    "BasinsReport": "optviz.api",
+    "TuneReport": "optviz.api",
+    "TrainReport": "optviz.api",
+    "LandscapeReport": "optviz.api",
     "load_function": "optviz.library",
     "function_names": "optviz.library",
     "parse_formula": "optviz.expr",
@@ -23,10 +35,15 @@ _LAZY = {
     "parse_schedule": "optviz.optim",
     "run_optimizer": "optviz.runner",
     "Trajectory": "optviz.trajectory",
+    "Status": "optviz.status",
     "OptvizError": "optviz.errors",
 }
 
 __all__ = sorted(_LAZY)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
 
 
 def __getattr__(name: str):

@@ -1,12 +1,46 @@
-"""Exports of a run: the JSON document of ``--json`` and the CSV of ``--csv``."""
+"""Exports of a run: the JSON document of ``--json`` and the CSV of ``--csv``.
+
+:func:`jsonable` is the one place that turns results into JSON-ready values (numpy
+arrays and scalars to lists and numbers, non-finite numbers to null); every
+``to_json`` uses it, and :func:`to_json_text` writes the document.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import math
+from enum import Enum
+from typing import Any
 
 import numpy as np
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with numpy arrays and scalars made plain and non-finite numbers None."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f":
+            return _finite(value.tolist())
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _finite(values: Any) -> Any:
+    """Nested lists of floats with non-finite ones None (the fast path of :func:`jsonable`)."""
+    if isinstance(values, list):
+        return [_finite(v) for v in values]
+    return values if math.isfinite(values) else None
 
 
 def to_json_text(document: dict) -> str:

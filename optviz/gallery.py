@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,18 +77,23 @@ ENTRIES: tuple[Entry, ...] = (
 )
 
 
-def run_entry(entry: Entry, out: Path) -> list[Path]:
-    """Run one entry's command into ``out``; return the files it wrote."""
-    from optviz.cli import main
+def check_names(names: list[str]) -> None:
+    """Refuse an entry name the gallery does not have."""
+    from optviz.errors import OptvizError
 
+    known = [e.name for e in ENTRIES]
+    for name in names:
+        if name not in known:
+            raise OptvizError(f"unknown gallery entry {name!r}; entries: {', '.join(known)}", param="only")
+
+
+def run_entry(entry: Entry, out: Path, invoke: Callable[[list[str]], object]) -> list[Path]:
+    """Run one entry's command into ``out`` with ``invoke(args)`` (the command line's own
+    entry point, so an entry runs exactly as a user's command); return the files it wrote."""
     before = {p: p.stat().st_mtime_ns for p in out.glob("*")}
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        try:
-            main([*entry.args, "--out", str(out)])
-        except SystemExit as exc:
-            if exc.code not in (0, None):
-                raise
+        invoke([*entry.args, "--out", str(out)])
     return sorted(p for p in out.glob("*") if p.name != "README.md" and before.get(p) != p.stat().st_mtime_ns)
 
 

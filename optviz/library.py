@@ -140,6 +140,7 @@ def objective_from_data(data: dict, name: str, path: Path):
         description=str(data.get("description", "")), domain=domain, minima=tuple(minima),
         start=start, suggested=suggested, steps=int(data.get("steps", 200)),
         finite_sum=finite_sum, formula_text=shown, source=str(data.get("source", "")),
+        title=str(data.get("title", "")),
     )
 
 

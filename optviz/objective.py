@@ -98,10 +98,12 @@ class FiniteSum:
 class Objective:
     """A function to minimize, compiled for batches of points.
 
-    Attributes mirror a library file: ``name``, ``description``, ``domain``
-    (one (lo, hi) per variable), ``minima``, ``start``, ``suggested`` (per
+    Attributes mirror a library file: ``name``, ``title``, ``description``,
+    ``domain`` (one (lo, hi) per variable), ``minima``, ``start``, ``suggested`` (per
     optimizer a dict of settings, at least ``lr``), and ``finite_sum`` when the
-    objective is a mean over samples.
+    objective is a mean over samples. The function owns its defaults:
+    :meth:`default_domain` and :meth:`default_start` say where to look and where to
+    start when nothing else is said.
     """
 
     name: str
@@ -116,6 +118,7 @@ class Objective:
     finite_sum: FiniteSum | None = None
     formula_text: str = ""
     source: str = ""
+    title: str = ""
 
     def __post_init__(self) -> None:
         if self.finite_sum is not None:
@@ -154,6 +157,18 @@ class Objective:
     @property
     def dim(self) -> int:
         return len(self.variables)
+
+    def default_domain(self) -> tuple[tuple[float, float], ...]:
+        """The domain of the function file, else [−3, 3] per variable."""
+        return self.domain or tuple((-3.0, 3.0) for _ in range(self.dim))
+
+    def default_start(self) -> np.ndarray:
+        """The start of the function file, else a point off the axes (where
+        symmetric formulas are least special): (−2.5, 2, 1.5, −1, …)."""
+        if self.start is not None:
+            return np.array(self.start, dtype=float)
+        pattern = [-2.5, 2.0, 1.5, -1.0]
+        return np.array([pattern[i % 4] for i in range(self.dim)], dtype=float)
 
     @property
     def f_star(self) -> float | None:

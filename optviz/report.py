@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from optviz.status import Status
 from optviz.trajectory import CONVERGED, DIVERGED, Trajectory
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -235,8 +236,6 @@ def sweep_table(results, tol: float = 1e-6):
     """Each optimizer's best setting and the lr range that converged."""
     from rich.table import Table
 
-    from optviz.sweep import METRICS  # noqa: F401  (documents where metric names come from)
-
     first = results[0]
     table = Table(title=f"{first.objective.name}: sweep of {' × '.join(a.name for a in first.axes)}, "
                         f"{first.steps} steps, metric {first.metric}", title_justify="left")
@@ -289,7 +288,7 @@ def train_table(results):
     n_seeds = len(results)
     title = (f"{first.data_info.get('name') or 'data'}: {first.model_spec.get('arch')} depth "
              f"{first.model_spec.get('depth')}, width {first.model_spec.get('width')}, "
-             f"norm {first.model_spec.get('norm')}, {first.settings['epochs']} epochs"
+             f"norm {first.model_spec.get('norm')}, {first.settings.epochs} epochs"
              + (f", {n_seeds} seeds (median, min … max)" if n_seeds > 1 else ""))
     table = Table(title=title, title_justify="left")
     for col in ("optimizer", "lr", "train loss", "val loss", "val acc", "best epoch", "time/epoch", "status"):
@@ -312,7 +311,8 @@ def train_table(results):
         times = [float(np.mean(r.epoch_time)) if r.epoch_time else np.nan for r in runs]
         statuses = sorted({r.status for r in runs})
         status = "; ".join(statuses)
-        color = "green" if statuses == ["ok"] else ("red" if any("diverged" in s for s in statuses) else "yellow")
+        color = "green" if all(r.outcome.status is Status.OK for r in runs) else (
+            "red" if any(r.diverged for r in runs) else "yellow")
         table.add_row(run.label, fmt(run.hyperparameters.get("lr")), spread([x[0] for x in last]),
                       spread([x[1] for x in last]), spread([x[2] for x in last], pct=True),
                       "/".join(map(str, best)), (f"{np.nanmean(times) * 1e3:.0f} ms" if np.isfinite(times).any() else "—"), f"[{color}]{status}[/]")

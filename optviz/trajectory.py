@@ -13,28 +13,19 @@ from typing import Any
 
 import numpy as np
 
-CONVERGED, DIVERGED, MAX_STEPS = "converged", "diverged", "max_steps"
+from optviz.export import jsonable
+from optviz.status import Status
+
+CONVERGED, DIVERGED, MAX_STEPS = Status.CONVERGED, Status.DIVERGED, Status.MAX_STEPS
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready copy of a hyperparameter value."""
+def plain_setting(value: Any) -> Any:
+    """A hyperparameter as one plain value: a one-element array is its number."""
     if isinstance(value, np.ndarray):
         return value.tolist() if value.size > 1 else float(value.reshape(-1)[0])
     if isinstance(value, (np.floating, np.integer)):
         return value.item()
     return value
-
-
-def _finite_list(a: np.ndarray) -> Any:
-    """Floats for JSON: non-finite values become null."""
-    out = np.asarray(a, dtype=float).tolist()
-
-    def fix(v):
-        if isinstance(v, list):
-            return [fix(x) for x in v]
-        return v if np.isfinite(v) else None
-
-    return fix(out)
 
 
 @dataclass
@@ -53,7 +44,7 @@ class Trajectory:
     lr: np.ndarray  # (T+1, K)
     state: dict[str, np.ndarray]  # name -> (T+1, K, ...)
     steps: np.ndarray  # (K,) steps taken
-    status: list[str]  # per point: converged / diverged / max_steps
+    status: list[Status]  # per point: how it ended, at step ``steps[k]``
     notes: list[str]  # per point: e.g. "Hessian not positive definite at 3 steps"
     wall_time: float
     final_theta: np.ndarray  # (K, d): last point (last finite one for a diverged run)
@@ -113,7 +104,7 @@ class Trajectory:
     def to_runs(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per start point (the ``runs`` entries of ``--json``)."""
         out = []
-        hp = {k: _plain(v) for k, v in self.hyperparameters.items()}
+        hp = {k: plain_setting(v) for k, v in self.hyperparameters.items()}
         for k in range(self.K):
             n = int(self.steps[k]) + 1
             entry = {
@@ -121,16 +112,16 @@ class Trajectory:
                 "hyperparameters": hp,
                 "schedule": self.schedule,
                 "gradient": self.oracle,
-                "start": _finite_list(self.starts[k]),
-                "final": _finite_list(self.final_theta[k]),
-                "final_loss": _finite_list(self.final_loss[k]),
+                "start": jsonable(self.starts[k]),
+                "final": jsonable(self.final_theta[k]),
+                "final_loss": jsonable(self.final_loss[k]),
                 "steps": int(self.steps[k]),
                 "status": self.status[k],
                 "note": self.notes[k],
                 "seed": self.seed_of(k),
                 "tuned": self.tuned,
-                "trajectory": _finite_list(self.theta[:n, k]) if self.recorded else None,
-                "losses": _finite_list(self.loss[:n, k]) if self.recorded else None,
+                "trajectory": jsonable(self.theta[:n, k]) if self.recorded else None,
+                "losses": jsonable(self.loss[:n, k]) if self.recorded else None,
             }
             out.append(entry)
         return out

@@ -7,13 +7,13 @@ import sys
 import numpy as np
 import pytest
 
-import optviz.sweep as sweep_mod
+import optviz.batch as sweep_mod
 from optviz.api import make_oracle, run
 from optviz.errors import OptvizError
 from optviz.library import load_function
 from optviz.optim import make_optimizer
 from optviz.runner import run_optimizer
-from optviz.sweep import Axis, basins, parse_grid, sweep, tune_lr
+from optviz.batch import Axis, basins, parse_grid, sweep, tune_lr
 
 
 def test_parse_grid_spacing_and_refusals():
@@ -75,7 +75,7 @@ def test_sweep_records_no_per_step_arrays(monkeypatch):
 def test_too_many_cells_need_force():
     obj = load_function("rosenbrock")
     axes = [Axis("lr", np.geomspace(1e-4, 1, 4000), True), Axis("beta", np.linspace(0, 0.9, 3000), False)]
-    with pytest.raises(OptvizError, match="--force"):
+    with pytest.raises(OptvizError, match="force=True"):
         sweep(obj, "momentum", axes, start=obj.start, steps=1)
 
 

@@ -1,4 +1,4 @@
-"""A small numpy network library for ``optviz train`` (SPEC §5).
+"""A small numpy network library for ``optviz train`` (docs/math.md §6).
 
 Layers keep forward next to backward; parameters and gradients are dicts of numpy
 arrays keyed by dotted names ("block2.linear1.W"), so the optimizers of optviz.optim
@@ -31,14 +31,8 @@ from optviz.nn.data import (
     stratified_split,
 )
 from optviz.nn.init import INITIALIZERS, he_normal, he_uniform, xavier_normal, xavier_uniform, zeros
-from optviz.nn.landscape import (
-    Interpolation,
-    Landscape,
-    interpolate,
-    landscape,
-    landscape_report,
-    landscapes,
-)
+from optviz.nn.interpolation import Interpolation, interpolate
+from optviz.nn.landscape import Landscape, LandscapeOptions, landscape, landscape_report, landscapes
 from optviz.nn.layers import BatchNorm1d, Dropout, LayerNorm, Linear
 from optviz.nn.losses import (
     LOSSES,
@@ -58,14 +52,16 @@ from optviz.nn.losses import (
 )
 from optviz.nn.model import Model, ResidualBlock, build_model
 from optviz.nn.module import Module, Sequential, named_leaves
+from optviz.nn.records import OptimizerRun, TrainResult, TrainSettings
 from optviz.nn.runfile import load_run, save_run
-from optviz.nn.train import OptimizerRun, TrainResult, evaluate, train
+from optviz.nn.train import evaluate, train
 
 __all__ = [
     "ELU",
     "INITIALIZERS",
     "Interpolation",
     "Landscape",
+    "LandscapeOptions",
     "LOSSES",
     "BatchNorm1d",
     "Dataset",
@@ -86,6 +82,7 @@ __all__ = [
     "Standardizer",
     "Tanh",
     "TrainResult",
+    "TrainSettings",
     "accuracy",
     "binary_cross_entropy",
     "binary_focal_loss",

@@ -91,7 +91,7 @@ def _check(n: int, noise: float, min_n: int = 2) -> None:
     if int(n) != n or n < min_n:
         raise OptvizError(f"number of samples must be an integer ≥ {min_n}, got {n}")
     if not noise >= 0:
-        raise OptvizError(f"noise must be ≥ 0, got {noise}")
+        raise OptvizError(f"{{noise}} must be ≥ 0, got {noise}", param="noise")
 
 
 def _halves(n: int) -> tuple[int, int]:
@@ -183,6 +183,20 @@ def load_dataset(
     if noise is not None:
         kwargs["noise"] = noise
     return GENERATED[name](**kwargs)
+
+
+def load_data(data: str, target: str | None = None, n: int | None = None, noise: float | None = None,
+              seed: int = 0) -> Dataset:
+    """``data`` as ``optviz train`` takes it: a dataset name (see :data:`DATASETS`) or the path
+    of a CSV file (``target`` names its label column)."""
+    if data in DATASETS:
+        return load_dataset(data, n=n, noise=noise, seed=seed)
+    path = Path(data)
+    if path.suffix.lower() == ".csv" or path.exists():
+        if not path.is_file():
+            raise OptvizError(f"{{data}} {data}: no such file", param="data")
+        return load_csv(path, target)
+    raise OptvizError(f"{{data}} {data!r}: choose one of {', '.join(DATASETS)} or give a CSV file", param="data")
 
 
 # -- a user's CSV --------------------------------------------------------------------

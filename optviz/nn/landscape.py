@@ -45,28 +45,43 @@ from typing import Any
 
 import numpy as np
 
+from optviz import validate
 from optviz.errors import OptvizError
-from optviz.nn.train import TRAIN_LOSSES, TrainResult, evaluate, flatten_params, unflatten_params
+from optviz.nn.evaluation import TRAIN_LOSSES
+from optviz.nn.interpolation import Interpolation, interpolate, interpolations
+from optviz.nn.planes import PLANES, Plane, final_vector, pca_plane, random_plane
+from optviz.nn.records import TrainResult, flatten_params, unflatten_params
 
-PLANES = ("pca", "random")
+__all__ = ["PLANES", "Interpolation", "Landscape", "interpolate", "interpolations", "LandscapeOptions", "Plane", "check_resolution", "landscape",
+           "landscape_report", "landscapes", "pca_plane", "random_plane"]
+
+_final_vector = final_vector  # the name the module used before the planes had their own
+
+MAX_RESOLUTION = 401
 
 
-@dataclass
-class Plane:
-    """Two directions through θ* (flattened, float64) and which entries they may touch."""
+def check_resolution(resolution: int) -> int:
+    """Grid points per axis of a landscape: 3 to 401 (401² forward passes take minutes)."""
+    return validate.whole("resolution", resolution, 3, MAX_RESOLUTION)
 
-    kind: str
-    d1: np.ndarray
-    d2: np.ndarray
-    mask: np.ndarray
-    explained: np.ndarray | None = None
 
-    def project(self, deltas: np.ndarray) -> np.ndarray:
-        """Least-squares coordinates (a, b) of each row of ``deltas`` (θ_t − θ*), shape (S, 2)."""
-        D = np.stack([self.d1[self.mask], self.d2[self.mask]], axis=1)
-        R = np.atleast_2d(deltas)[:, self.mask].astype(np.float64)
-        coef, *_ = np.linalg.lstsq(D, R.T, rcond=None)
-        return coef.T
+@dataclass(frozen=True)
+class LandscapeOptions:
+    """Which landscapes to compute: ``plane`` ("pca", "random" or "both"), ``include_bn``
+    (let the directions move biases and normalization parameters) and ``resolution``
+    (grid points per axis). Checked on construction, before any training."""
+
+    plane: str = "pca"
+    include_bn: bool = False
+    resolution: int = 41
+
+    def __post_init__(self) -> None:
+        validate.one_of("plane", self.plane, (*PLANES, "both"))
+        check_resolution(self.resolution)
+
+    @property
+    def planes(self) -> tuple[str, ...]:
+        return PLANES if self.plane == "both" else (self.plane,)
 
 
 @dataclass
@@ -107,104 +122,6 @@ class Landscape:
         return ("random direction 1 (filter-normalized)", "random direction 2 (filter-normalized)")
 
 
-@dataclass
-class Interpolation:
-    """L((1 − t)·θ_a + t·θ_b) along a line; t = 0 is ``start``, t = 1 is ``end``.
-
-    BatchNorm uses, at every t, the statistics of the whole training part computed at
-    those weights (running statistics are not defined between two networks).
-    """
-
-    start: str
-    end: str
-    t: np.ndarray
-    train_loss: np.ndarray
-    train_acc: np.ndarray
-    val_loss: np.ndarray
-    val_acc: np.ndarray
-
-
-def _param_mask(result: TrainResult, include_bn: bool) -> np.ndarray:
-    """True for the flattened entries the directions may touch (weights; all with include_bn)."""
-    net = result.model(state=result.initial_state)
-    kinds = net.param_kinds
-    return np.concatenate(
-        [
-            np.full(size, include_bn or kinds[name] == "weight")
-            for name, size in ((k, int(np.prod(s, dtype=np.int64))) for k, s in result.param_layout)
-        ]
-    )
-
-
-def _final_vector(result: TrainResult, label: str | None) -> np.ndarray:
-    run = result.run(label)
-    if run.diverged:
-        raise OptvizError(f"{run.label} {run.status}: its weights are not finite, no landscape")
-    names = [k for k, _ in result.param_layout]
-    return flatten_params({k: run.final_state[k] for k in names}).astype(np.float64)
-
-
-def _snapshots(result: TrainResult, label: str | None) -> tuple[np.ndarray, np.ndarray]:
-    run = result.run(label)
-    if run.snapshots is None:
-        raise OptvizError(
-            f"{run.label} has no recorded weights; train with record_weights=k (every k steps)"
-        )
-    return run.snapshots, run.snapshot_steps
-
-
-def pca_plane(result: TrainResult, label: str | None = None, include_bn: bool = False) -> Plane:
-    """The top two principal directions of the run's trajectory about θ* (see module docstring)."""
-    theta = _final_vector(result, label)
-    snaps, _ = _snapshots(result, label)
-    mask = _param_mask(result, include_bn)
-    M = snaps[:, mask].astype(np.float64) - theta[mask]
-    # S ≪ P: the eigenvectors of the S×S Gram matrix M Mᵀ give the right singular vectors
-    gram = M @ M.T
-    evals, evecs = np.linalg.eigh(gram)
-    order = np.argsort(evals)[::-1]
-    evals, evecs = np.clip(evals[order], 0.0, None), evecs[:, order]
-    total = evals.sum()
-    if len(evals) < 2 or evals[1] <= 1e-12 * max(total, 1e-300):
-        raise OptvizError(
-            f"the trajectory of {result.run(label).label} spans fewer than 2 directions; "
-            "record more snapshots (more epochs, or --record-every K steps) or use the random plane (--plane random)"
-        )
-    dirs = []
-    for k in range(2):
-        v = M.T @ evecs[:, k] / np.sqrt(evals[k])
-        full = np.zeros_like(theta)
-        full[mask] = v
-        first = M[0] @ v  # θ₀'s coordinate: make it ≤ 0 so the path runs left to right
-        dirs.append(-full if first > 0 else full)
-    return Plane("pca", dirs[0], dirs[1], mask, evals[:2] / total)
-
-
-def random_plane(
-    result: TrainResult, label: str | None = None, include_bn: bool = False, seed: int = 0
-) -> Plane:
-    """Two filter-normalized Gaussian directions (see module docstring), seeded."""
-    theta = _final_vector(result, label)
-    params = unflatten_params(theta, result.param_layout)
-    kinds = result.model(state=result.initial_state).param_kinds
-    dirs = []
-    for k in (1, 2):
-        rng = np.random.default_rng([seed, k])
-        parts = {}
-        for name, w in params.items():
-            if kinds[name] == "weight" and w.ndim == 2:
-                g = rng.standard_normal(w.shape)
-                col = np.linalg.norm(g, axis=0)
-                scale = np.linalg.norm(w, axis=0) / np.where(col > 0, col, 1.0)
-                parts[name] = g * scale
-            elif include_bn:
-                parts[name] = w.copy()  # Li et al.: a bias/BN direction is the vector itself
-            else:
-                parts[name] = np.zeros_like(w)
-        dirs.append(flatten_params(parts))
-    return Plane("random", dirs[0], dirs[1], _param_mask(result, include_bn))
-
-
 class _Evaluator:
     """L(θ) for flattened θ: the training part, evaluation mode, BatchNorm statistics of θ*."""
 
@@ -213,7 +130,7 @@ class _Evaluator:
             raise OptvizError("this result has no data to evaluate the loss on")
         self.net = result.model(label)  # running statistics of θ* stay fixed from here on
         self.layout = result.param_layout
-        self.loss_fn = TRAIN_LOSSES[result.settings.get("loss", "cross_entropy")]
+        self.loss_fn = TRAIN_LOSSES[result.settings.loss]
         self.X = np.ascontiguousarray(result.split.X_train, dtype=self.net.dtype)
         self.y = result.split.y_train
         self.dtype = self.net.dtype
@@ -295,12 +212,10 @@ def landscape(
     10 s for 41×41 on digits with the default network on 2 cores); ``progress(rows_done,
     rows)`` is called after every row of the grid.
     """
-    if plane not in PLANES:
-        raise OptvizError(f"unknown plane {plane!r}; choose one of: {', '.join(PLANES)}")
-    if int(resolution) != resolution or resolution < 3:
-        raise OptvizError(f"resolution must be a whole number ≥ 3, got {resolution}")
+    validate.one_of("plane", plane, PLANES)
+    check_resolution(resolution)
     run = result.run(label)
-    theta = _final_vector(result, label)
+    theta = final_vector(result, label)
     if plane == "pca":
         the_plane = pca_plane(result, label, include_bn)
     else:
@@ -344,8 +259,8 @@ def landscape(
         origin_loss=ev.loss(theta),
         explained=the_plane.explained,
         include_bn=include_bn,
-        steps_per_epoch=int(result.settings.get("steps_per_epoch", 0) or 0),
-        loss_name=result.settings.get("loss", "cross_entropy"),
+        steps_per_epoch=int(result.settings.steps_per_epoch or 0),
+        loss_name=result.settings.loss,
         step_loss=np.asarray(run.step_loss, dtype=np.float64),
     )
 
@@ -374,65 +289,6 @@ def landscapes(
             + ("" if plane != "pca" else " or none recorded its weights (record_weights=k)")
         )
     return out
-
-
-def interpolate(
-    result: TrainResult,
-    start: str = "init",
-    end: str | None = None,
-    points: int = 41,
-    extend: float = 0.25,
-) -> Interpolation:
-    """The loss along the line from ``start`` to ``end`` for t in [−extend, 1 + extend].
-
-    ``start``/``end``: "init" (the common initial weights θ₀) or a run's label (its
-    final weights); ``end`` None is the first run. Train and validation loss and
-    accuracy; BatchNorm statistics recomputed from the training part at every t.
-    """
-    if int(points) != points or points < 2:
-        raise OptvizError(f"points must be a whole number ≥ 2, got {points}")
-    if extend < 0:
-        raise OptvizError(f"extend must be ≥ 0, got {extend}")
-    names = [k for k, _ in result.param_layout]
-
-    def vector(which: str | None) -> tuple[str, np.ndarray]:
-        if which == "init":
-            return "initialization", flatten_params({k: result.initial_state[k] for k in names})
-        return result.run(which).label, _final_vector(result, which)
-
-    start_name, a = vector(start)
-    end_name, b = vector(end)
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    t = np.linspace(-extend, 1 + extend, int(points))
-    net = result.model(state=result.initial_state)
-    loss = result.settings.get("loss", "cross_entropy")
-    split = result.split
-    rows = []
-    for ti in t:
-        net.set_params(
-            unflatten_params(((1 - ti) * a + ti * b).astype(net.dtype), result.param_layout)
-        )
-        tr = evaluate(net, split.X_train, split.y_train, loss=loss, bn="recompute")
-        va = evaluate(
-            net, split.X_val, split.y_val, loss=loss, bn="recompute", stats_from=split.X_train
-        )
-        rows.append((*tr, *va))
-    arr = np.array(rows, dtype=np.float64)
-    return Interpolation(start_name, end_name, t, arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3])
-
-
-def interpolations(
-    result: TrainResult, points: int = 41, extend: float = 0.25
-) -> list[Interpolation]:
-    """The lines a landscape report shows: θ₀ → each solution, and between the first two solutions.
-
-    Runs that diverged are left out.
-    """
-    labels = [r.label for r in result.runs if not r.diverged]
-    lines = [interpolate(result, "init", label, points, extend) for label in labels]
-    if len(labels) >= 2:
-        lines.append(interpolate(result, labels[0], labels[1], points, extend))
-    return lines
 
 
 def landscape_report(

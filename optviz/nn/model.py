@@ -21,101 +21,15 @@ from typing import Any
 
 import numpy as np
 
+from optviz import validate
 from optviz.errors import OptvizError
 from optviz.nn.activations import ReLU, make_activation
+from optviz.nn.blocks import NORMS, ResidualBlock, make_norm
 from optviz.nn.init import get_initializer
-from optviz.nn.layers import NORM_EPS, BatchNorm1d, Dropout, LayerNorm, Linear
+from optviz.nn.layers import NORM_EPS, BatchNorm1d, Dropout, Linear
 from optviz.nn.module import Module, Sequential, named_leaves
 
-NORMS = ("bn", "ln", "none")
 ARCHS = ("mlp", "resnet")
-
-
-def make_norm(norm: str, dim: int, dtype=np.float32) -> Module | None:
-    """BatchNorm1d for "bn", LayerNorm for "ln", nothing for "none"."""
-    if norm == "bn":
-        return BatchNorm1d(dim, dtype=dtype)
-    if norm == "ln":
-        return LayerNorm(dim, dtype=dtype)
-    if norm == "none":
-        return None
-    raise OptvizError(f"unknown norm {norm!r}; choose one of: {', '.join(NORMS)}")
-
-
-class ResidualBlock(Module):
-    """MLP form of the notes' residual block (seed 000, d2l ``Residual``):
-
-        h   = act(norm₁(x W₁ + b₁))            (then dropout, if any)
-        out = act(norm₂(h W₂ + b₂) + shortcut(x))
-
-    shortcut(x) = x when the width does not change, otherwise a Linear projection
-    x P + c (the notes' 1×1 convolution). With norm "none" the norm layers are left out.
-
-    ``zero_init_second``: start W₂ at 0 so the block starts as act(shortcut(x)).
-    ``build_model`` turns it on when there is no normalization: with He init each
-    block adds a branch of about the same variance as its input, so the signal
-    variance roughly doubles per block and a deep net without BatchNorm overflows;
-    a zero W₂ keeps every block an identity-like map at the start, while W₂ still
-    gets the gradient hᵀ ∂l/∂z and grows from the first step.
-
-    Backward: with z the sum before the last activation, ∂l/∂z = act'(z) ⊙ ∂l/∂out;
-    ∂l/∂x = (main path)ᵀ ∂l/∂z + (shortcut)ᵀ ∂l/∂z — the two branches' gradients add.
-    """
-
-    def __init__(
-        self,
-        n_in: int,
-        n_out: int,
-        norm: str = "bn",
-        act: str = "relu",
-        init: str = "he",
-        dropout: float = 0.0,
-        zero_init_second: bool = False,
-        rng: np.random.Generator | None = None,
-        dropout_rng: np.random.Generator | None = None,
-        dtype=np.float32,
-    ) -> None:
-        super().__init__()
-        rng = np.random.default_rng(0) if rng is None else rng
-        main: list[tuple[str, Module]] = [("linear1", Linear(n_in, n_out, init, rng, dtype))]
-        norm1 = make_norm(norm, n_out, dtype)
-        if norm1 is not None:
-            main.append(("norm1", norm1))
-        main.append(("act1", make_activation(act, n_out, dtype)))
-        if dropout > 0:
-            main.append(("drop1", Dropout(dropout, dropout_rng)))
-        linear2 = Linear(n_out, n_out, "zeros" if zero_init_second else init, rng, dtype)
-        main.append(("linear2", linear2))
-        norm2 = make_norm(norm, n_out, dtype)
-        if norm2 is not None:
-            main.append(("norm2", norm2))
-        self.main = main
-        self.shortcut = Linear(n_in, n_out, init, rng, dtype) if n_in != n_out else None
-        self.act = make_activation(act, n_out, dtype)
-
-    def children(self) -> list[tuple[str, Module]]:
-        kids = list(self.main)
-        if self.shortcut is not None:
-            kids.append(("shortcut", self.shortcut))
-        kids.append(("act2", self.act))
-        return kids
-
-    def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
-        h = x
-        for _, layer in self.main:
-            h = layer.forward(h, train)
-        skip = x if self.shortcut is None else self.shortcut.forward(x, train)
-        return self.act.forward(h + skip, train)
-
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        dz = self.act.backward(dy)
-        dh = dz
-        for _, layer in reversed(self.main):
-            dh = layer.backward(dh)
-        dskip = dz if self.shortcut is None else self.shortcut.backward(dz)
-        if dh is None or dskip is None:  # first layers that skip ∂l/∂x
-            return dskip if dh is None else dh
-        return dh + dskip
 
 
 class Model:
@@ -334,71 +248,19 @@ def build_model(
     initial weights and the dropout masks. Parameters are stored in ``dtype``
     (float32 by default; float64 for gradient checks).
     """
-    if arch not in ARCHS:
-        raise OptvizError(f"unknown architecture {arch!r}; choose one of: {', '.join(ARCHS)}")
-    if norm not in NORMS:
-        raise OptvizError(f"unknown norm {norm!r}; choose one of: {', '.join(NORMS)}")
+    validate.one_of("arch", arch, ARCHS)
+    validate.one_of("norm", norm, NORMS)
     get_initializer(init)
     make_activation(act, 1)
-    for label, value, low in (
-        ("in_dim", in_dim, 1),
-        ("out_dim", out_dim, 1),
-        ("width", width, 1),
-        ("depth", depth, 0),
-    ):
-        if int(value) != value or value < low:
-            raise OptvizError(f"{label} must be an integer ≥ {low}, got {value}")
-    if not 0.0 <= dropout < 1.0:
-        raise OptvizError(f"dropout must be in [0, 1), got {dropout}")
+    for name, number, low in (("in_dim", in_dim, 1), ("out_dim", out_dim, 1), ("width", width, 1), ("depth", depth, 0)):
+        validate.whole(name, number, low)
+    validate.between("dropout", dropout, 0.0, 1.0, high_open=True)
     if zero_init_residual is None:
         zero_init_residual = norm == "none"
 
     rng = np.random.default_rng(seed)
-    n_dropout = 0
-
-    def dropout_layer() -> Dropout:
-        nonlocal n_dropout
-        layer = Dropout(dropout, np.random.default_rng([seed, n_dropout]))
-        n_dropout += 1
-        return layer
-
-    layers: list[tuple[str, Module]] = []
-    prev = in_dim
-    if arch == "mlp":
-        for i in range(1, depth + 1):
-            block: list[tuple[str, Module]] = [("linear", Linear(prev, width, init, rng, dtype))]
-            norm_layer = make_norm(norm, width, dtype)
-            if norm_layer is not None:
-                block.append(("norm", norm_layer))
-            block.append(("act", make_activation(act, width, dtype)))
-            if dropout > 0:
-                block.append(("drop", dropout_layer()))
-            layers.append((f"layer{i}", Sequential(block)))
-            prev = width
-    else:
-        for i in range(1, resnet_blocks(depth) + 1):
-            drop_rng = None
-            if dropout > 0:
-                drop_rng = np.random.default_rng([seed, n_dropout])
-                n_dropout += 1
-            layers.append(
-                (
-                    f"block{i}",
-                    ResidualBlock(
-                        prev,
-                        width,
-                        norm,
-                        act,
-                        init,
-                        dropout,
-                        zero_init_residual,
-                        rng,
-                        drop_rng,
-                        dtype,
-                    ),
-                )
-            )
-            prev = width
+    build = _mlp_layers if arch == "mlp" else _resnet_layers
+    layers, prev = build(in_dim, depth, width, norm, act, init, dropout, zero_init_residual, seed, rng, dtype)
     layers.append(("head", Linear(prev, out_dim, init, rng, dtype)))
     spec = {
         "arch": arch,
@@ -415,3 +277,32 @@ def build_model(
         "zero_init_residual": zero_init_residual,
     }
     return Model(layers, spec, dtype)
+
+
+def _mlp_layers(in_dim, depth, width, norm, act, init, dropout, zero_init_residual, seed, rng, dtype):
+    """``layer1`` … ``layerD``: Linear → norm → act → dropout; returns the layers and the last width."""
+    layers: list[tuple[str, Module]] = []
+    prev = in_dim
+    for i in range(1, depth + 1):
+        block: list[tuple[str, Module]] = [("linear", Linear(prev, width, init, rng, dtype))]
+        norm_layer = make_norm(norm, width, dtype)
+        if norm_layer is not None:
+            block.append(("norm", norm_layer))
+        block.append(("act", make_activation(act, width, dtype)))
+        if dropout > 0:
+            block.append(("drop", Dropout(dropout, np.random.default_rng([seed, i - 1]))))
+        layers.append((f"layer{i}", Sequential(block)))
+        prev = width
+    return layers, prev
+
+
+def _resnet_layers(in_dim, depth, width, norm, act, init, dropout, zero_init_residual, seed, rng, dtype):
+    """``block1`` … : ⌈depth/2⌉ residual blocks; returns the layers and the last width."""
+    layers: list[tuple[str, Module]] = []
+    prev = in_dim
+    for i in range(1, resnet_blocks(depth) + 1):
+        drop_rng = np.random.default_rng([seed, i - 1]) if dropout > 0 else None
+        layers.append((f"block{i}", ResidualBlock(prev, width, norm, act, init, dropout, zero_init_residual, rng,
+                                                  drop_rng, dtype)))
+        prev = width
+    return layers, prev

@@ -17,7 +17,6 @@ Layout of the archive: ``format`` (the string "optviz-run"), ``meta`` (JSON),
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 import zlib
 from pathlib import Path
@@ -26,30 +25,14 @@ from typing import Any
 import numpy as np
 
 from optviz.errors import OptvizError
+from optviz.export import jsonable
 from optviz.nn.data import Split
-from optviz.nn.train import OptimizerRun, TrainResult, _is_buffer
+from optviz.nn.records import OptimizerRun, TrainResult, TrainSettings, is_buffer
+from optviz.status import Outcome, Status
 
 FORMAT = "optviz-run"
 VERSION = 1
 _LISTS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_time", "step_loss")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if value is None or isinstance(value, (str, int, float)):
-        return value
-    return repr(value)
 
 
 def save_run(path: str | Path, result: TrainResult) -> Path:
@@ -79,9 +62,10 @@ def save_run(path: str | Path, result: TrainResult) -> Path:
             {
                 "label": run.label,
                 "optimizer": run.optimizer,
-                "hyperparameters": _jsonable(run.hyperparameters),
+                "hyperparameters": jsonable(run.hyperparameters),
                 "status": run.status,
-                **{name: _jsonable(getattr(run, name)) for name in _LISTS},
+                "outcome": {"status": run.outcome.status.value, "epoch": run.outcome.epoch},
+                **{name: jsonable(getattr(run, name)) for name in _LISTS},
                 "grad_norm_layers": list(run.grad_norms),
                 "running_stat_names": list(run.running_stats),
                 "final_names": list(run.final_state),
@@ -91,20 +75,17 @@ def save_run(path: str | Path, result: TrainResult) -> Path:
     meta = {
         "format": FORMAT,
         "version": VERSION,
-        "model_spec": _jsonable(result.model_spec),
-        "settings": _jsonable(result.settings),
-        "data_info": _jsonable(result.data_info),
+        "model_spec": jsonable(result.model_spec),
+        "settings": result.settings.to_json(),
+        "data_info": jsonable(result.data_info),
         "initial_names": list(result.initial_state),
         "runs": runs_meta,
     }
-    arrays["meta"] = np.array(json.dumps(meta))
+    arrays["meta"] = np.array(json.dumps(meta, default=repr))
     with atomic_path(path) as tmp:
         try:
             with open(tmp, "wb") as f:  # a file object: numpy would append ".npz" to a name
                 np.savez_compressed(f, **arrays)
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600
         except OSError as exc:
             raise OptvizError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
@@ -163,9 +144,7 @@ def load_run(path: str | Path) -> TrainResult:
         )
         runs = []
         for i, rm in enumerate(meta["runs"]):
-            run = OptimizerRun(
-                rm["label"], rm["optimizer"], dict(rm["hyperparameters"]), rm["status"]
-            )
+            run = OptimizerRun(rm["label"], rm["optimizer"], dict(rm["hyperparameters"]), _outcome(rm))
             for name in _LISTS:
                 setattr(run, name, [float(v) for v in rm[name]])
             run.grad_norms = {k: arrays[f"run{i}/grad_norms/{k}"] for k in rm["grad_norm_layers"]}
@@ -205,7 +184,7 @@ def load_run(path: str | Path) -> TrainResult:
                 f"weights of {label} do not fit the {spec.get('arch', '?')} architecture the file "
                 f"names (foreign or edited file; first mismatch: {diff[0]})",
             )
-    n_params = sum(int(np.prod(v)) for k, v in want.items() if not _is_buffer(k))
+    n_params = sum(int(np.prod(v)) for k, v in want.items() if not is_buffer(k))
     for run in runs:
         if run.snapshots is not None and (
             run.snapshots.ndim != 2
@@ -215,4 +194,27 @@ def load_run(path: str | Path) -> TrainResult:
             raise _fail(path, f"weight snapshots of {run.label} do not fit the architecture")
         if run.snapshots is not None and not np.isfinite(run.snapshots).all():
             raise _fail(path, f"weight snapshots of {run.label} hold non-finite values (corrupt file)")
-    return TrainResult(runs, spec, dict(meta["settings"]), dict(meta["data_info"]), initial, split)
+    return TrainResult(runs, spec, _settings(path, meta["settings"]), dict(meta["data_info"]), initial, split)
+
+
+def _outcome(rm: dict) -> Outcome:
+    """How a saved run ended; files from before the typed outcome hold only its sentence."""
+    if "outcome" in rm:
+        return Outcome(Status(rm["outcome"]["status"]), rm["outcome"]["epoch"])
+    words = str(rm["status"]).split()
+    if words and words[0] in ("diverged", "interrupted"):
+        return Outcome(Status(words[0]), int(words[-1]))
+    return Outcome(Status.OK)
+
+
+def _settings(path: Path, saved: Any) -> TrainSettings:
+    """The saved training settings, refused unless they are the table optviz writes."""
+    if not isinstance(saved, dict):
+        raise _fail(path, "incomplete optviz run file (its settings are not a table)")
+    known = TrainSettings.__dataclass_fields__
+    values = {k: v for k, v in saved.items() if k in known}
+    values["notes"] = tuple(str(n) for n in values.get("notes", ()))
+    try:
+        return TrainSettings(**values)
+    except TypeError as exc:
+        raise _fail(path, f"incomplete optviz run file (settings: {exc})") from None

@@ -29,7 +29,7 @@ def _check(name: str, value, ok: Callable[[np.ndarray], np.ndarray], expected: s
     arr = np.asarray(value, dtype=float)
     if arr.size == 0 or not np.all(np.isfinite(arr)) or not np.all(ok(arr)):
         shown = value if np.ndim(value) == 0 else f"{np.min(arr):g}..{np.max(arr):g}"
-        raise OptvizError(f"{opt}: {name} must be {expected}, got {shown}")
+        raise OptvizError(f"{opt}: {{{name}}} must be {expected}, got {shown}", param=name)
 
 
 def positive(name: str, value, opt: str) -> None:
@@ -49,10 +49,20 @@ def closed_unit_interval(name: str, value, opt: str) -> None:
 
 
 class Optimizer:
-    """Base class. Subclasses define ``State``, ``slots`` and ``rule``.
+    """Base class. Subclasses define ``State`` (the step ``count``, then one field per
+    slot: their names are the slots) and ``rule``.
 
-    ``rule(g, slots, lr, t, hessian)`` works on plain arrays and returns
-    ``(delta, new_slots)``; the parameters move by ``θ ← θ − delta``.
+    ``rule(g, slots, lr, t, hessian, theta)`` works on plain arrays and returns
+    ``(delta, new_slots)``; the parameters move by ``θ ← θ − delta`` (``theta`` is θ
+    before the step, for rules that read it).
+
+    Class facts the rest of optviz reads instead of optimizer names: ``elementwise``
+    (the rule treats every number alone, so parameters may be packed into flat
+    groups), ``needs_hessian``, ``oracle`` (which gradient it sees: "exact", "sample"
+    for one sample's gradient, "minibatch"), ``lr_family`` (how a learning rate is
+    estimated for a function without suggestions), ``default_train_lr`` (the rate that
+    trains the default network well) and ``events`` (boolean state fields counted per
+    point over a run and described by :meth:`describe_events`).
     """
 
     name: ClassVar[str] = ""
@@ -60,9 +70,18 @@ class Optimizer:
     update_rule: ClassVar[str] = ""
     slots: ClassVar[tuple[str, ...]] = ()
     needs_hessian: ClassVar[bool] = False
+    elementwise: ClassVar[bool] = True
+    oracle: ClassVar[str] = "exact"
+    lr_family: ClassVar[str] = "gradient"
+    default_train_lr: ClassVar[float] = 0.01
+    events: ClassVar[tuple[str, ...]] = ()
 
     class State(NamedTuple):
         count: int
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.slots = tuple(cls.State._fields[1:])
 
     def __init__(self, lr, schedule: Schedule | Callable | None = None):
         if isinstance(lr, Schedule):
@@ -100,8 +119,12 @@ class Optimizer:
         arr = np.asarray(params, dtype=float)
         return self.State(0, *[np.zeros_like(arr) for _ in self.slots])
 
-    def rule(self, g, slots, lr, t, hessian=None):  # pragma: no cover - abstract
+    def rule(self, g, slots, lr, t, hessian=None, theta=None):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def describe_events(self, counts: dict[str, int]) -> str:
+        """A note on the counted ``events`` of one point ("" when nothing happened)."""
+        return ""
 
     def step(self, params: Params, grad: Params, state, *, hessian=None, lr=None):
         """One update: returns the new parameters and the new state.
@@ -120,12 +143,12 @@ class Optimizer:
             new_params = {}
             new_slots = [{} for _ in self.slots]
             for key, p in params.items():
-                delta, slots = self.rule(grad[key], [s[key] for s in slot_values], lr, t, None)
+                delta, slots = self.rule(grad[key], [s[key] for s in slot_values], lr, t, None, p)
                 new_params[key] = (p - delta).astype(p.dtype, copy=False)
                 for store, value in zip(new_slots, slots):
                     store[key] = value
             return new_params, self.State(t, *new_slots)
-        delta, slots = self.rule(grad, slot_values, lr, t, hessian)
+        delta, slots = self.rule(grad, slot_values, lr, t, hessian, params)
         return params - delta, self.State(t, *slots)
 
     def observe(self, state, lr) -> dict[str, np.ndarray]:

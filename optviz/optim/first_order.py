@@ -21,13 +21,14 @@ class GD(Optimizer):
     """
 
     name = "gd"
+    default_train_lr = 0.1
     summary = "gradient descent on the full gradient"
     update_rule = "θ ← θ − η g"
 
     class State(NamedTuple):
         count: int
 
-    def rule(self, g, slots, lr, t, hessian=None):
+    def rule(self, g, slots, lr, t, hessian=None, theta=None):
         return lr * g, ()
 
 
@@ -41,6 +42,7 @@ class SGD(GD):
     """
 
     name = "sgd"
+    oracle = "sample"
     summary = "one sample's gradient (or the gradient plus N(0, σ²) noise)"
 
 
@@ -52,6 +54,7 @@ class MinibatchSGD(GD):
     """
 
     name = "minibatch"
+    oracle = "minibatch"
     summary = "mean gradient of a shuffled minibatch of b samples"
 
 
@@ -69,9 +72,10 @@ class Momentum(Optimizer):
     """
 
     name = "momentum"
+    lr_family = "momentum"
+    default_train_lr = 0.05
     summary = "velocity v accumulates gradients; Nesterov looks ahead"
     update_rule = "v ← β v + (1 − dampening) g;  θ ← θ − η v   (Nesterov: θ ← θ − η (g + β v))"
-    slots = ("v",)
 
     class State(NamedTuple):
         count: int
@@ -87,7 +91,7 @@ class Momentum(Optimizer):
     def extra_hyperparameters(self):
         return {"beta": self.beta, "dampening": self.dampening, "nesterov": self.nesterov}
 
-    def rule(self, g, slots, lr, t, hessian=None):
+    def rule(self, g, slots, lr, t, hessian=None, theta=None):
         (v,) = slots
         v = self.beta * v + (g if self._g_scale is None else self._g_scale * g)
         direction = g + self.beta * v if self.nesterov else v
@@ -119,9 +123,10 @@ class AdaGrad(Optimizer):
     """
 
     name = "adagrad"
+    lr_family = "adagrad"
+    default_train_lr = 0.05
     summary = "per-coordinate rate shrinks with the sum of squared gradients"
     update_rule = "s ← s + g²;  θ ← θ − η g / √(s + ε)"
-    slots = ("s",)
 
     class State(NamedTuple):
         count: int
@@ -135,7 +140,7 @@ class AdaGrad(Optimizer):
     def extra_hyperparameters(self):
         return {"eps": self.eps}
 
-    def rule(self, g, slots, lr, t, hessian=None):
+    def rule(self, g, slots, lr, t, hessian=None, theta=None):
         (s,) = slots
         s = s + g * g
         return lr * g / np.sqrt(s + self.eps), (s,)
@@ -152,9 +157,10 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
+    lr_family = "adaptive"
+    default_train_lr = 1e-3
     summary = "per-coordinate rate from a moving average of squared gradients"
     update_rule = "s ← β s + (1 − β) g²;  θ ← θ − η g / √(s + ε)"
-    slots = ("s",)
 
     class State(NamedTuple):
         count: int
@@ -169,7 +175,7 @@ class RMSprop(Optimizer):
     def extra_hyperparameters(self):
         return {"beta": self.beta, "eps": self.eps}
 
-    def rule(self, g, slots, lr, t, hessian=None):
+    def rule(self, g, slots, lr, t, hessian=None, theta=None):
         (s,) = slots
         s = self.beta * s + (1.0 - self.beta) * (g * g)
         return lr * g / np.sqrt(s + self.eps), (s,)
@@ -189,9 +195,10 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    lr_family = "adaptive"
+    default_train_lr = 1e-3
     summary = "momentum (m) and RMSprop scaling (v), both bias-corrected"
     update_rule = "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η m̂ / (√v̂ + ε)"
-    slots = ("m", "v")
 
     class State(NamedTuple):
         count: int
@@ -215,7 +222,7 @@ class Adam(Optimizer):
             return 1.0, 1.0
         return 1.0 - self.beta1**t, 1.0 - self.beta2**t
 
-    def rule(self, g, slots, lr, t, hessian=None):
+    def rule(self, g, slots, lr, t, hessian=None, theta=None):
         m, v = slots
         m = self.beta1 * m + (1.0 - self.beta1) * g
         v = self.beta2 * v + (1.0 - self.beta2) * (g * g)

@@ -31,6 +31,9 @@ class Newton(Optimizer):
     summary = "second order: the step solves (H + λI) p = g"
     update_rule = "(H + λI) p = g;  θ ← θ − η p"
     needs_hessian = True
+    elementwise = False
+    lr_family = "newton"
+    events = ("indefinite", "singular")
 
     class State(NamedTuple):
         count: int
@@ -59,7 +62,7 @@ class Newton(Optimizer):
             raise OptvizError("newton needs the Hessian: pass hessian=... (the run loop does)")
         return super().step(params, grad, state, hessian=hessian, lr=lr)
 
-    def rule(self, g, slots, lr, t, hessian=None):
+    def rule(self, g, slots, lr, t, hessian=None, theta=None):
         H = np.asarray(hessian, dtype=float)
         d = H.shape[-1]
         eye = np.eye(d)
@@ -87,3 +90,11 @@ class Newton(Optimizer):
 
     def observe(self, state, lr):
         return {"indefinite": state.indefinite, "singular": state.singular}
+
+    def describe_events(self, counts: dict[str, int]) -> str:
+        parts = []
+        if counts.get("indefinite"):
+            parts.append(f"Hessian not positive definite at {counts['indefinite']} step(s)")
+        if counts.get("singular"):
+            parts.append(f"singular Hessian at {counts['singular']} step(s)")
+        return "; ".join(parts)

@@ -23,7 +23,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls for cls in (GD, SGD, MinibatchSGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, Newton)
 }
 FIRST_ORDER = [name for name, cls in OPTIMIZERS.items() if not cls.needs_hessian]
-STOCHASTIC = ("sgd", "minibatch")
+STOCHASTIC = tuple(name for name, cls in OPTIMIZERS.items() if cls.oracle != "exact")
 
 
 def optimizer_class(name: str) -> type[Optimizer]:

@@ -29,6 +29,7 @@ _LAZY = {
     "state_figure": "optviz.plot.static",
     "surface_figure": "optviz.plot.static",
     "new_figure": "optviz.plot.static",
+    "FigureOptions": "optviz.plot.options",
     "render_animation": "optviz.plot.animation",
     "save_animation": "optviz.plot.animation",
     "GifWriter": "optviz.plot.animation",
@@ -53,21 +54,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'optviz.plot' has no attribute {name!r}")
 
 
-def _validate(result: Any, *, fmt: str, dpi: int, surface: bool, show_state: bool, animate: str | None,
-              fps: int, frames: int) -> None:
-    from optviz.plot._files import ANIMATIONS, FORMATS
-
-    if fmt not in FORMATS:
-        raise OptvizError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if animate is not None and animate not in ANIMATIONS:
-        raise OptvizError(f"--animate must be one of {', '.join(ANIMATIONS)}, got {animate!r}")
-    if not (isinstance(dpi, (int, float)) and 10 <= dpi <= 2400):
-        raise OptvizError(f"--dpi must be between 10 and 2400, got {dpi}")
-    if animate is not None:
-        if int(frames) < 2:
-            raise OptvizError(f"--frames must be ≥ 2, got {frames}")
-        if not (1 <= int(fps) <= 120):
-            raise OptvizError(f"--fps must be between 1 and 120, got {fps}")
+def _check_result(result: Any, options: Any) -> None:
+    """What the asked pictures need of the result (options themselves are checked by FigureOptions)."""
     if not result.runs:
         raise OptvizError("nothing to draw: the result has no runs")
     unrecorded = [t.optimizer for t in result.runs if not t.recorded]
@@ -75,25 +63,23 @@ def _validate(result: Any, *, fmt: str, dpi: int, surface: bool, show_state: boo
         raise OptvizError(f"figures need every step recorded; {', '.join(unrecorded)} ran in summary mode")
     objective = result.objective
     d = objective.dim
-    asked = [opt for opt, on in (("--surface", surface), ("--animate", animate is not None)) if on]
+    asked = [opt for opt, on in (("surface", options.surface), ("animate", options.animate is not None)) if on]
     if d > 2 and asked:
         raise OptvizError(
-            f"{' and '.join(asked)} need a function of 1 or 2 variables; {objective.name} has {d} "
-            f"({', '.join(objective.variables)}): only the loss figure can be drawn"
-        )
-    if d == 1 and surface:
+            f"{' and '.join('{' + a + '}' for a in asked)} need a function of 1 or 2 variables; {objective.name} "
+            f"has {d} ({', '.join(objective.variables)}): only the loss figure can be drawn", names=tuple(asked))
+    if d == 1 and options.surface:
         raise OptvizError(
-            f"--surface needs a function of 2 variables; {objective.name} has 1 (its curve is drawn instead)"
-        )
-    if show_state:
-        from optviz.plot.static import runs_with_state
+            f"{{surface}} needs a function of 2 variables; {objective.name} has 1 (its curve is drawn instead)",
+            param="surface")
+    if options.show_state:
+        from optviz.plot.state import runs_with_state
 
         if not runs_with_state(result.runs):
             names = ", ".join(t.optimizer for t in result.runs)
             raise OptvizError(
-                f"--show-state: {names} carry no state to show "
-                "(momentum, nesterov, adagrad, rmsprop and adam do)"
-            )
+                f"{{show_state}}: {names} carry no state to show "
+                "(momentum, nesterov, adagrad, rmsprop and adam do)", param="show_state")
 
 
 def figure_paths(result: Any, out_dir: Path, *, fmt: str = "png", surface: bool = False,
@@ -122,7 +108,7 @@ def figure_paths(result: Any, out_dir: Path, *, fmt: str = "png", surface: bool 
 
 def save_run_figures(result: Any, out_dir: Path, *, fmt: str = "png", dpi: int = 150, surface: bool = False,
                      show_state: bool = False, animate: str | None = None, fps: int = 20, frames: int = 100,
-                     progress: Progress | None = None, stem: str | None = None) -> list[Path]:
+                     progress: Progress | None = None, stem: str | None = None, options: Any = None) -> list[Path]:
     """Draw a :class:`~optviz.api.RunResult` into ``out_dir``; return the written paths.
 
     Always the loss figure (f − f*, ‖∇f‖, η per step); for a 2-D function the
@@ -130,20 +116,23 @@ def save_run_figures(result: Any, out_dir: Path, *, fmt: str = "png", dpi: int =
     optimizer-state figure; with ``surface`` the 3-D surface; with
     ``animate`` ("gif" or "mp4") the animation (of the surface when
     ``surface`` is set too), ``frames`` evenly spaced steps at ``fps``,
-    calling ``progress(done, total)`` after each frame. Names:
+    calling ``progress(done, total)`` after each frame. ``options``: a
+    :class:`~optviz.plot.options.FigureOptions` instead of those keywords. Names:
     ``{stem}_{contour|curve|loss|state|surface}.{fmt}`` with the default stem
     ``{function}_{opt1-opt2…}``. Files are written atomically. Bad options
     raise :class:`~optviz.errors.OptvizError` before anything is drawn.
     """
-    _validate(result, fmt=fmt, dpi=dpi, surface=surface, show_state=show_state, animate=animate,
-              fps=fps, frames=frames)
-    from optviz.plot import _files
+    from optviz.plot.options import FigureOptions
+
+    if options is None:
+        options = FigureOptions(fmt=fmt, dpi=dpi, animate=animate, fps=fps, frames=frames, surface=surface,
+                                show_state=show_state)
+    _check_result(result, options)
+    from optviz.plot import _files, static
 
     out_dir = _files.prepare_dir(Path(out_dir))
-    targets = figure_paths(result, out_dir, fmt=fmt, surface=surface, show_state=show_state,
-                           animate=animate, stem=stem)
-    from optviz.plot import static
-
+    targets = figure_paths(result, out_dir, fmt=options.fmt, surface=options.surface,
+                           show_state=options.show_state, animate=options.animate, stem=stem)
     builders = {
         "contour": static.contour_figure,
         "curve": static.curve_figure,
@@ -156,13 +145,13 @@ def save_run_figures(result: Any, out_dir: Path, *, fmt: str = "png", dpi: int =
         if kind == "animation":
             continue
         with static.style():
-            fig = builders[kind](result, dpi=dpi)
-            _files.save_figure(fig, path, fmt=fmt, dpi=dpi)
+            fig = builders[kind](result, dpi=options.dpi)
+            _files.save_figure(fig, path, fmt=options.fmt, dpi=options.dpi)
         written.append(path)
     if "animation" in targets:
         from optviz.plot.animation import save_animation
 
-        save_animation(result, targets["animation"], fps=fps, frames=frames, surface=surface,
-                       progress=progress, dpi=min(dpi, 100))
+        save_animation(result, targets["animation"], fps=options.fps, frames=options.frames,
+                       surface=options.surface, progress=progress, dpi=min(options.dpi, 100))
         written.append(targets["animation"])
     return written

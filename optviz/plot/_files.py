@@ -13,11 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
+from optviz import validate
 from optviz.errors import OptvizError
 from optviz.io import atomic_path, ensure_dir
+from optviz.plot.options import ANIMATIONS, FORMATS
 
-FORMATS = ("png", "svg", "pdf")
-ANIMATIONS = ("gif", "mp4")
+__all__ = ["ANIMATIONS", "FORMATS", "atomic_path", "check_format", "prepare_dir", "save_figure", "write_atomic"]
+
+
+def check_format(fmt: str) -> str:
+    """'png', 'svg' or 'pdf' (a leading dot and capitals allowed)."""
+    return validate.one_of("fmt", str(fmt).lower().lstrip("."), FORMATS)
 
 
 def prepare_dir(out_dir: Path) -> Path:
@@ -35,12 +41,12 @@ def write_atomic(final: Path, write: Callable[[Path], None]) -> Path:
     return Path(final)
 
 
-def save_figure(fig, final: Path, *, fmt: str, dpi: float) -> Path:
+def save_figure(fig, final: Path, fmt: str = "png", dpi: float = 150) -> Path:
     """``fig.savefig`` into ``final`` atomically (the format given explicitly,
     since the temporary name does not end in it)."""
 
     def write(tmp: Path) -> None:
-        from optviz.plot.static import style
+        from optviz.plot.figure import style
 
         # zlib level 3 instead of 6: a third faster for 7 % more bytes
         kwargs = {"pil_kwargs": {"compress_level": 3}} if fmt == "png" else {}

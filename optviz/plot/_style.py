@@ -63,7 +63,7 @@ MINIMUM_STYLE = dict(marker="*", markersize=19, markerfacecolor="#ffd700", marke
 LOCAL_MINIMUM_STYLE = dict(marker="*", markersize=14, markerfacecolor="white",
                            markeredgecolor="black", markeredgewidth=1.2, linestyle="none")
 
-_GREEK = {"lr": "η", "beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": "ε", "damping": "λ",
+GREEK = {"lr": "η", "beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": "ε", "damping": "λ",
           "dampening": "dampening", "noise": "σ", "batch_size": "b"}
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -81,12 +81,14 @@ def run_name(traj: Any) -> str:
 
 
 def run_styles(runs: Sequence[Any]) -> list[tuple[str, str]]:
-    """(color, marker) per run: the optimizer's own, or a spare one if two runs share it."""
+    """(color, marker) per run (or per optimizer name): the optimizer's own, or a spare
+    one if two runs share it."""
     used: set[str] = set()
     out = []
     spare = 0
-    for traj in runs:
-        _, color, marker = OPTIMIZER_STYLE.get(traj.optimizer, ("", "", ""))
+    for run in runs:
+        optimizer = run if isinstance(run, str) else run.optimizer
+        _, color, marker = OPTIMIZER_STYLE.get(optimizer, ("", "", ""))
         if not color or color in used:
             while SPARE_COLORS[spare % len(SPARE_COLORS)] in used and spare < 2 * len(SPARE_COLORS):
                 spare += 1
@@ -142,7 +144,7 @@ def hyperparameter_text(traj: Any) -> str:
         if key == "bias_correction":
             parts.append("no bias correction" if not value else "bias correction")
             continue
-        parts.append(f"{_GREEK.get(key, key)}={_fmt_value(value)}")
+        parts.append(f"{GREEK.get(key, key)}={_fmt_value(value)}")
     schedule = getattr(traj, "schedule", "constant") or "constant"
     if schedule != "constant":
         parts.append(f"schedule {schedule}")
@@ -205,34 +207,14 @@ def _wrap(text: str, width: int = 52) -> str:
 
 
 def objective_title(objective: Any) -> str:
-    """The library file's title ('Rosenbrock'), or '' for a typed formula."""
+    """The name part of the function file's title ('Rosenbrock'), or '' for a typed formula."""
     title = getattr(objective, "title", "") or ""
     if title:
         return _name_part(str(title))
-    title = _library_title(objective)
-    if title is not None:
-        return title
     name = str(objective.name)
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) and name != objective.formula_text:
         return name.replace("_", " ").capitalize() if name.islower() else name
     return ""
-
-
-def _library_title(objective: Any) -> str | None:
-    """The name part of the ``title`` of the library file the objective came from
-    (None when it did not come from the library)."""
-    try:
-        from optviz.library import library_files, read_toml
-
-        path = library_files().get(str(objective.name))
-        if path is None:
-            return None
-        data = read_toml(path)
-        if str(data.get("expression", "")) != objective.formula_text and "samples" not in data:
-            return None  # a formula that happens to share a library name
-        return _name_part(str(data.get("title", "")))
-    except Exception:
-        return None
 
 
 def _name_part(title: str) -> str:

@@ -17,14 +17,9 @@ from typing import Any
 import numpy as np
 
 from optviz.errors import OptvizError
-from optviz.plot.train import (
-    check_format,
-    new_figure,
-    prepare_dir,
-    save_figure,
-    slug,
-    style,
-)
+from optviz.plot._files import check_format, prepare_dir, save_figure
+from optviz.plot._style import slug
+from optviz.plot.figure import contour_cmap, new_figure, style
 
 LOSS_NAMES = {"cross_entropy": "cross-entropy", "focal": "focal loss"}
 
@@ -38,11 +33,7 @@ def _color(land: Any) -> str:
 def _colors(lands: Sequence[Any]) -> list[str]:
     from optviz.plot import _style
 
-    class _Run:  # run_styles reads .optimizer only
-        def __init__(self, optimizer: str) -> None:
-            self.optimizer = optimizer
-
-    return [c for c, _ in _style.run_styles([_Run(x.optimizer) for x in lands])]
+    return [c for c, _ in _style.run_styles([land.optimizer for land in lands])]
 
 
 def _name(land: Any) -> str:
@@ -59,21 +50,7 @@ def _x_axis(land: Any) -> tuple[np.ndarray, str]:
     return steps, "optimizer step"
 
 
-def contour_cmap() -> Any:
-    """optviz's contour colormap: a name, or a (name, low, high) slice of one."""
-    import matplotlib
-    from matplotlib.colors import ListedColormap
-
-    from optviz.plot import _style
-
-    spec = getattr(_style, "CONTOUR_CMAP", "YlGnBu_r")
-    if isinstance(spec, (tuple, list)):
-        name, lo, hi = spec
-        return ListedColormap(matplotlib.colormaps[name](np.linspace(lo, hi, 256)))
-    return matplotlib.colormaps[spec]
-
-
-def contour_levels(loss: np.ndarray, n: int = 24) -> np.ndarray:
+def loss_levels(loss: np.ndarray, n: int = 24) -> np.ndarray:
     """Log-spaced levels from the smallest to the largest finite positive loss of the grid."""
     finite = loss[np.isfinite(loss) & (loss > 0)]
     if finite.size == 0:
@@ -98,7 +75,7 @@ def draw_landscape(
     from optviz.plot import _style
 
     color = color or _color(land)
-    levels = contour_levels(land.loss)
+    levels = loss_levels(land.loss)
     grid = np.clip(np.where(np.isfinite(land.loss), land.loss, levels[-1]), levels[0], levels[-1])
     norm = LogNorm(levels[0], levels[-1])
     filled = ax.contourf(
@@ -297,94 +274,57 @@ def animation_frames(land: Any, max_frames: int = 48) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, n - 1, max_frames)).astype(int))
 
 
-def render_animation_frames(land: Any, max_frames: int = 48, dpi: float = 72) -> list[Any]:
-    """The GIF's frames as RGB Pillow images, rendered by blitting on one Agg canvas."""
-    from PIL import Image
-
+def landscape_scene(land: Any, max_frames: int = 48, dpi: float = 72) -> Any:
+    """The animated figure of one path over its landscape, with its loss growing beside it."""
     from optviz.plot import _style
+    from optviz.plot.animation import Scene, grow, head, texts
 
     color = _color(land)
     fig = new_figure((10.5, 4.4), dpi)
-    with style():
-        ax_map, ax_loss = fig.subplots(1, 2, width_ratios=[1.15, 1])
-        static = draw_landscape(ax_map, land, color, colorbar=False)
-        static["path"].remove()
-        ax_map.set_title(f"{_name(land)}: path over the loss around θ*", fontsize=12)
-        x, xlabel = _x_axis(land)
-        ax_loss.plot(x, land.path_loss, "-", color=color, alpha=0.15, lw=1.5)  # the whole, faint
-        ax_loss.set_yscale("log")
-        ax_loss.set_xlabel(xlabel)
-        ax_loss.set_ylabel("training loss L(θ_t)")
-        ax_loss.set_title("Loss along the way", fontsize=12)
-        ax_loss.grid(True, alpha=0.3)
-        path = ax_map.plot([], [], "-", color=color, lw=2.4, animated=True, zorder=4)[0]
-        head = ax_map.plot(
-            [], [], "o", color=color, ms=9, mec="white", mew=1.5, animated=True, zorder=7
-        )[0]
-        curve = ax_loss.plot([], [], "-", color=color, lw=2.2, animated=True)[0]
-        dot = ax_loss.plot([], [], "o", color=color, ms=7, animated=True)[0]
-        label = ax_loss.text(
-            0.97,
-            0.95,
-            "",
-            transform=ax_loss.transAxes,
-            ha="right",
-            va="top",
-            fontsize=11,
-            animated=True,
-        )
-        canvas = fig.canvas
-        canvas.draw()
-        background = canvas.copy_from_bbox(fig.bbox)
-        frames = []
-        for i in animation_frames(land, max_frames):
-            canvas.restore_region(background)
-            path.set_data(land.path[: i + 1, 0], land.path[: i + 1, 1])
-            head.set_data(land.path[i : i + 1, 0], land.path[i : i + 1, 1])
-            curve.set_data(x[: i + 1], land.path_loss[: i + 1])
-            dot.set_data(x[i : i + 1], land.path_loss[i : i + 1])
-            label.set_text(f"{xlabel} {x[i]:.3g}   L = {_style.fmt_number(land.path_loss[i])}")
-            for artist, ax in (
-                (path, ax_map),
-                (head, ax_map),
-                (curve, ax_loss),
-                (dot, ax_loss),
-                (label, ax_loss),
-            ):
-                ax.draw_artist(artist)
-            rgba = np.asarray(canvas.buffer_rgba())
-            frames.append(Image.fromarray(rgba[..., :3].copy()))
-    return frames
+    ax_map, ax_loss = fig.subplots(1, 2, width_ratios=[1.15, 1])
+    drawn = draw_landscape(ax_map, land, color, colorbar=False)
+    drawn["path"].remove()
+    ax_map.set_title(f"{_name(land)}: path over the loss around θ*", fontsize=12)
+    x, xlabel = _x_axis(land)
+    ax_loss.plot(x, land.path_loss, "-", color=color, alpha=0.15, lw=1.5)  # the whole, faint
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel(xlabel)
+    ax_loss.set_ylabel("training loss L(θ_t)")
+    ax_loss.set_title("Loss along the way", fontsize=12)
+    ax_loss.grid(True, alpha=0.3)
+    frames = animation_frames(land, max_frames)
+    counts = frames + 1
+    path = ax_map.plot([], [], "-", color=color, lw=2.4, animated=True, zorder=4)[0]
+    marker = ax_map.plot([], [], "o", color=color, ms=9, mec="white", mew=1.5, animated=True, zorder=7)[0]
+    curve = ax_loss.plot([], [], "-", color=color, lw=2.2, animated=True)[0]
+    dot = ax_loss.plot([], [], "o", color=color, ms=7, animated=True)[0]
+    label = ax_loss.text(0.97, 0.95, "", transform=ax_loss.transAxes, ha="right", va="top", fontsize=11,
+                         animated=True)
+    readouts = [f"{xlabel} {x[i]:.3g}   L = {_style.fmt_number(land.path_loss[i])}" for i in frames]
+    px, py = land.path[:, 0], land.path[:, 1]
+    updates = [grow(path, px, py, counts), head(marker, px, py, counts), grow(curve, x, land.path_loss, counts),
+               head(dot, x, land.path_loss, counts), texts(label, readouts)]
+    return Scene(fig, frames, [path, marker, curve, dot, label], set(), updates)
 
 
-def save_animation(
-    land: Any, path: str | Path, max_frames: int = 48, fps: float = 8, dpi: float = 72
-) -> Path:
-    """Write the GIF atomically: an adaptive palette from the last frame, the last frame held 2 s."""
+def render_animation_frames(land: Any, max_frames: int = 48, dpi: float = 72) -> list[Any]:
+    """The animation's frames as RGB Pillow images (through the one blit loop)."""
     from PIL import Image
 
-    from optviz.io import atomic_path
+    from optviz.plot.animation import render_scene
+    from optviz.plot.writers import CountingWriter
 
-    frames = render_animation_frames(land, max_frames, dpi)
-    palette = frames[-1].quantize(colors=128, method=Image.Quantize.MEDIANCUT)
-    images = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
-    durations = [int(1000 / fps)] * (len(images) - 1) + [2000]
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        try:
-            images[0].save(
-                tmp,
-                format="GIF",
-                save_all=True,
-                append_images=images[1:],
-                duration=durations,
-                loop=0,
-                optimize=True,
-                disposal=1,
-            )
-        except OSError as exc:
-            raise OptvizError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
+    writer = CountingWriter(keep=True)
+    with style():
+        render_scene(landscape_scene(land, max_frames, dpi), writer)
+    return [Image.fromarray(np.ascontiguousarray(f[..., :3])) for f in writer.frames]
+
+
+def save_animation(land: Any, path: str | Path, max_frames: int = 48, fps: float = 8, dpi: float = 72) -> Path:
+    """Write the GIF atomically (the one GIF writer of optviz: see :mod:`optviz.plot.writers`)."""
+    from optviz.plot.animation import save_scene
+
+    return save_scene(path, lambda: landscape_scene(land, max_frames, dpi), fps=int(round(fps)))
 
 
 def save_landscape_figures(

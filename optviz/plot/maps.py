@@ -21,9 +21,9 @@ BASIN_COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2"
 
 
 def _axis_label(axis) -> str:
-    from optviz.plot._style import _GREEK
+    from optviz.plot._style import GREEK
 
-    return _GREEK.get(axis.name, axis.name) + (" (log scale)" if axis.log else "")
+    return GREEK.get(axis.name, axis.name) + (" (log scale)" if axis.log else "")
 
 
 def _edges(values: np.ndarray, log: bool) -> np.ndarray:

@@ -171,7 +171,7 @@ def test_pca_without_recording_and_diverged_runs_are_refused():
         landscape(res, "adam", plane="pca")
     with pytest.raises(OptvizError, match="diverged"):
         landscape(res, "sgd", plane="random")
-    with pytest.raises(OptvizError, match="unknown plane"):
+    with pytest.raises(OptvizError, match="plane must be one of pca, random"):
         landscape(res, "adam", plane="hessian")
     only = landscapes(res, plane="random", resolution=3)
     assert [x.label for x in only] == ["adam"]
@@ -351,13 +351,16 @@ def test_digits_landscape_is_fast_enough_for_a_small_grid():
 def test_grouped_update_is_bit_for_bit_the_per_array_update(monkeypatch):
     import importlib
 
-    train_module = importlib.import_module("optviz.nn.train")  # the attribute is the function
+    from optviz.optim import AdaGrad, Adam, Momentum
+
+    packing = importlib.import_module("optviz.optim.packing")
 
     kw = dict(model={"arch": "resnet", "depth": 4, "width": 24}, epochs=2, batch_size=16, seed=1)
     opts = [("adam", {"lr": 0.01}), ("momentum", {"lr": 0.05}), ("adagrad", {"lr": 0.05})]
-    monkeypatch.setattr(train_module, "_GROUP", 300)  # several groups even on this small net
+    monkeypatch.setattr(packing, "GROUP", 300)  # several groups even on this small net
     grouped = train(make_moons(100), opts, **kw)
-    monkeypatch.setattr(train_module, "_elementwise", lambda opt: False)
+    for cls in (Adam, Momentum, AdaGrad):  # no packing: one update per array
+        monkeypatch.setattr(cls, "elementwise", False)
     plain = train(make_moons(100), opts, **kw)
     for a, b in zip(grouped.runs, plain.runs, strict=True):
         assert a.step_loss == b.step_loss

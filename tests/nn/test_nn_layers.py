@@ -297,8 +297,8 @@ def test_params_assignment_is_checked():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"arch": "cnn"}, "architecture 'cnn'"),
-        ({"norm": "gn"}, "norm 'gn'"),
+        ({"arch": "cnn"}, "arch must be one of mlp, resnet, got 'cnn'"),
+        ({"norm": "gn"}, "norm must be one of bn, ln, none, got 'gn'"),
         ({"act": "swish"}, "activation 'swish'"),
         ({"init": "orthogonal"}, "init 'orthogonal'"),
         ({"dropout": 1.5}, "dropout"),

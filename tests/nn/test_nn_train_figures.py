@@ -137,5 +137,5 @@ def test_save_train_figures_writes_the_files(moons, tmp_path):
     blobs = train(make_blobs(90), ["adam"], model={"depth": 1, "width": 8}, epochs=2, batch_size=30)
     svg = save_train_figures(blobs, tmp_path / "sub", fmt="svg", dpi=40)
     assert [p.suffix for p in svg] == [".svg", ".svg"] and svg[0].name.startswith("blobs_mlp1")
-    with pytest.raises(OptvizError, match="format"):
+    with pytest.raises(OptvizError, match="fmt must be one of png, svg, pdf"):
         save_train_figures(moons, tmp_path, fmt="bmp")

@@ -55,9 +55,9 @@ def test_vector_formats(tmp_path, xcos, fmt, magic):
 def test_more_than_two_variables_gives_the_loss_figure_only(tmp_path, three_d):
     paths = save_run_figures(three_d, tmp_path, dpi=30)
     assert len(paths) == 1 and paths[0].name.endswith("_loss.png")
-    with pytest.raises(OptvizError, match="--surface need a function of 1 or 2 variables"):
+    with pytest.raises(OptvizError, match="surface need a function of 1 or 2 variables"):
         save_run_figures(three_d, tmp_path, surface=True)
-    with pytest.raises(OptvizError, match="--animate need a function of 1 or 2 variables"):
+    with pytest.raises(OptvizError, match="animate need a function of 1 or 2 variables"):
         save_run_figures(three_d, tmp_path, animate="gif")
 
 
@@ -68,11 +68,11 @@ def test_progress_reaches_the_frame_count(tmp_path, rosen_single):
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    ({"fmt": "jpg"}, "--format must be one of png, svg, pdf"),
-    ({"animate": "avi"}, "--animate must be one of gif, mp4"),
-    ({"animate": "gif", "frames": 1}, "--frames must be ≥ 2"),
-    ({"animate": "gif", "fps": 0}, "--fps"),
-    ({"dpi": 0}, "--dpi"),
+    ({"fmt": "jpg"}, "fmt must be one of png, svg, pdf"),
+    ({"animate": "avi"}, "animate must be one of gif, mp4"),
+    ({"animate": "gif", "frames": 1}, "frames must be ≥ 2"),
+    ({"animate": "gif", "fps": 0}, "fps must be between 1 and 120"),
+    ({"dpi": 0}, "dpi must be between 10 and 2400"),
 ])
 def test_bad_options_raise_before_anything_is_written(tmp_path, rosen_single, kwargs, match):
     with pytest.raises(OptvizError, match=match):
@@ -81,7 +81,7 @@ def test_bad_options_raise_before_anything_is_written(tmp_path, rosen_single, kw
 
 
 def test_surface_needs_two_variables(tmp_path, xcos):
-    with pytest.raises(OptvizError, match="--surface needs a function of 2 variables"):
+    with pytest.raises(OptvizError, match="surface needs a function of 2 variables"):
         save_run_figures(xcos, tmp_path, surface=True)
 
 

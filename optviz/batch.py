@@ -1,4 +1,4 @@
-"""Sweeps, basin maps and learning-rate tuning: thousands of runs as one batch.
+"""The batched engine of sweeps, basin maps and learning-rate tuning: thousands of runs as one batch.
 
 Every cell of a sweep is one row of a batch: hyperparameters become columns
 (C, 1) that broadcast against the points (C, d), so one optimizer's cells run
@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from optviz import validate
 from optviz.errors import OptvizError
+from optviz.export import jsonable
 from optviz.objective import Objective
 from optviz.optim import defaults, make_optimizer
 from optviz.runner import run_optimizer
@@ -46,21 +48,21 @@ def parse_grid(name: str, spec: str) -> Axis:
         try:
             value = float(parts[0])
         except ValueError:
-            raise OptvizError(f"{name} {spec!r}: write a number or a grid LO:HI:N") from None
+            raise OptvizError(f"{{{name}}} {spec!r}: write a number or a grid LO:HI:N", param=name) from None
         return Axis(name, np.array([value]), log)
     if len(parts) != 3:
-        raise OptvizError(f"{name} grid {spec!r}: write LO:HI:N, e.g. 1e-4:1:41")
+        raise OptvizError(f"{{{name}}} grid {spec!r}: write LO:HI:N, e.g. 1e-4:1:41", param=name)
     try:
         lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
     except ValueError:
-        raise OptvizError(f"{name} grid {spec!r}: LO and HI must be numbers and N a whole number") from None
+        raise OptvizError(f"{{{name}}} grid {spec!r}: LO and HI must be numbers and N a whole number", param=name) from None
     if n < 1:
-        raise OptvizError(f"{name} grid {spec!r} is empty: N must be ≥ 1")
+        raise OptvizError(f"{{{name}}} grid {spec!r} is empty: N must be ≥ 1", param=name)
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi or (lo == hi and n > 1):
-        raise OptvizError(f"{name} grid {spec!r} is reversed or empty: LO must be below HI")
+        raise OptvizError(f"{{{name}}} grid {spec!r} is reversed or empty: LO must be below HI", param=name)
     if log:
         if lo <= 0:
-            raise OptvizError(f"{name} grid {spec!r}: a log-spaced grid needs LO > 0 (or write lin:{text})")
+            raise OptvizError(f"{{{name}}} grid {spec!r}: a log-spaced grid needs LO > 0 (or write lin:{text})", param=name)
         values = np.geomspace(lo, hi, n)
     else:
         values = np.linspace(lo, hi, n)
@@ -109,17 +111,12 @@ class SweepResult:
 
     def to_json(self) -> dict[str, Any]:
         best = self.best_index
-
-        def clean(a):
-            return [None if not np.isfinite(v) else float(v) for v in np.ravel(a)]
-
         return {
             "optimizer": self.optimizer,
             "metric": self.metric,
             "grid": {ax.name: ax.values.tolist() for ax in self.axes},
             "shape": list(self.values.shape),
-            "values": np.reshape(clean(self.values), self.values.shape).tolist() if self.values.ndim > 1
-            else clean(self.values),
+            "values": jsonable(self.values.astype(float)),
             "status": self.status.tolist(),
             "best": None if best is None else {"index": list(best), "setting": self.best_setting(),
                                                "value": float(self.values[best])},
@@ -135,18 +132,19 @@ def metric_values(traj: Trajectory, metric: str) -> np.ndarray:
     if metric == "gap":
         f_star = traj.objective.f_star
         if f_star is None:
-            raise OptvizError(f"--metric gap needs a known minimum, and {traj.objective.name} has none; use final-loss")
+            raise OptvizError(f"{{metric=gap}} needs a known minimum, and {traj.objective.name} has none; "
+                               "use {metric=final-loss}", param="metric")
         return traj.final_loss - f_star
     if metric == "steps":
         return traj.metrics["steps_to_tol"].astype(float)
     if metric == "auc":
         return traj.metrics["auc"].copy()
-    raise OptvizError(f"unknown metric {metric!r}; choose from {', '.join(METRICS)}")
+    raise OptvizError(f"unknown {{metric}} {metric!r}; choose from {', '.join(METRICS)}", param="metric")
 
 
 def _check_cells(n: int, force: bool) -> None:
     if n > MAX_CELLS and not force:
-        raise OptvizError(f"{n:,} cells is more than {MAX_CELLS:,}; pass --force to run them anyway")
+        raise OptvizError(f"{n:,} cells is more than {MAX_CELLS:,}; pass {{force=True}} to run them anyway", param="force")
 
 
 def sweep(objective: Objective, optimizer: str, axes: list[Axis], *, start, steps: int, tol: float = 1e-6,
@@ -154,9 +152,9 @@ def sweep(objective: Objective, optimizer: str, axes: list[Axis], *, start, step
           force: bool = False) -> SweepResult:
     """Run every cell of the grid ``axes`` (one or two) as one batch."""
     if metric not in METRICS:
-        raise OptvizError(f"unknown metric {metric!r}; choose from {', '.join(METRICS)}")
+        raise OptvizError(f"unknown {{metric}} {metric!r}; choose from {', '.join(METRICS)}", param="metric")
     if not 1 <= len(axes) <= 2:
-        raise OptvizError("a sweep takes one or two grid axes (e.g. --lr 1e-4:1:41 -p beta=0:0.99:34)")
+        raise OptvizError("a sweep takes one or two grid axes (e.g. {lr=1e-4:1:41} with beta=0:0.99:34)", param="lr")
     if len({a.name for a in axes}) != len(axes):
         raise OptvizError("the two grid axes must be different parameters")
     known = ["lr", *defaults(optimizer)]
@@ -171,7 +169,7 @@ def sweep(objective: Objective, optimizer: str, axes: list[Axis], *, start, step
     for ax, grid in zip(axes, mesh):
         hyper[ax.name] = grid.reshape(-1, 1)
     if "lr" not in hyper:
-        raise OptvizError("a sweep needs the learning rate: a grid (--lr 1e-4:1:41) or one value")
+        raise OptvizError("a sweep needs the learning rate: a grid ({lr=1e-4:1:41}) or one value", param="lr")
     lr = hyper.pop("lr")
     if "nesterov" in hyper or "bias_correction" in hyper:
         for key in ("nesterov", "bias_correction"):
@@ -225,7 +223,7 @@ class BasinResult:
             "grid": {"x": self.xs.tolist(), "y": self.ys.tolist()},
             "minima": [list(m.point) for m in self.objective.minima],
             "labels": self.labels.tolist(),
-            "final_loss": [[None if not np.isfinite(v) else float(v) for v in row] for row in self.final_loss],
+            "final_loss": jsonable(self.final_loss.astype(float)),
             "radius": self.radius,
             "shares": self.shares(),
         }
@@ -248,12 +246,8 @@ def basins(objective: Objective, optimizer: str, *, lr: float, grid: int, steps:
            domain=None, hyper=None, schedule=None, oracle_factory=None) -> BasinResult:
     if objective.dim != 2:
         raise OptvizError(f"basins needs a function of 2 variables; {objective.name} has {objective.dim}")
-    if grid < 2:
-        raise OptvizError(f"--grid must be ≥ 2, got {grid}")
-    _check_cells(grid * grid, False)
-    from optviz.api import default_domain
-
-    domain = domain or default_domain(objective)
+    grid = validate.whole("grid", grid, 2, 3000)
+    domain = domain or objective.default_domain()
     xs = np.linspace(*domain[0], grid)
     ys = np.linspace(*domain[1], grid)
     XX, YY = np.meshgrid(xs, ys, indexing="xy")
@@ -286,7 +280,7 @@ def tune_lr(objective: Objective, optimizer: str, *, start, steps: int, tol: flo
     """
     tune_metric = {"auc": "auc", "final-loss": "final-loss", "steps": "steps"}.get(metric)
     if tune_metric is None:
-        raise OptvizError(f"unknown --tune-metric {metric!r}; choose from auc, final-loss, steps")
+        raise OptvizError(f"unknown {{tune_metric}} {metric!r}; choose from auc, final-loss, steps", param="tune_metric")
     axis = Axis("lr", np.geomspace(*grid[:2], grid[2]), True)
     result = sweep(objective, optimizer, [axis], start=start, steps=steps, tol=tol, metric=tune_metric,
                    schedule=schedule, oracle_factory=oracle_factory, fixed=hyper)
@@ -300,5 +294,5 @@ def tune_lr(objective: Objective, optimizer: str, *, start, steps: int, tol: flo
         masked = np.where(ok & np.isfinite(values), values, np.inf)
         best = int(np.argmin(masked))
     if not ok[best]:
-        raise OptvizError(f"--tune: {optimizer} diverged at every lr from {grid[0]:g} to {grid[1]:g}")
+        raise OptvizError(f"{{tune}}: {optimizer} diverged at every lr from {grid[0]:g} to {grid[1]:g}", param="tune")
     return float(axis.values[best]), result

@@ -1,0 +1,167 @@
+"""Many runs as one batch: :func:`sweep`, :func:`basins` and :func:`tune`.
+
+Each optimizer's cells (settings, or start points) run as one vectorized computation
+in summary mode (see :mod:`optviz.batch`, the engine these orchestrate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from optviz.api.surface import check_oracle_options
+from optviz.batch import TUNE_GRID, Axis, BasinResult, SweepResult, parse_grid, tune_lr
+from optviz.batch import basins as basin_map
+from optviz.batch import sweep as sweep_grid
+from optviz.errors import OptvizError
+from optviz.objective import Objective
+from optviz.optim import defaults
+from optviz.settings import (
+    optimizer_names,
+    optimizer_settings,
+    oracle_factory,
+    parse_params,
+    parse_starts,
+    resolve_function,
+    scoped_params,
+)
+
+
+@dataclass
+class SweepReport:
+    """Every optimizer's sweep over the same grid, from the same start."""
+
+    objective: Objective
+    start: np.ndarray
+    steps: int
+    metric: str
+    sweeps: list[SweepResult]
+    tol: float = 1e-6
+
+    def to_json(self) -> dict[str, Any]:
+        return {"function": self.objective.name, "start": self.start.tolist(), "steps": self.steps,
+                "metric": self.metric, "sweeps": [r.to_json() for r in self.sweeps]}
+
+
+@dataclass
+class BasinsReport:
+    """Where each start of a grid ends up, per optimizer."""
+
+    objective: Objective
+    steps: int
+    basins: list[BasinResult]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"function": self.objective.name, "steps": self.steps, "basins": [r.to_json() for r in self.basins]}
+
+
+@dataclass
+class TuneReport:
+    """The learning rate :func:`tune` chose for each optimizer, with the sweep it chose from."""
+
+    objective: Objective
+    metric: str
+    lrs: dict[str, float]
+    sweeps: list[SweepResult] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"function": self.objective.name, "metric": self.metric, "grid": list(TUNE_GRID),
+                "lr": dict(self.lrs), "sweeps": [r.to_json() for r in self.sweeps]}
+
+
+def sweep_axes(names: list[str], lr: str | float, params: Mapping[str, Any]) -> tuple[list[Axis], dict[str, Any]]:
+    """The grid axes (``lr`` and at most one more parameter) and the fixed values of a sweep."""
+    grids, fixed = [parse_grid("lr", str(lr))], {}
+    for name, value in params.items():
+        text = str(value)
+        axis = parse_grid(name, text) if ":" in text else None
+        if axis is not None and len(axis.values) > 1:
+            grids.append(axis)
+        else:
+            fixed[name] = value
+        for opt in names:
+            if name not in defaults(opt):
+                raise OptvizError(f"{opt} has no parameter {name!r}; its parameters are "
+                                  f"{', '.join(['lr', *defaults(opt)])}", param="params")
+    axes = [a for a in grids if len(a.values) > 1] or grids[:1]
+    if len(axes) > 2:
+        raise OptvizError("a sweep takes at most two grids (e.g. {lr=1e-4:1:41} with beta=0:0.99:34)",
+                          param="lr")
+    if grids[0] not in axes:
+        fixed["lr"] = float(grids[0].values[0])
+    return axes, fixed
+
+
+def sweep(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] = "gd,momentum,adam", *,
+          lr: str | float = "1e-4:1:41", params: Mapping[str, Any] | Iterable[str] | None = None, start=None,
+          steps: int | None = None, tol: float = 1e-6, metric: str = "final-loss", schedule: str | None = None,
+          noise: float | None = None, batch_size: int | None = None, seed: int = 0,
+          force: bool = False) -> SweepReport:
+    """Sweep learning rates (and one more hyperparameter) for each optimizer.
+
+    ``lr``: a grid ``"LO:HI:N"`` (log-spaced) or one value when another parameter is
+    swept; ``params``: ``{"beta": "0:0.99:34"}`` sweeps a second parameter (linear;
+    ``log:``/``lin:`` prefixes choose), ``{"beta": 0.5}`` fixes one. ``metric``:
+    final-loss, gap (f − f*), steps (to reach ``tol``) or auc (mean log gap over the
+    run). More than 10⁷ cells need ``force``. Returns a :class:`SweepReport`.
+    """
+    objective = resolve_function(fn)
+    names = optimizer_names(opt)
+    axes, fixed = sweep_axes(names, lr, parse_params(params))
+    X = parse_starts(objective, start)
+    steps = objective.steps if steps is None else steps
+    check_oracle_options(objective, noise, batch_size)
+    oracles = oracle_factory(objective, noise, batch_size, seed)
+    results = []
+    for name in names:
+        _, hyper = optimizer_settings(objective, name)
+        hyper.update(fixed)  # the grid's fixed values, lr included, win over suggestions
+        results.append(sweep_grid(objective, name, axes, start=X[0], steps=steps, tol=tol, metric=metric,
+                                  schedule=schedule, oracle_factory=oracles, fixed=hyper, force=force))
+    return SweepReport(objective, X[0], steps, metric, results, tol)
+
+
+def basins(fn: str | Objective = "himmelblau", opt: str | Iterable[str] = "gd,momentum,adam", *,
+           lr: float | None = None, params: Mapping[str, Any] | Iterable[str] | None = None, grid: int = 250,
+           steps: int | None = None, tol: float = 1e-6, schedule: str | None = None, noise: float | None = None,
+           batch_size: int | None = None, seed: int = 0) -> BasinsReport:
+    """Basins of attraction: from each of ``grid`` × ``grid`` starts over the function's
+    domain, which minimum does each optimizer reach? Returns a :class:`BasinsReport`."""
+    objective = resolve_function(fn)
+    names = optimizer_names(opt)
+    per = scoped_params(parse_params(params), names)
+    steps = objective.steps if steps is None else steps
+    check_oracle_options(objective, noise, batch_size)
+    oracles = oracle_factory(objective, noise, batch_size, seed)
+    results = []
+    for name in names:
+        chosen, hyper = optimizer_settings(objective, name, per[name], lr=lr, start=objective.default_start())
+        results.append(basin_map(objective, name, lr=chosen, grid=grid, steps=steps, tol=tol, hyper=hyper,
+                                 schedule=schedule, oracle_factory=oracles))
+    return BasinsReport(objective, steps, results)
+
+
+def tune(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] = "adam", *, metric: str = "auc",
+         start=None, steps: int | None = None, tol: float = 1e-6,
+         params: Mapping[str, Any] | Iterable[str] | None = None, schedule: str | None = None,
+         noise: float | None = None, batch_size: int | None = None, seed: int = 0) -> TuneReport:
+    """Each optimizer's learning rate on a log grid (1e-5 to 10, 31 points, one batched
+    sweep from the first start) by ``metric``: auc (mean log10(f − f*) over the run),
+    final-loss or steps. Returns a :class:`TuneReport`; ``run(..., tune=True)`` runs with them."""
+    objective = resolve_function(fn)
+    names = optimizer_names(opt)
+    per = scoped_params(parse_params(params), names)
+    X = parse_starts(objective, start)
+    steps = objective.steps if steps is None else steps
+    check_oracle_options(objective, noise, batch_size)
+    oracles = oracle_factory(objective, noise, batch_size, seed)
+    lrs, sweeps = {}, []
+    for name in names:
+        _, hyper = optimizer_settings(objective, name, per[name])
+        lrs[name], result = tune_lr(objective, name, start=X[0], steps=steps, tol=tol, metric=metric, hyper=hyper,
+                                    schedule=schedule, oracle_factory=oracles)
+        sweeps.append(result)
+    return TuneReport(objective, metric, lrs, sweeps)

@@ -1,0 +1,175 @@
+"""Optimizers on a numpy network: :func:`train` and :func:`landscape`.
+
+The same optimizer code that moves points on a surface updates every weight array of
+the network (see :mod:`optviz.nn.train`, the engine these orchestrate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optviz import validate
+from optviz.errors import OptvizError
+from optviz.export import jsonable
+from optviz.nn.data import load_data
+from optviz.nn.interpolation import Interpolation
+from optviz.nn.landscape import Landscape, LandscapeOptions, landscape_report
+from optviz.nn.records import TrainResult
+from optviz.nn.train import train as train_network
+from optviz.optim import make_optimizer, optimizer_class
+from optviz.settings import optimizer_names, parse_params, scoped_params
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class LandscapeReport:
+    """Loss landscapes of a training run: each plane for every usable optimizer, and the
+    1-D interpolations (θ₀ → each solution, and between the first two)."""
+
+    result: TrainResult
+    landscapes: list[Landscape]
+    interpolations: list[Interpolation]
+
+
+@dataclass
+class TrainReport:
+    """One :class:`~optviz.nn.records.TrainResult` per seed (all optimizers from the same
+    initial weights within a seed), and the landscapes of the first seed when asked."""
+
+    results: list[TrainResult]
+    landscape: LandscapeReport | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def first(self) -> TrainResult:
+        return self.results[0]
+
+    @property
+    def interrupted(self) -> bool:
+        return any(r.interrupted for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        """The document of ``optviz train --json``."""
+        runs = []
+        for res in self.results:
+            for r in res.runs:
+                runs.append({
+                    "optimizer": r.optimizer, "label": r.label, "seed": res.settings.seed,
+                    "hyperparameters": {k: jsonable(v) for k, v in r.hyperparameters.items()
+                                        if isinstance(v, (int, float, str, bool, np.generic, np.ndarray))},
+                    "status": r.status, "train_loss": jsonable(r.train_loss), "train_acc": jsonable(r.train_acc),
+                    "val_loss": jsonable(r.val_loss), "val_acc": jsonable(r.val_acc),
+                })
+        first = self.first
+        return {"data": first.data_info,
+                "model": {k: (v if isinstance(v, (int, float, str, bool)) else str(v))
+                          for k, v in first.model_spec.items()},
+                "settings": first.settings.to_json(), "runs": runs}
+
+
+def _specs(names: list[str], params, lr, schedule) -> list[tuple[str, dict[str, Any]]]:
+    """(name, hyperparameters with lr) per optimizer, each checked before any work."""
+    per = scoped_params(parse_params(params), names)
+    specs = []
+    for name in names:
+        hyper = dict(per[name])
+        hyper["lr"] = hyper.get("lr", lr if lr is not None else optimizer_class(name).default_train_lr)
+        make_optimizer(name, schedule=schedule, **hyper)  # refuse bad settings before any work
+        hyper["lr"] = float(hyper["lr"])
+        specs.append((name, hyper))
+    return specs
+
+
+def _landscape_options(landscape: bool | LandscapeOptions, epochs: int, record_every) -> LandscapeOptions | None:
+    if not landscape:
+        return None
+    options = landscape if isinstance(landscape, LandscapeOptions) else LandscapeOptions()
+    if options.plane != "random" and record_every is None and epochs < 2:
+        raise OptvizError("{landscape} on the PCA plane needs a path of at least 2 recorded epochs: train more "
+                          "{epochs}, record with {record_every}=K (steps), or use {plane=random}",
+                          param="landscape", names=("epochs", "record_every", "plane"))
+    return options
+
+
+def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, target: str | None = None,
+          samples: int | None = None, noise: float | None = None, arch: str = "resnet", depth: int = 6,
+          width: int = 128, norm: str = "bn", act: str = "relu", init: str = "he", dropout: float = 0.0,
+          dtype: str = "float32", loss: str = "cross_entropy", lr: float | None = None,
+          params: Mapping[str, Any] | Iterable[str] | None = None, schedule: str | None = None,
+          schedule_unit: str = "step", epochs: int = 30, batch_size: int = 64, weight_decay: float = 0.0,
+          l1: float = 0.0, seed: int = 0, seeds: int = 1, record_every: int | None = None,
+          save_weights: bool = False, landscape: bool | LandscapeOptions = False,
+          callback: Callable[[str, int, Any], None] | None = None,
+          landscape_progress: Progress | None = None) -> TrainReport:
+    """Train a small network in numpy with each optimizer from the same initial weights.
+
+    ``data``: digits, moons, circles, spirals, xor, blobs, or a CSV file (``target``
+    names its label column; ``samples``/``noise`` shape a generated 2-D set). The
+    network: ``arch`` (mlp, resnet), ``depth``, ``width``, ``norm`` (bn, ln, none),
+    ``act``, ``init``, ``dropout``, ``dtype``. Each optimizer's ``lr`` defaults to the
+    rate that trains the default network well (``Optimizer.default_train_lr``).
+    ``weight_decay`` is the λ of an L2 penalty λ Σ w² added to the loss (weights only).
+    ``seeds``: train with seeds seed … seed+N−1. ``record_every``: keep the weights every
+    K steps (default with ``landscape`` or ``save_weights``: every epoch).
+    ``landscape``: True or :class:`~optviz.nn.landscape.LandscapeOptions` computes the
+    loss landscapes of the first seed. ``callback(label, epoch, run)`` after each epoch;
+    Ctrl-C keeps the epochs done (the report says ``interrupted``).
+    """
+    names = optimizer_names(opt)
+    validate.whole("depth", depth)
+    validate.whole("seeds", seeds)
+    if record_every is not None:
+        validate.whole("record_every", record_every)
+    options = _landscape_options(landscape, epochs, record_every)
+    specs = _specs(names, params, lr, schedule)
+    dataset = load_data(data, target, samples, noise, seed)
+    if names == ["gd"]:
+        batch_size = 10**9  # full batch; clamped to the training set
+    record = record_every if record_every is not None else ("epoch" if (options or save_weights) else None)
+    model = {"arch": arch, "depth": depth, "width": width, "norm": norm, "act": act, "init": init,
+             "dropout": dropout, "dtype": np.dtype(dtype).type}
+    results = []
+    for s in range(seed, seed + seeds):
+        result = train_network(dataset, specs, model={**model, "seed": s}, epochs=epochs, batch_size=batch_size,
+                               schedule=schedule, schedule_unit=schedule_unit, loss=loss,
+                               weight_decay=weight_decay, l1=l1, seed=s, callback=callback,
+                               record_weights=record)
+        results.append(result)
+        if result.interrupted:
+            break
+    report = TrainReport(results, notes=list(results[0].settings.notes))
+    if options is not None and not report.interrupted and not all(r.diverged for r in results[0].runs):
+        report.landscape = landscape_of(results[0], options, landscape_progress)
+    return report
+
+
+def landscape_of(result: TrainResult, options: LandscapeOptions, progress: Progress | None = None
+                 ) -> LandscapeReport:
+    if any(r.snapshots is None for r in result.runs):
+        raise OptvizError("{landscape} needs recorded weights: train with {landscape}, {record_every}=K or "
+                          "{save_run}, or use a run saved with {save_run}",
+                          param="landscape", names=("record_every", "save_run"))
+    lands, lines = landscape_report(result, planes=options.planes, resolution=options.resolution,
+                                    include_bn=options.include_bn, progress=progress)
+    return LandscapeReport(result, lands, lines)
+
+
+def landscape(run: TrainResult | TrainReport | str | Path, *, plane: str = "pca", include_bn: bool = False,
+              resolution: int = 41, progress: Progress | None = None) -> LandscapeReport:
+    """The loss landscapes of a training run: a :class:`TrainReport` or result of
+    :func:`train` (with recorded weights), or the path of a run saved by
+    ``optviz train --save-run``. ``plane``: pca, random or both."""
+    options = LandscapeOptions(plane, include_bn, resolution)
+    if isinstance(run, TrainReport):
+        run = run.first
+    if isinstance(run, (str, Path)):
+        from optviz.nn.runfile import load_run
+
+        run = load_run(run)
+    return landscape_of(run, options, progress)

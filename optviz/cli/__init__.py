@@ -1,0 +1,81 @@
+"""The ``optviz`` command line: thin commands that parse options, call one function of the
+public API (:mod:`optviz.api`) and render its result.
+
+Only typer and the standard library are imported at start-up; numpy, sympy and
+matplotlib are imported inside the commands that need them, so ``optviz --help`` stays
+instant. One module per group of commands (:mod:`~optviz.cli.surface`,
+:mod:`~optviz.cli.grids`, :mod:`~optviz.cli.network`, :mod:`~optviz.cli.catalog`),
+registered here; their options share :mod:`~optviz.cli.options`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from optviz.cli import catalog, grids, network, surface
+from optviz.cli.output import flag_namer
+from optviz.errors import Interrupted, OptvizError
+
+app = typer.Typer(
+    name="optviz",
+    help="See how gradient optimizers move: run them on a function, draw what happened.",
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+for _name, _command in (("run", surface.run), ("compare", surface.compare), ("sweep", grids.sweep),
+                        ("basins", grids.basins), ("functions", catalog.functions),
+                        ("optimizers", catalog.optimizers), ("gallery", catalog.gallery),
+                        ("train", network.train), ("landscape", network.landscape)):
+    app.command(_name)(_command)
+
+
+def _click_exceptions():
+    """Usage/Click/Exit/Abort classes of the click that typer uses (vendored or not)."""
+    try:
+        from typer._click import exceptions as ce  # typer ≥ 0.24 vendors click
+    except ImportError:  # pragma: no cover - older typer with click installed
+        from click import exceptions as ce
+    return ce.UsageError, ce.ClickException, (typer.Exit, getattr(ce, "Exit", typer.Exit)), (typer.Abort, getattr(ce, "Abort", typer.Abort))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: one-line errors on stderr, exit 2 for bad input, 130 on Ctrl-C."""
+    usage_error, click_error, exits, aborts = _click_exceptions()
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        code = app(args=args, prog_name="optviz", standalone_mode=False)
+    except OptvizError as exc:
+        _fail(exc.render(flag_namer(typer.main.get_command(app))))
+    except Interrupted as exc:
+        print(f"optviz: {exc}", file=sys.stderr)
+        sys.exit(130)
+    except usage_error as exc:
+        ctx = getattr(exc, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else ""
+        _fail(f"{where}{exc.format_message()} (see --help)")
+    except exits as exc:
+        sys.exit(getattr(exc, "exit_code", 0))
+    except (*aborts, KeyboardInterrupt):
+        print("optviz: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except click_error as exc:
+        _fail(exc.format_message())
+    if code == 130:  # typer turns Ctrl-C into exit code 130 without a word
+        print("optviz: interrupted", file=sys.stderr)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+    return 0
+
+
+def _fail(message: str) -> None:
+    print(f"optviz: error: {' '.join(message.split())}", file=sys.stderr)
+    sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

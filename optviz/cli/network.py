@@ -1,0 +1,176 @@
+"""``optviz train`` and ``optviz landscape``: parse, call :func:`optviz.train` or
+:func:`optviz.landscape`, draw the curves and landscapes and print the table (or JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from optviz.cli.options import (
+    DATA,
+    LAND,
+    NET,
+    TRAINING,
+    Act,
+    AnimationFormat,
+    Arch,
+    Dpi,
+    Dtype,
+    Format,
+    ImageFormat,
+    Init,
+    Json,
+    Loss,
+    NoPlot,
+    Norm,
+    Out,
+    PlaneChoice,
+    Unit,
+    value,
+)
+from optviz.cli.output import ProgressBar, emit
+from optviz.cli.surface import figure_options
+
+
+def train(
+    data: Annotated[str, typer.Option(help="digits, moons, circles, spirals, xor, blobs, or a CSV file with a header row.", rich_help_panel=DATA)] = "digits",
+    target: Annotated[str | None, typer.Option(help="The CSV column to predict [default: the last].", rich_help_panel=DATA)] = None,
+    samples: Annotated[int | None, typer.Option(help="Samples of a generated 2-D set.", rich_help_panel=DATA)] = None,
+    noise: Annotated[float | None, typer.Option(help="Noise of a generated 2-D set.", rich_help_panel=DATA)] = None,
+    arch: Annotated[Arch, typer.Option(help="mlp (plain) or resnet (residual blocks).", rich_help_panel=NET)] = Arch.resnet,
+    depth: Annotated[int, typer.Option(help="Hidden Linear layers (resnet: of the trunk, two per block).", rich_help_panel=NET)] = 6,
+    width: Annotated[int, typer.Option(help="Units per hidden layer.", rich_help_panel=NET)] = 128,
+    norm: Annotated[Norm, typer.Option(help="BatchNorm, LayerNorm or none, between each Linear and its activation.", rich_help_panel=NET)] = Norm.bn,
+    act: Annotated[Act, typer.Option(help="Activation.", rich_help_panel=NET)] = Act.relu,
+    init: Annotated[Init, typer.Option(help="Weight initialization.", rich_help_panel=NET)] = Init.he,
+    dropout: Annotated[float, typer.Option(help="Inverted dropout probability.", rich_help_panel=NET)] = 0.0,
+    dtype: Annotated[Dtype, typer.Option(help="Floating-point type of the network.", rich_help_panel=NET)] = Dtype.float32,
+    loss: Annotated[Loss, typer.Option(help="Training loss.", rich_help_panel=TRAINING)] = Loss.cross_entropy,
+    opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated; each starts from the same initial weights.", rich_help_panel=TRAINING)] = "adam,momentum",
+    lr: Annotated[float | None, typer.Option(help="Learning rate for all [default: adam 1e-3, momentum/nesterov/adagrad 0.05, rmsprop 1e-3, sgd 0.1].", rich_help_panel=TRAINING)] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Hyperparameter NAME=VALUE or OPT.NAME=VALUE (repeatable).", rich_help_panel=TRAINING)] = None,
+    schedule: Annotated[str | None, typer.Option(help="Learning-rate schedule, same syntax as run (exp:0.95, cosine:30, warmup:5+cosine:30, ...).", rich_help_panel=TRAINING)] = None,
+    schedule_unit: Annotated[Unit, typer.Option(help="Whether the schedule counts optimizer steps or epochs.", rich_help_panel=TRAINING)] = Unit.step,
+    epochs: Annotated[int, typer.Option(help="Epochs.", rich_help_panel=TRAINING)] = 30,
+    batch_size: Annotated[int, typer.Option(help="Minibatch size (gd: the whole training set).", rich_help_panel=TRAINING)] = 64,
+    weight_decay: Annotated[float, typer.Option(help="λ of the L2 penalty λ Σ w² added to the loss, on weights (not biases or norm parameters).", rich_help_panel=TRAINING)] = 0.0,
+    l1: Annotated[float, typer.Option(help="λ of the L1 penalty λ Σ |w| on weights.", rich_help_panel=TRAINING)] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed of the split, the weights, the batch order and dropout.")] = 0,
+    seeds: Annotated[int, typer.Option(help="Train with seeds seed … seed+N−1 and report the spread: one seed cannot rank optimizers.")] = 1,
+    out: Out = Path("optviz-out"),
+    json_out: Json = False,
+    no_plot: NoPlot = False,
+    diagnostics: Annotated[bool, typer.Option("--diagnostics", help="Also draw per-layer gradient norms and BatchNorm running statistics over training.")] = False,
+    fmt: Format = ImageFormat.png,
+    dpi: Dpi = 150,
+    landscape: Annotated[bool, typer.Option("--landscape", help="After training, draw each optimizer's loss landscape with its path (records the weights each epoch).", rich_help_panel=LAND)] = False,
+    plane: Annotated[PlaneChoice, typer.Option(help="pca: the top two principal directions of the optimizer's own path; random: filter-normalized random directions; both.", rich_help_panel=LAND)] = PlaneChoice.pca,
+    include_bn: Annotated[bool, typer.Option("--include-bn", help="Let the directions move biases and normalization parameters too.", rich_help_panel=LAND)] = False,
+    resolution: Annotated[int, typer.Option(help="Grid points per axis of the landscape.", rich_help_panel=LAND)] = 41,
+    record_every: Annotated[int | None, typer.Option(help="Record the weights every K steps [default with --landscape or --save-run: every epoch].", rich_help_panel=LAND)] = None,
+    save_run: Annotated[Path | None, typer.Option(help="Save the run (weights path included) to a compressed .npz for 'optviz landscape'.", rich_help_panel=LAND)] = None,
+    animate: Annotated[AnimationFormat | None, typer.Option(help="gif: also animate the path over the landscape.", rich_help_panel=LAND)] = None,
+) -> None:
+    """Train a small network in numpy with the same optimizers, and compare them.
+
+    With no options: a residual network (depth 6, width 128, BatchNorm) on the UCI
+    digits with Adam and SGD-momentum for 30 epochs.
+    """
+    figures = figure_options(fmt=fmt, dpi=dpi, animate=animate, fps=8, frames=48, animations=("gif",))
+    if animate is not None and not landscape:
+        from optviz.errors import OptvizError
+
+        raise OptvizError("{animate} on train animates the landscape: add {landscape}", param="animate",
+                          names=("landscape",))
+    lands = _landscape_options(plane, include_bn, resolution) if landscape and not no_plot else None
+    if save_run is not None:
+        from optviz.io import check_writable_file
+
+        check_writable_file(save_run)
+    import optviz.api as api
+
+    total = len([name for name in opt.split(",") if name.strip()]) * epochs * max(seeds, 1)
+    with ProgressBar("training", total=total, quiet=json_out, counts=True) as bar, \
+            ProgressBar("landscape", quiet=json_out) as land_bar:
+        report = api.train(data, opt, target=target, samples=samples, noise=noise, arch=arch.value, depth=depth,
+                           width=width, norm=norm.value, act=act.value, init=init.value, dropout=dropout,
+                           dtype=dtype.value, loss=loss.value, lr=lr, params=param, schedule=schedule,
+                           schedule_unit=schedule_unit.value, epochs=epochs, batch_size=batch_size,
+                           weight_decay=weight_decay, l1=l1, seed=seed, seeds=seeds, record_every=record_every,
+                           save_weights=save_run is not None, landscape=lands or False,
+                           callback=_epoch_progress(bar),
+                           landscape_progress=lambda label, done, rows: land_bar.update(
+                               done, rows, f"landscape of {label}"))
+    _render_train(report, figures=figures, out=out, no_plot=no_plot, json_out=json_out, diagnostics=diagnostics,
+                  save_run=save_run)
+
+
+def _landscape_options(plane: PlaneChoice, include_bn: bool, resolution: int) -> Any:
+    from optviz.nn.landscape import LandscapeOptions
+
+    return LandscapeOptions(plane.value, include_bn, resolution)
+
+
+def _epoch_progress(bar: ProgressBar):
+    def advance(label: str, epoch: int, run: Any) -> None:
+        acc = run.val_acc[-1] if run.val_acc else float("nan")
+        bar.advance(f"{label} epoch {epoch} val acc {acc:.1%}")
+
+    return advance
+
+
+def _render_train(report: Any, *, figures: Any, out: Path, no_plot: bool, json_out: bool, diagnostics: bool,
+                  save_run: Path | None) -> None:
+    written: list[Path] = []
+    first = report.first
+    if save_run is not None:
+        from optviz.nn.runfile import save_run as write_run_file
+
+        written.append(write_run_file(save_run, first))
+    if not no_plot:
+        from optviz.plot.train import save_train_figures
+
+        written += save_train_figures(first, out, fmt=figures.fmt, dpi=figures.dpi, diagnostics=diagnostics)
+        if report.landscape is not None:
+            written += _draw_landscapes(report.landscape, out, figures)
+    from optviz.report import train_table
+
+    emit(json_out, report.to_json, lambda: train_table(report.results), written, report.notes)
+    if report.interrupted:
+        from optviz.errors import Interrupted
+
+        raise Interrupted("interrupted; wrote the epochs completed so far")
+
+
+def _draw_landscapes(land: Any, out: Path, figures: Any) -> list[Path]:
+    from optviz.plot.landscape import save_landscape_figures
+    from optviz.plot.train import default_stem
+
+    return save_landscape_figures(land.landscapes, out, fmt=figures.fmt, dpi=figures.dpi,
+                                  stem=default_stem(land.result), interpolations=land.interpolations,
+                                  gif=figures.animate == "gif")
+
+
+def landscape(
+    run_file: Annotated[Path, typer.Argument(help="A run saved by 'optviz train --save-run PATH'.")],
+    plane: Annotated[PlaneChoice, typer.Option(help="pca, random or both.")] = PlaneChoice.pca,
+    include_bn: Annotated[bool, typer.Option("--include-bn", help="Let the directions move biases and normalization parameters too.")] = False,
+    resolution: Annotated[int, typer.Option(help="Grid points per axis.")] = 41,
+    out: Out = Path("optviz-out"),
+    fmt: Format = ImageFormat.png,
+    dpi: Dpi = 150,
+    animate: Annotated[AnimationFormat | None, typer.Option(help="gif: also animate each path over its landscape.")] = None,
+) -> None:
+    """Redraw loss landscapes from a saved run, without retraining."""
+    figures = figure_options(fmt=fmt, dpi=dpi, animate=animate, fps=8, frames=48, animations=("gif",))
+    import optviz.api as api
+    from optviz.io import ensure_dir
+
+    with ProgressBar("landscape") as bar:
+        report = api.landscape(run_file, plane=value(plane), include_bn=include_bn, resolution=resolution,
+                               progress=lambda label, done, rows: bar.update(done, rows, f"landscape of {label}"))
+    ensure_dir(out)
+    for path in _draw_landscapes(report, out, figures):
+        print(f"wrote {path}")

@@ -1,0 +1,127 @@
+"""Loss panels per step: f − f* (or f), ‖∇f‖ and η, with the median and 10–90 % band of seed groups."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+from optviz.plot import _data, _style
+from optviz.plot.figure import decade_formatter, log_y
+
+LOSS_PANELS = ("loss", "grad_norm", "lr")
+
+
+def draw_loss(axes: Sequence[Any], runs: Sequence[Any], *, styles: Sequence[tuple[str, str]] | None = None,
+              panels: Sequence[str] = LOSS_PANELS) -> dict[str, list[Line2D]]:
+    """Per-step curves: f − f* on a log axis (f when f* is unknown), ‖∇f‖ (log) and
+    the learning rate η_t, one panel each. Returns the lines of each panel."""
+    styles = list(styles or _style.run_styles(runs))
+    f_star = runs[0].objective.f_star if runs else None
+    out: dict[str, list[Line2D]] = {}
+    for ax, panel in zip(axes, panels):
+        lines = []
+        collected = []
+        for traj, (color, _) in zip(runs, styles):
+            if traj.seeds and len(traj.seeds) > 1:
+                for members in traj.seed_groups():
+                    line, values = _draw_seed_band(ax, traj, members, panel, f_star, color)
+                    lines.append(line)
+                    collected.append(values)
+                continue
+            for k in range(traj.K):
+                steps, values = _panel_series(traj, k, panel, f_star)
+                alpha = 1.0 if k == 0 else 0.55
+                line = ax.plot(steps, values, color=color, linewidth=2.0 if k == 0 else 1.4, alpha=alpha)[0]
+                lines.append(line)
+                collected.append(values)
+                if traj.status[k] == "diverged" and len(steps):
+                    ax.plot(steps[-1:], values[-1:], color=color, marker="X", markersize=10,
+                            markeredgecolor="black", linestyle="none")
+        allv = np.concatenate(collected) if collected else np.zeros(0)
+        _panel_axes(ax, panel, runs, f_star, allv)
+        out[panel] = lines
+    return out
+
+
+def _draw_seed_band(ax: Any, traj: Any, members: list[int], panel: str, f_star: float | None,
+                    color: str) -> tuple[Line2D, np.ndarray]:
+    """The median over a start's seed rows with a shaded 10-90% band (``--seeds N``)."""
+    series = [_panel_series(traj, k, panel, f_star) for k in members]
+    n = max(len(s) for s, _ in series)
+    table = np.full((len(series), n), np.nan)
+    for i, (_, values) in enumerate(series):
+        table[i, : len(values)] = values
+    steps = np.arange(n) + (1 if panel == "lr" else 0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        median = np.nanmedian(table, axis=0)
+        lo, hi = np.nanpercentile(table, [10, 90], axis=0)
+    ax.fill_between(steps, lo, hi, color=color, alpha=0.22, linewidth=0)
+    line = ax.plot(steps, median, color=color, linewidth=2.0)[0]
+    line.set_gid(f"median of {len(members)} seeds")
+    return line, np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)]])
+
+
+def _panel_series(traj: Any, k: int, panel: str, f_star: float | None) -> tuple[np.ndarray, np.ndarray]:
+    n = _data.finite_count(traj, k)
+    if panel == "loss":
+        return _data.loss_series(traj, k, f_star)
+    if panel == "grad_norm":
+        return np.arange(n), _data.positive_series(np.asarray(traj.grad_norm[:n, k], dtype=float))
+    steps = np.arange(1, n)
+    return steps, np.asarray(traj.lr[1:n, k], dtype=float)
+
+
+def _panel_axes(ax: Any, panel: str, runs: Sequence[Any], f_star: float | None, values: np.ndarray) -> None:
+    finite = values[np.isfinite(values)]
+    if panel == "loss":
+        if f_star is not None:
+            log_y(ax)
+            ax.set_ylabel("f(θₜ) − f*")
+            ax.set_title("distance to the minimum value f*")
+        else:
+            if finite.size and finite.min() > 0 and _data.spans_decades(finite):
+                log_y(ax)
+            ax.set_ylabel("f(θₜ)")
+            ax.set_title("loss (f* unknown)")
+    elif panel == "grad_norm":
+        log_y(ax)
+        ax.set_ylabel("‖∇f(θₜ)‖")
+        ax.set_title("gradient norm")
+    else:
+        if finite.size and finite.min() > 0 and _data.spans_decades(finite, 1.0):
+            log_y(ax)
+        ax.set_ylabel("ηₜ")
+        ax.set_title("learning rate")
+    ax.set_xlabel("step t")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+    ax.grid(True, which="major", alpha=0.3)
+    if finite.size == 0:
+        return
+    if ax.get_yscale() == "log":
+        from matplotlib.ticker import NullLocator
+
+        pos = finite[finite > 0]
+        if pos.size and np.log10(pos.max() / pos.min()) > 4:
+            ax.yaxis.set_minor_locator(NullLocator())  # dozens of unreadable ticks, slow to lay out
+        if pos.size:
+            lo, hi = float(pos.min()), float(pos.max())
+            if hi / lo < 10:  # a flat curve: a decade around it, not ticks at 0.0999 and 0.1001
+                mid = 10 ** ((np.log10(lo) + np.log10(hi)) / 2)
+                lo, hi = mid / 4, mid * 4
+                ax.set_ylim(lo, hi)
+            if hi / lo < 30:  # about one decade: label 2× and 5× too, or one label is all there is
+                from matplotlib.ticker import LogLocator
+
+                ax.yaxis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
+                ax.yaxis.set_minor_formatter(decade_formatter())
+    else:
+        lo, hi = float(finite.min()), float(finite.max())
+        if hi - lo <= 1e-12 * max(1.0, abs(hi)):
+            ax.set_ylim(lo - 0.5 * abs(lo or 1), hi + 0.5 * abs(hi or 1))
+    ax.set_xlim(left=0)
