@@ -1,4 +1,4 @@
-"""Safe parsing of formulas typed by a user into sympy expressions.
+"""Safe parsing of formulas typed by a user into sympy expressions (docs/math.md §1.1).
 
 No user text ever reaches ``eval``, ``exec``, ``sympify``, ``parse_expr`` or
 ``lambdify``: the text is parsed with :mod:`ast` (which only builds a tree) and

@@ -1,4 +1,4 @@
-"""Objectives compiled for batches of points, and finite-sum objectives.
+"""Objectives compiled for batches of points, and finite-sum objectives (docs/math.md §1).
 
 An :class:`Objective` holds a sympy expression in d variables, its exact
 gradient and Hessian, and numpy functions over a batch of K points:

@@ -1,4 +1,4 @@
-"""Gradient oracles: what each optimizer sees as "the gradient" (SPEC §2).
+"""Gradient oracles: what each optimizer sees as "the gradient" (docs/math.md §2).
 
 =================================  ===========================================
 GD and every non-stochastic method  ∇f(θ)

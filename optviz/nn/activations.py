@@ -1,4 +1,4 @@
-"""Element-wise activations (SPEC §5, seed 003 §2), each forward next to its derivative.
+"""Element-wise activations (docs/math.md §6.2), each forward next to its derivative.
 
 Backward multiplies ∂l/∂y by f'(x) element-wise. At the kink x = 0 of ReLU-like
 functions the derivative of the left side is used (ReLU'(0) = 0, leaky'(0) = α),

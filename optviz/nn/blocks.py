@@ -31,7 +31,7 @@ class ResidualBlock(Module):
         out = act(norm₂(h W₂ + b₂) + shortcut(x))
 
     shortcut(x) = x when the width does not change, otherwise a Linear projection
-    x P + c (the notes' 1×1 convolution). With norm "none" the norm layers are left out.
+    x P + c (the MLP form of the 1×1 convolution, docs/math.md §7.5). With norm "none" the norm layers are left out.
 
     ``zero_init_second``: start W₂ at 0 so the block starts as act(shortcut(x)).
     ``build_model`` turns it on when there is no normalization: with He init each

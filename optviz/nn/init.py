@@ -1,9 +1,9 @@
-"""Weight initialization for a Linear layer's W of shape (n_in, n_out) (SPEC §5).
+"""Weight initialization for a Linear layer's W of shape (n_in, n_out) (docs/math.md §6.1).
 
 n_in is the number of inputs of the layer (nodes of the previous layer), n_out the
 number of its outputs. Each function takes a numpy ``Generator`` so a run is
 reproducible from its seed. Biases are always initialized to zero: once W is random
-the symmetry is already broken (seed 003 §7.1).
+the symmetry is already broken (docs/math.md §6.1).
 
 ==================  =======================================  ====================
 name                distribution                             variance

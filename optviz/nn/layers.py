@@ -1,4 +1,4 @@
-"""Linear, BatchNorm1d, LayerNorm and inverted dropout (SPEC §5), forward next to backward.
+"""Linear, BatchNorm1d, LayerNorm and inverted dropout (docs/math.md §6), forward next to backward.
 
 Shapes: a batch is (m, d) — m samples, d features. ``l`` is the scalar loss and
 ``dy`` is ∂l/∂y for the layer's output y.
@@ -64,7 +64,7 @@ def _normalize_backward(
 ) -> np.ndarray:
     """∂l/∂x for y = γ x̂ + β, x̂ = (x − μ)/√(σ² + ε), μ and σ² taken over ``axis``.
 
-    The closed form of seed 003 §8.3, term by term (m = number of values averaged):
+    The closed form of docs/math.md §6.3, term by term (m = number of values averaged):
 
         ∂l/∂x̂_i = ∂l/∂y_i · γ
         ∂l/∂σ²  = Σ_i ∂l/∂x̂_i · (x_i − μ) · (−1/2)(σ² + ε)^(−3/2)
@@ -102,8 +102,8 @@ class BatchNorm1d(Module):
 
     Evaluation uses x̂ = (x − running_mean)/√(running_var + ε).
 
-    Backward in training is the closed form of seed 003 §8.3 (see ``_normalize_backward``)
-    plus ∂l/∂γ = Σ_i ∂l/∂y_i · x̂_i and ∂l/∂β = Σ_i ∂l/∂y_i (the notes write out
+    Backward in training is the closed form of docs/math.md §6.3 (see ``_normalize_backward``)
+    plus ∂l/∂γ = Σ_i ∂l/∂y_i · x̂_i and ∂l/∂β = Σ_i ∂l/∂y_i (the derivation writes out
     ∂l/∂β only; ∂l/∂γ follows from y_i = γx̂_i + β the same way). In evaluation μ and σ² are
     constants, so ∂l/∂x = γ ∂l/∂y / √(running_var + ε).
 
@@ -158,7 +158,7 @@ class BatchNorm1d(Module):
         return out
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        """The closed form of seed 003 §8.3, its terms collected (see the class docstring).
+        """The closed form of docs/math.md §6.3, its terms collected (see the class docstring).
 
         With x̂ = (x − μ)·s, s = 1/√(σ² + ε), substituting ∂l/∂σ² and ∂l/∂μ into ∂l/∂x_i
         (the Σ_i (x_i − μ) term is exactly 0) gives

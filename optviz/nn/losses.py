@@ -1,4 +1,4 @@
-"""Losses and weight penalties (SPEC §5, seed 003 §4–5).
+"""Losses and weight penalties (docs/math.md §6.6, §6.7).
 
 Every loss takes the network output and the targets and returns
 ``(loss, dloss/doutput)``: the loss as a Python float, the gradient as an array of
@@ -84,7 +84,7 @@ def focal_loss(
     p_t = softmax(z_i)[y_i] is the probability of the true class, γ = 2 by default
     (γ = 0 and α = None give softmax cross-entropy). Convention for α_t: None → 1
     (no class weighting, the default here), a number a → a for every class (it only
-    scales the loss), an array of C weights → α[y_i]. The binary form of the notes,
+    scales the loss), an array of C weights → α[y_i]. The binary form (docs/math.md §6.6),
     α_t = α for y = 1 and 1 − α otherwise with α = 0.25, is ``binary_focal_loss``.
 
     Gradient (with q = 1 − p_t, written so that no negative power of q appears when γ ≥ 1):
@@ -126,7 +126,7 @@ def focal_loss(
 def binary_focal_loss(
     logits: np.ndarray, y: np.ndarray, gamma: float = 2.0, alpha: float = 0.25
 ) -> tuple[float, np.ndarray]:
-    """Binary focal loss from logits, the notes' form: FL = −α_t (1 − p_t)^γ log p_t, mean over N.
+    """Binary focal loss from logits (docs/math.md §6.6): FL = −α_t (1 − p_t)^γ log p_t, mean over N.
 
     p = σ(z); p_t = p if y = 1 else 1 − p; α_t = α if y = 1 else 1 − α (α = 0.25,
     γ = 2, torchvision's ``sigmoid_focal_loss``). With s = 2y − 1, p_t = σ(s z) and
@@ -175,7 +175,7 @@ def smooth_l1_loss(
 
         ℓ(d) = 0.5 d²/β if |d| < β, else |d| − 0.5 β;   ℓ'(d) = d/β if |d| < β, else sign(d).
 
-    β = 1 gives the notes' 0.5x² / |x| − 0.5.
+    β = 1 gives 0.5x² / |x| − 0.5 (docs/math.md §6.6).
     """
     if beta <= 0:
         raise OptvizError(f"smooth L1 beta must be > 0, got {beta}")
@@ -208,7 +208,7 @@ def get_loss(name: str) -> Callable[..., tuple[float, np.ndarray]]:
 def l2_penalty(
     params: dict[str, np.ndarray], kinds: dict[str, str], lam: float
 ) -> tuple[float, dict[str, np.ndarray]]:
-    """P = λ Σ_w w² over the arrays of kind "weight" only (seed 003 §5.1); ∂P/∂w = 2 λ w.
+    """P = λ Σ_w w² over the arrays of kind "weight" only (docs/math.md §6.7); ∂P/∂w = 2 λ w.
 
     Biases, norm parameters (γ, β) and PReLU slopes are not penalized and are absent
     from the returned grads dict. torch's ``weight_decay=wd`` adds wd·w to the

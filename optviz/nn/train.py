@@ -271,7 +271,7 @@ def train(
     {"lr": 1e-3, "beta1": 0.8})``) or optviz.optim optimizer objects. ``lr`` and
     ``schedule`` (a Schedule or the CLI syntax such as ``"exp:0.95"``) apply to the
     named ones that do not set their own; ``schedule_unit`` "step" counts optimizer
-    steps, "epoch" counts epochs (the notes' α₀/(1 + d·e)).
+    steps, "epoch" counts epochs (α₀/(1 + d·e), docs/math.md §5).
     ``model``: build_model keyword arguments (in_dim and out_dim come from the data)
     or a built Model; default an MLP of depth 2, width 32, BatchNorm, ReLU.
     ``loss``: "cross_entropy" or "focal" (γ = 2). ``weight_decay`` is λ₂ of the L2

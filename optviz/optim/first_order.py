@@ -1,4 +1,4 @@
-"""First-order optimizers, exactly as in SPEC §3.
+"""First-order optimizers, exactly as in docs/math.md §3.
 
 Notation: θ parameters, g the gradient used at step t (t = 1, 2, ...), η the
 learning rate of step t after its schedule; squares, roots and divisions are
@@ -15,7 +15,7 @@ from optviz.optim.base import Optimizer, closed_unit_interval, positive, unit_in
 
 
 class GD(Optimizer):
-    """Gradient descent: θ ← θ − η g, with g the full gradient ∇f(θ).
+    """Gradient descent (docs/math.md §3.1): θ ← θ − η g, with g the full gradient ∇f(θ).
 
     Defaults: none besides ``lr``. torch.optim.SGD with momentum=0 is the same.
     """
@@ -59,13 +59,13 @@ class MinibatchSGD(GD):
 
 
 class Momentum(Optimizer):
-    """Momentum (heavy ball), optionally Nesterov.
+    """Momentum (heavy ball), optionally Nesterov (docs/math.md §3.2).
 
     v ← β v + (1 − dampening) g;  θ ← θ − η v.
     Nesterov: θ ← θ − η (g + β v), with v already updated.
 
     Defaults: β = 0.9 (``beta``), dampening = 0, nesterov = False.
-    dampening = β gives the notes' moving average V = βV + (1 − β) dθ;
+    dampening = β gives the moving average V = βV + (1 − β) dθ (docs/math.md §3.2, §3.7);
     dampening = 0 is the form of d2l and torch.optim.SGD(momentum=β). torch
     applies dampening from its second step on (its first step sets v = g);
     here every step, the first included, uses (1 − dampening) g.
@@ -116,10 +116,10 @@ class Nesterov(Momentum):
 
 
 class AdaGrad(Optimizer):
-    """AdaGrad: s ← s + g²;  θ ← θ − η g / √(s + ε).
+    """AdaGrad (docs/math.md §3.3): s ← s + g²;  θ ← θ − η g / √(s + ε).
 
     Defaults: ε = 1e-6 (``eps``). torch.optim.Adagrad puts ε outside the root,
-    η g / (√s + ε), with ε = 1e-10, and has an lr_decay the SPEC leaves to schedules.
+    η g / (√s + ε), with ε = 1e-10, and has an lr_decay that optviz leaves to schedules (docs/math.md §3.3, §5).
     """
 
     name = "adagrad"
@@ -150,7 +150,7 @@ class AdaGrad(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop: s ← β s + (1 − β) g²;  θ ← θ − η g / √(s + ε).
+    """RMSprop (docs/math.md §3.4): s ← β s + (1 − β) g²;  θ ← θ − η g / √(s + ε).
 
     Defaults: β = 0.9 (``beta``), ε = 1e-6 (``eps``). torch.optim.RMSprop uses
     α = 0.99 for β and puts ε outside the root: η g / (√s + ε), ε = 1e-8.
@@ -185,7 +185,7 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam: m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
+    """Adam (docs/math.md §3.5): m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
     m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);  θ ← θ − η m̂ / (√v̂ + ε).
 
     Defaults: β₁ = 0.9, β₂ = 0.999, ε = 1e-8, bias_correction = True

@@ -13,7 +13,7 @@ SAFEGUARDS = ("none", "abs", "damp")
 
 
 class Newton(Optimizer):
-    """Newton's method: solve (H + λI) p = g;  θ ← θ − η p.
+    """Newton's method (docs/math.md §3.6): solve (H + λI) p = g;  θ ← θ − η p.
 
     Defaults: η = 1 (``lr``), λ = 0 (``damping``), ``safeguard`` = "none".
     The default is the plain step with the signed Hessian, so Newton's

@@ -1,4 +1,4 @@
-"""Learning-rate schedules: functions of the number of completed steps k.
+"""Learning-rate schedules (docs/math.md §5): functions of the number of completed steps k.
 
 Step t (t = 1, 2, ...) uses η = schedule(k) with k = t − 1, so the first step
 uses the base rate η₀. Every schedule is a plain callable ``k -> η`` (``η₀``
@@ -10,11 +10,11 @@ CLI syntax (``--schedule``), η₀ being ``--lr``:
 =========================  ===============================================
 ``constant``               η₀
 ``step:K:G``               η₀ · G^⌊k/K⌋
-``exp:G``                  η₀ · Gᵏ            (the notes' 0.95ᵉ η₀)
-``inverse:D``              η₀ / (1 + D k)      (the notes' α₀ / (1 + d·e))
+``exp:G``                  η₀ · Gᵏ            (0.95ᵉ η₀ per epoch e, docs/math.md §5)
+``inverse:D``              η₀ / (1 + D k)      (α₀ / (1 + d·e) per epoch e)
 ``poly:B:A``               η₀ · (1 + B k)^(−A)
 ``cosine:T[:MIN]``         MIN + (η₀ − MIN)(1 + cos(π min(k, T)/T)) / 2
-``warmup:W+SPEC``          linear ramp η·(k+1)/W for k < W, then SPEC with
+``warmup:W+SCHEDULE``      linear ramp η·(k+1)/W for k < W, then SCHEDULE with
                            its clock started at the end of the warm-up
 =========================  ===============================================
 """
