@@ -26,6 +26,7 @@ MAX_CELLS = 10**7
 LOG_PARAMS = ("lr", "eps", "damping")
 METRICS = ("final-loss", "gap", "steps", "auc")
 TUNE_GRID = (1e-5, 10.0, 31)
+TUNE_METRICS = ("auc", "final-loss", "steps")
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,7 @@ def tune_lr(objective: Objective, optimizer: str, *, start, steps: int, tol: flo
     lucky last step; ``final-loss``; ``steps``: steps to reach --tol (ties and
     never-reached broken by final loss). Diverged cells never win.
     """
-    tune_metric = {"auc": "auc", "final-loss": "final-loss", "steps": "steps"}.get(metric)
+    tune_metric = metric if metric in TUNE_METRICS else None
     if tune_metric is None:
         raise OptvizError(f"unknown {{tune_metric}} {metric!r}; choose from auc, final-loss, steps", param="tune_metric")
     axis = Axis("lr", np.geomspace(*grid[:2], grid[2]), True)

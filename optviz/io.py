@@ -15,13 +15,13 @@ def ensure_dir(path: Path) -> Path:
     """Create ``path`` if needed; refuse one that cannot be written."""
     path = Path(path).expanduser()
     if path.exists() and not path.is_dir():
-        raise OptvizError(f"output directory {path} is a file; choose a directory with --out")
+        raise OptvizError(f"output directory {path} is a file; choose a directory with {{out}}", param="out")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OptvizError(f"cannot create output directory {path}: {exc.strerror}") from None
     if not os.access(path, os.W_OK | os.X_OK):
-        raise OptvizError(f"output directory {path} is not writable; choose another with --out")
+        raise OptvizError(f"output directory {path} is not writable; choose another with {{out}}", param="out")
     return path
 
 

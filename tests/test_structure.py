@@ -194,3 +194,22 @@ def test_the_private_import_check_sees_a_function_local_import(tmp_path, monkeyp
     mods = {module_name(p): p for p in sorted(pkg.rglob("*.py"))}
     assert len(private_imports(mods)) == 1
     assert graph(mods)["optviz.b"] == {"optviz.a"}
+
+
+def library_messages_naming_flags(mods: dict[str, Path]) -> list[str]:
+    """Error messages outside the command line that spell a flag (``--lr``) instead of a field."""
+    bad = []
+    for name, path in mods.items():
+        if name == "optviz.cli" or name.startswith("optviz.cli."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "OptvizError":
+                for part in ast.walk(node):
+                    if isinstance(part, ast.Constant) and isinstance(part.value, str) \
+                            and re.search(r"(^|[\s(])--[a-z]", part.value):
+                        bad.append(f"{path.relative_to(ROOT)}:{part.lineno}: {part.value[:60]!r}")
+    return bad
+
+
+def test_library_errors_name_keywords_not_flags():
+    assert library_messages_naming_flags(modules()) == []

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 
 from optviz.api.surface import check_oracle_options
-from optviz.batch import TUNE_GRID, Axis, BasinResult, SweepResult, parse_grid, tune_lr
+from optviz.batch import TUNE_GRID, TUNE_METRICS, Axis, BasinResult, SweepResult, parse_grid, tune_lr
 from optviz.batch import basins as basin_map
 from optviz.batch import sweep as sweep_grid
+from optviz import validate
 from optviz.errors import OptvizError
 from optviz.objective import Objective
 from optviz.optim import defaults
@@ -151,6 +152,7 @@ def tune(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] = "adam", 
     """Each optimizer's learning rate on a log grid (1e-5 to 10, 31 points, one batched
     sweep from the first start) by ``metric``: auc (mean log10(f − f*) over the run),
     final-loss or steps. Returns a :class:`TuneReport`; ``run(..., tune=True)`` runs with them."""
+    validate.one_of("metric", metric, TUNE_METRICS)
     objective = resolve_function(fn)
     names = optimizer_names(opt)
     per = scoped_params(parse_params(params), names)

@@ -75,9 +75,9 @@ def pca_plane(result: TrainResult, label: str | None = None, include_bn: bool = 
     total = evals.sum()
     if len(evals) < 2 or evals[1] <= 1e-12 * max(total, 1e-300):
         raise OptvizError(
-            f"the trajectory of {result.run(label).label} spans fewer than 2 directions; "
-            "record more snapshots (more epochs, or --record-every K steps) or use the random plane (--plane random)"
-        )
+            f"the trajectory of {result.run(label).label} spans fewer than 2 directions; record more snapshots "
+            "(more {epochs}, or {record_every}=K steps) or use the random plane ({plane=random})",
+            param="plane", names=("epochs", "record_every"))
     dirs = []
     for k in range(2):
         v = M.T @ evecs[:, k] / np.sqrt(evals[k])

@@ -154,7 +154,7 @@ def frame_steps(last_step: int, frames: int) -> np.ndarray:
     """The steps an animation shows: all of 0..last_step, or ``frames`` of them
     evenly spaced, always the first and the last."""
     if frames < 2:
-        raise OptvizError(f"--frames must be ≥ 2, got {frames}")
+        raise OptvizError(f"{{frames}} must be ≥ 2, got {frames}", param="frames")
     last_step = int(last_step)
     if last_step + 1 <= frames:
         return np.arange(last_step + 1)
