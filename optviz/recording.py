@@ -34,6 +34,7 @@ class _AucTracker:
         self.f_star = objective.f_star
         self.track_auc = track_auc
         self.need_f = track_auc
+        self.records_steps = track_auc  # whether record() keeps anything
         self.auc = self.gap(f0) if track_auc else None
 
     def gap(self, values: np.ndarray) -> np.ndarray:
@@ -66,7 +67,7 @@ class FullRecorder(_AucTracker):
     def __init__(self, objective, optimizer, state, X: np.ndarray, f: np.ndarray, gn: np.ndarray, steps: int,
                  track_auc: bool = False):
         super().__init__(objective, f, track_auc)
-        self.need_f = True
+        self.need_f = self.records_steps = True
         self.optimizer = optimizer
         self.state_type = type(state)
         K, d = X.shape
@@ -86,7 +87,8 @@ class FullRecorder(_AucTracker):
         self.lr[t] = lr if self.lr_is_scalar else np.reshape(lr, -1)
         for rec, slot in zip(self.slots, state[1:]):
             rec[t] = slot
-        super().record(t, X, f, gn, lr, state)
+        if self.track_auc:
+            self.auc += self.gap(f)
 
     def _observed(self, sl: slice, T: int) -> dict[str, np.ndarray]:
         """The optimizer's observable state (m̂, v̂, effective step, …) over the whole record at once."""
