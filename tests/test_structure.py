@@ -213,3 +213,26 @@ def library_messages_naming_flags(mods: dict[str, Path]) -> list[str]:
 
 def test_library_errors_name_keywords_not_flags():
     assert library_messages_naming_flags(modules()) == []
+
+
+def test_drawing_code_reads_records_not_the_api_or_function_files():
+    mods = modules()
+    bad = [f"{name} imports {target}" for name, path in mods.items() if name.startswith("optviz.plot")
+           for target, imported, _ in imports(name, path, mods)
+           if target.startswith(("optviz.api", "optviz.library", "optviz.cli")) or imported == "read_toml"]
+    assert bad == []
+
+
+def test_the_numerical_core_imports_no_drawing_or_command_line_code():
+    core = ("optviz.optim", "optviz.nn", "optviz.runner", "optviz.objective", "optviz.expr", "optviz.oracles",
+            "optviz.batch", "optviz.trajectory", "optviz.recording", "optviz.settings", "optviz.api")
+    heavy = ("matplotlib", "typer", "rich", "optviz.plot", "optviz.cli", "optviz.report")
+    bad = []
+    for name, path in modules().items():
+        if not name.startswith(core):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            bad += [f"{name} imports {t}" for t in targets if t.startswith(heavy)]
+    assert bad == []

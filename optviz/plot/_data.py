@@ -50,9 +50,7 @@ def plot_domain(objective: Any, runs: Sequence[Any] = (), *, margin: float = 0.0
         chosen += [np.array([m.point]) for m in getattr(objective, "minima", ())]
         chosen = [c for c in chosen if len(c)]
         if not chosen:
-            from optviz.api import default_domain
-
-            return tuple(tuple(map(float, r)) for r in default_domain(objective))
+            return tuple(tuple(map(float, r)) for r in objective.default_domain())
         allp = np.concatenate(chosen)
         lo, hi = allp.min(axis=0), allp.max(axis=0)
         centre = (lo + hi) / 2
