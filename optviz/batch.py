@@ -83,6 +83,7 @@ class SweepResult:
     final_loss: np.ndarray
     steps: int
     fixed: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # the run's label (its optimizer's name unless a variant was labelled)
 
     @property
     def best_index(self) -> tuple[int, ...] | None:
@@ -114,6 +115,7 @@ class SweepResult:
         best = self.best_index
         return {
             "optimizer": self.optimizer,
+            "label": self.label or self.optimizer,
             "metric": self.metric,
             "grid": {ax.name: ax.values.tolist() for ax in self.axes},
             "shape": list(self.values.shape),
@@ -207,6 +209,7 @@ class BasinResult:
     final_loss: np.ndarray  # (G, G)
     radius: float
     lr: float
+    label: str = ""
 
     def shares(self) -> dict[str, float]:
         total = self.labels.size
@@ -220,6 +223,7 @@ class BasinResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "optimizer": self.optimizer,
+            "label": self.label or self.optimizer,
             "lr": self.lr,
             "grid": {"x": self.xs.tolist(), "y": self.ys.tolist()},
             "minima": [list(m.point) for m in self.objective.minima],

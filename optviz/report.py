@@ -255,7 +255,7 @@ def sweep_table(results, tol: float = 1e-6):
             lrs = r.axes[i].values[ok]
             ok_range = f"{lrs.min():.3g} … {lrs.max():.3g}" if lrs.size else "none"
         table.add_row(
-            r.optimizer, str(r.values.size),
+            r.label or r.optimizer, str(r.values.size),
             ", ".join(f"{k}={v:.3g}" for k, v in best.items()) if best else "all diverged",
             fmt(r.values[r.best_index]) if best else "—",
             f"{(r.status == 'diverged').mean():.0%}",
@@ -274,7 +274,7 @@ def basins_table(results):
                   title_justify="left")
     table.add_column("outcome")
     for r in results:
-        table.add_column(f"{r.optimizer} (η={r.lr:.3g})", justify="right")
+        table.add_column(f"{r.label or r.optimizer} (η={r.lr:.3g})", justify="right")
     for key in shares[0]:
         table.add_row(key, *[f"{s[key]:.1%}" for s in shares])
     return table

@@ -109,6 +109,7 @@ class Trajectory:
             n = int(self.steps[k]) + 1
             entry = {
                 "optimizer": self.optimizer,
+                "label": self.label or self.optimizer,
                 "hyperparameters": hp,
                 "schedule": self.schedule,
                 "gradient": self.oracle,

@@ -6,29 +6,37 @@ in summary mode (see :mod:`optviz.batch`, the engine these orchestrate).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from optviz.api.surface import check_oracle_options
-from optviz.batch import TUNE_GRID, TUNE_METRICS, Axis, BasinResult, SweepResult, parse_grid, tune_lr
+from optviz import validate
+from optviz.api.surface import check_oracle_options, plans
+from optviz.batch import (
+    TUNE_GRID,
+    TUNE_METRICS,
+    Axis,
+    BasinResult,
+    SweepResult,
+    parse_grid,
+    tune_lr,
+)
 from optviz.batch import basins as basin_map
 from optviz.batch import sweep as sweep_grid
-from optviz import validate
 from optviz.errors import OptvizError
 from optviz.objective import Objective
 from optviz.optim import defaults
 from optviz.settings import (
-    optimizer_names,
     optimizer_settings,
     oracle_factory,
     parse_params,
     parse_starts,
     resolve_function,
-    scoped_params,
 )
+from optviz.variants import parse_variants
 
 
 @dataclass
@@ -110,18 +118,23 @@ def sweep(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] = "gd,mom
     run). More than 10⁷ cells need ``force``. Returns a :class:`SweepReport`.
     """
     objective = resolve_function(fn)
-    names = optimizer_names(opt)
-    axes, fixed = sweep_axes(names, lr, parse_params(params))
+    variants = parse_variants(opt)
+    axes, fixed = sweep_axes([v.name for v in variants], lr, parse_params(params))
     X = parse_starts(objective, start)
     steps = objective.steps if steps is None else steps
     check_oracle_options(objective, noise, batch_size)
     oracles = oracle_factory(objective, noise, batch_size, seed)
     results = []
-    for name in names:
-        _, hyper = optimizer_settings(objective, name)
+    for v in variants:
+        _, hyper = optimizer_settings(objective, v.name)
         hyper.update(fixed)  # the grid's fixed values, lr included, win over suggestions
-        results.append(sweep_grid(objective, name, axes, start=X[0], steps=steps, tol=tol, metric=metric,
-                                  schedule=schedule, oracle_factory=oracles, fixed=hyper, force=force))
+        hyper.update({k: x for k, x in v.settings.items() if k != "label"})
+        if "lr" in v.settings and any(a.name == "lr" for a in axes):
+            raise OptvizError(f"{{lr}} is swept, and {v.label} sets its own lr", param="lr")
+        own_schedule = hyper.pop("schedule", schedule)
+        result = sweep_grid(objective, v.name, axes, start=X[0], steps=steps, tol=tol, metric=metric,
+                            schedule=own_schedule, oracle_factory=oracles, fixed=hyper, force=force)
+        results.append(dataclasses.replace(result, label=v.label))
     return SweepReport(objective, X[0], steps, metric, results, tol)
 
 
@@ -132,16 +145,14 @@ def basins(fn: str | Objective = "himmelblau", opt: str | Iterable[str] = "gd,mo
     """Basins of attraction: from each of ``grid`` × ``grid`` starts over the function's
     domain, which minimum does each optimizer reach? Returns a :class:`BasinsReport`."""
     objective = resolve_function(fn)
-    names = optimizer_names(opt)
-    per = scoped_params(parse_params(params), names)
     steps = objective.steps if steps is None else steps
     check_oracle_options(objective, noise, batch_size)
     oracles = oracle_factory(objective, noise, batch_size, seed)
     results = []
-    for name in names:
-        chosen, hyper = optimizer_settings(objective, name, per[name], lr=lr, start=objective.default_start())
-        results.append(basin_map(objective, name, lr=chosen, grid=grid, steps=steps, tol=tol, hyper=hyper,
-                                 schedule=schedule, oracle_factory=oracles))
+    for plan in plans(objective, opt, params, lr, schedule, objective.default_start()):
+        result = basin_map(objective, plan.variant.name, lr=plan.lr, grid=grid, steps=steps, tol=tol,
+                           hyper=plan.hyper, schedule=plan.schedule, oracle_factory=oracles)
+        results.append(dataclasses.replace(result, label=plan.variant.label))
     return BasinsReport(objective, steps, results)
 
 
@@ -154,16 +165,14 @@ def tune(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] = "adam", 
     final-loss or steps. Returns a :class:`TuneReport`; ``run(..., tune=True)`` runs with them."""
     validate.one_of("metric", metric, TUNE_METRICS)
     objective = resolve_function(fn)
-    names = optimizer_names(opt)
-    per = scoped_params(parse_params(params), names)
     X = parse_starts(objective, start)
     steps = objective.steps if steps is None else steps
     check_oracle_options(objective, noise, batch_size)
     oracles = oracle_factory(objective, noise, batch_size, seed)
     lrs, sweeps = {}, []
-    for name in names:
-        _, hyper = optimizer_settings(objective, name, per[name])
-        lrs[name], result = tune_lr(objective, name, start=X[0], steps=steps, tol=tol, metric=metric, hyper=hyper,
-                                    schedule=schedule, oracle_factory=oracles)
-        sweeps.append(result)
+    for plan in plans(objective, opt, params, None, schedule, X[0], tune=True):
+        label = plan.variant.label
+        lrs[label], result = tune_lr(objective, plan.variant.name, start=X[0], steps=steps, tol=tol, metric=metric,
+                                     hyper=plan.hyper, schedule=plan.schedule, oracle_factory=oracles)
+        sweeps.append(dataclasses.replace(result, label=label))
     return TuneReport(objective, metric, lrs, sweeps)

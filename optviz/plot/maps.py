@@ -44,7 +44,7 @@ def draw_sweep(ax: Any, result) -> dict[str, Any]:
     """
     from matplotlib.colors import ListedColormap, LogNorm, Normalize
 
-    from optviz.plot._style import display_name
+    from optviz.plot._style import run_name
 
     values = np.asarray(result.values, dtype=float)
     diverged = result.status == "diverged"
@@ -52,7 +52,7 @@ def draw_sweep(ax: Any, result) -> dict[str, Any]:
     log_values = result.metric in ("final-loss", "gap") and finite.any() and np.nanmin(values[finite]) > 0
     artists: dict[str, Any] = {}
     best = result.best_index
-    ax.set_title(display_name(result.optimizer))
+    ax.set_title(run_name(result))
     if len(result.axes) == 1:
         axis = result.axes[0]
         x = axis.values
@@ -105,7 +105,7 @@ def draw_basins(ax: Any, result) -> dict[str, Any]:
     """Start points colored by the minimum they reach; minima marked; gray = not converged, dark = diverged."""
     from matplotlib.colors import ListedColormap
 
-    from optviz.plot._style import MINIMUM_STYLE, display_name
+    from optviz.plot._style import MINIMUM_STYLE, run_name
 
     obj = result.objective
     n = len(obj.minima)
@@ -128,7 +128,7 @@ def draw_basins(ax: Any, result) -> dict[str, Any]:
                                      aspect="auto", extent=(result.xs[0], result.xs[-1], result.ys[0], result.ys[-1]))
         cbar = ax.figure.colorbar(artists["image"], ax=ax, shrink=0.9)
         cbar.set_label("final f")
-    ax.set_title(f"{display_name(result.optimizer)}, η = {result.lr:.3g}")
+    ax.set_title(f"{run_name(result)}, η = {result.lr:.3g}")
     ax.set_xlabel(obj.variables[0])
     ax.set_ylabel(obj.variables[1])
     return artists
@@ -178,23 +178,27 @@ def basins_figure(results: Sequence[Any]):
     return fig
 
 
-def save_sweep_figure(results: Sequence[Any], out_dir: Path, *, fmt: str = "png", dpi: int = 150) -> Path:
-    from optviz.plot._files import save_figure
+def _save(fig: Any, results: Sequence[Any], out_dir: Path, kind: str, fmt: str, dpi: int) -> Path:
+    from optviz.plot._files import check_format, prepare_dir, save_figure
     from optviz.plot._style import slug
-    from optviz.plot.static import style
+
+    fmt = check_format(fmt)
+    out = prepare_dir(Path(out_dir))
+    stem = slug(f"{results[0].objective.name}_{'-'.join(r.label or r.optimizer for r in results)}_{kind}")
+    return save_figure(fig, out / f"{stem}.{fmt}", fmt=fmt, dpi=dpi)
+
+
+def save_sweep_figure(results: Sequence[Any], out_dir: Path, *, fmt: str = "png", dpi: int = 150) -> Path:
+    """The sweep maps of ``results`` in ``out_dir``, atomically; returns the path."""
+    from optviz.plot.figure import style
 
     with style():
-        fig = sweep_figure(results)
-        stem = slug(f"{results[0].objective.name}_{'-'.join(r.optimizer for r in results)}_sweep")
-        return save_figure(fig, Path(out_dir) / f"{stem}.{fmt}", fmt=fmt, dpi=dpi)
+        return _save(sweep_figure(results), results, out_dir, "sweep", fmt, dpi)
 
 
 def save_basins_figure(results: Sequence[Any], out_dir: Path, *, fmt: str = "png", dpi: int = 150) -> Path:
-    from optviz.plot._files import save_figure
-    from optviz.plot._style import slug
-    from optviz.plot.static import style
+    """The basin maps of ``results`` in ``out_dir``, atomically; returns the path."""
+    from optviz.plot.figure import style
 
     with style():
-        fig = basins_figure(results)
-        stem = slug(f"{results[0].objective.name}_{'-'.join(r.optimizer for r in results)}_basins")
-        return save_figure(fig, Path(out_dir) / f"{stem}.{fmt}", fmt=fmt, dpi=dpi)
+        return _save(basins_figure(results), results, out_dir, "basins", fmt, dpi)
