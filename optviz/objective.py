@@ -235,13 +235,14 @@ class Objective:
             g[:, j] = col
         return f, g
 
-    def symbolic(self) -> Symbolic:
+    def symbolic(self, *, hessian: bool = True) -> Symbolic:
         """The generated symbols and the f, ∇f, Hessian expressions the numpy
-        functions are compiled from (see :class:`Symbolic`)."""
+        functions are compiled from (see :class:`Symbolic`); without ``hessian``
+        its expressions are left out (and not derived)."""
         if self.finite_sum is not None:
             return self.finite_sum.symbolic
-        return Symbolic(tuple(self._gen), (), self._expr_gen, tuple(self._grad_exprs),
-                        tuple(self._hess_exprs))
+        hess = tuple(self._hess_exprs) if hessian else ()
+        return Symbolic(tuple(self._gen), (), self._expr_gen, tuple(self._grad_exprs), hess)
 
     def gradient_exprs(self) -> list[sympy.Expr]:
         """The gradient in the user's variable names (for display)."""

@@ -95,12 +95,14 @@ def _printers():
     return Printer({"strict": False})
 
 
-def _check(objective, exprs, allowed_symbols) -> None:
+def _check(objective, sym, exprs) -> None:
     """Refuse anything the printer would not turn into JavaScript with numpy's meaning."""
     import sympy
 
+    allowed_symbols = set(sym.params) | set(sym.data)
+
     def name_part(node) -> str:
-        back = {g: sympy.Symbol(n) for g, n in zip(objective.symbolic().params, objective.variables)}
+        back = {g: sympy.Symbol(n) for g, n in zip(sym.params, objective.variables)}
         text = str(node.xreplace(back))
         return text if len(text) <= 60 else text[:57] + "..."
 
@@ -144,6 +146,8 @@ def _code(printer, expr) -> str:
 
 
 def _function(printer, name: str, args: str, unpack: list[str], exprs, *, single: bool = False) -> list[str]:
+    if not exprs:  # a Hessian nobody asked for
+        return [f"  function {name}({args}) {{ out.fill(NaN); }}"]
     lines, outs = _body(printer, exprs)
     head = [f"  function {name}({args}) {{", *unpack, *lines]
     if single:
@@ -151,16 +155,18 @@ def _function(printer, name: str, args: str, unpack: list[str], exprs, *, single
     return [*head, *[f"    out[{i}] = {code};" for i, code in enumerate(outs)], "  }"]
 
 
-def objective_code(objective) -> ObjectiveCode:
+def objective_code(objective, *, hessian: bool = True) -> ObjectiveCode:
     """Compile ``objective`` to JavaScript defining ``OptvizObjective`` (see the module doc).
 
     The script expects ``OptvizOptim`` (optim.js) and, for a finite sum, reads
-    its data rows from the page's data (``OptvizObjective.make(rows)``).
+    its data rows from the page's data (``OptvizObjective.make(rows)``). Without
+    ``hessian`` (no Newton on the page) the Hessian is neither derived nor
+    compiled, and evaluates to NaN.
     """
-    sym = objective.symbolic()
+    sym = objective.symbolic(hessian=hessian)
     d = len(sym.params)
     exprs = [sym.value, *sym.grad, *sym.hess]
-    _check(objective, exprs, set(sym.params) | set(sym.data))
+    _check(objective, sym, exprs)
     printer = _printers()
     unpack = [f"    const v{i} = v[{i}];" for i in range(d)]
     lines = ["var OptvizObjective = (function () {", '  "use strict";',

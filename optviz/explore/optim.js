@@ -494,7 +494,7 @@ var OptvizOptim = (function () {
     formulaObjective: formulaObjective, finiteSumObjective: finiteSumObjective,
     parseSchedule: parseSchedule, SCHEDULE_SYNTAX: SCHEDULE_SYNTAX,
     OPTIMIZERS: OPTIMIZERS, define: define, settings: settings,
-    uniform: uniform, normal: normal, defaultBound: defaultBound, run: run,
+    uniform: uniform, normal: normal, makeOracle: makeOracle, defaultBound: defaultBound, run: run,
   };
 })();
 if (typeof module !== "undefined") module.exports = OptvizOptim;

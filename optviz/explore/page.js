@@ -47,7 +47,7 @@
   }
   let state = initialState();
   let results = DATA.optimizers.map(() => []);
-  let playing = false, pending = null, lastFragment = "", lastRecomputeMs = NaN;
+  let playing = false, pending = null, lastFragment = "", lastRecomputeMs = NaN, lastUpdateMs = NaN;
   const ui = { opts: [] };
 
   function num(x) { return String(x); }  // shortest text that reads back as the same double
@@ -395,7 +395,7 @@
       if (key === "steps") next.steps = v; else if (key === "step") next.cursor = v; else next.seed = v;
       return true;
     }
-    if (key === "tol") { const v = parseNumber(value); if (!(v >= 0)) return false; next.tol = v; return true; }
+    if (key === "tol") { const v = parseNumber(value); if (!(Number.isFinite(v) && v >= 0)) return false; next.tol = v; return true; }
     if (key === "schedule") { if (value.length > 100) return false; next.schedule = value.trim() || "constant"; return true; }
     const m = /^o(\d{1,2})(?:\.([a-z_0-9]{1,20}))?$/.exec(key);
     if (!m || Number(m[1]) >= next.opts.length) return false;
@@ -409,6 +409,9 @@
     if (ui.kind === "choice") { if (!ui.choices.includes(value)) return false; target[name] = value; return true; }
     const v = parseNumber(value);
     if (!Number.isFinite(v) || (name === "noise" && v < 0) || (name === "batch_size" && !(Number.isInteger(v) && v >= 1 && v <= (DATA.finite_sum ? DATA.finite_sum.n : 100000)))) return false;
+    if (target === o.hyper) {
+      try { O.settings(DATA.optimizers[Number(m[1])].name, o.lr, Object.assign({}, o.hyper, { [name]: v })); } catch (e) { return false; }
+    }
     target[name] = v; return true;
   }
   function writeFragment() {
@@ -549,10 +552,12 @@
     requestAnimationFrame(() => {
       if (pending === null) return;
       const job = pending; pending = null;
+      const t0 = performance.now();
       recompute(job === "all" ? null : job);
       if (atEnd && !playing) state.cursor = state.steps;
       $("cursor").max = String(state.steps); $("cursor").value = String(state.cursor);
       redraw(); $("command").textContent = command(); writeFragment();
+      lastUpdateMs = performance.now() - t0;
     });
   }
   function startsChanged() { renderStarts(); describePlot(); changed(); }
@@ -643,7 +648,7 @@
   $("steps").addEventListener("input", () => setSteps(Number($("steps").value)));
   $("steps-num").addEventListener("change", () => { $("steps-num").setAttribute("aria-invalid", String(!setSteps(parseNumber($("steps-num").value)))); });
   $("tol").addEventListener("change", () => {
-    const v = parseNumber($("tol").value), ok = v >= 0;
+    const v = parseNumber($("tol").value), ok = Number.isFinite(v) && v >= 0;
     $("tol").setAttribute("aria-invalid", String(!ok));
     if (ok) { state.tol = v; changed(); }
   });
@@ -670,27 +675,32 @@
   window.addEventListener("hashchange", () => {
     if (location.hash.replace(/^#/, "") === lastFragment) return;
     const bad = applyFragment(location.hash);
-    notice(bad.length ? "Some settings in the link were not used: " + bad.slice(0, 6).join(", ") : "");
+    notice(bad.length ? "Some settings in the link were not used: " + bad.slice(0, 10).join(", ") : "");
     syncAll(); changed();
   });
 
   // ------------------------------------------------------------------ start
-  DATA.optimizers.forEach((_, i) => buildOptimizer(i));
-  const bad = applyFragment(location.hash);
-  if (bad.length) notice("Some settings in the link were not used: " + bad.slice(0, 6).join(", "));
-  syncAll(); layout(); recompute(); redraw(); $("command").textContent = command();
-  lastFragment = location.hash.replace(/^#/, "");
-  if (D === 2) {
-    plot.image = new Image();
-    plot.image.onload = () => drawPlot();
-    plot.image.src = DATA.background.png;
-    const bar = el("div", { class: "bar" });
-    for (const c of DATA.background.colors) { const s = el("span"); s.style.background = c; bar.append(s); }
-    const lv = DATA.background.levels, lab = DATA.background.log ? (v) => decade(Math.round(Math.log10(v))) : fmt;
-    $("colorbar").append(el("span", {}, (DATA.background.log ? (DATA.f_star === null ? "f − min f " : "f − f* ") : "f ") + lab(lv[0])), bar, el("span", {}, lab(lv[lv.length - 1])));
+  // The static page paints first; the controls, paths and pictures follow one frame later.
+  if (D === 2) { plot.image = new Image(); plot.image.src = DATA.background.png; }
+  function start() {
+    DATA.optimizers.forEach((_, i) => buildOptimizer(i));
+    const bad = applyFragment(location.hash);
+    if (bad.length) notice("Some settings in the link were not used: " + bad.slice(0, 10).join(", "));
+    syncAll(); layout(); recompute(); redraw(); $("command").textContent = command();
+    lastFragment = location.hash.replace(/^#/, "");
+    if (D === 2) {
+      if (!plot.image.complete) plot.image.onload = () => drawPlot();
+      const bar = el("div", { class: "bar" });
+      for (const c of DATA.background.colors) { const s = el("span"); s.style.background = c; bar.append(s); }
+      const lv = DATA.background.levels, lab = DATA.background.log ? (v) => decade(Math.round(Math.log10(v))) : fmt;
+      $("colorbar").append(el("span", {}, (DATA.background.log ? (DATA.f_star === null ? "f − min f " : "f − f* ") : "f ") + lab(lv[0])), bar, el("span", {}, lab(lv[lv.length - 1])));
+    }
+    let resizeFrame = 0;
+    new ResizeObserver(() => { cancelAnimationFrame(resizeFrame); resizeFrame = requestAnimationFrame(() => { layout(); redraw(); }); }).observe($("plot-wrap"));
+    window.optvizPage.readyAt = performance.now();
+    window.optvizPage.ready = true;
   }
-  let resizeFrame = 0;
-  new ResizeObserver(() => { cancelAnimationFrame(resizeFrame); resizeFrame = requestAnimationFrame(() => { layout(); redraw(); }); }).observe($("plot-wrap"));
+  requestAnimationFrame(() => setTimeout(start, 0));
 
   // A small read-only handle for tests and benchmarks.
   window.optvizPage = {
@@ -698,13 +708,20 @@
     command: command,
     recompute: () => recompute(null),
     lastRecomputeMs: () => lastRecomputeMs,
+    lastUpdateMs: () => lastUpdateMs,  // recompute + redraw + readouts after the last change
     results: () => results.map((recs) => recs.map((r) => ({
       theta: Array.from(r.theta.subarray(0, (r.steps + 1) * D), (v) => (Number.isFinite(v) ? v : String(v))),
       loss: Array.from(r.loss.subarray(0, r.steps + 1), (v) => (Number.isFinite(v) ? v : String(v))),
+      gnorm: Array.from(r.gnorm.subarray(0, r.steps + 1), (v) => (Number.isFinite(v) ? v : String(v))),
+      lr: Array.from(r.lr.subarray(0, r.steps + 1), (v) => (Number.isFinite(v) ? v : String(v))),
       steps: r.steps, status: r.status,
       state: Object.fromEntries(Object.entries(r.state).map(([k, a]) => [k, Array.from(a.subarray(0, (r.steps + 1) * a.length / (state.steps + 1)), (v) => (Number.isFinite(v) ? v : null))])),
     }))),
     errors: () => state.opts.map((o) => o.error || ""),
-    ready: true,
+    pixel: (x, y) => {  // viewport coordinates of the point (x, y) on the map
+      const r = plot.canvas.getBoundingClientRect(), p = D === 2 ? toPx(x, y) : toPx(x, OBJ.f([x]));
+      return [r.left + p[0], r.top + p[1]];
+    },
+    ready: false,  // true once the controls and paths are built
   };
 })();

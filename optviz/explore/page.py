@@ -267,7 +267,7 @@ def build_page(objective, optimizers, *, starts, steps, tol=1e-6, schedule=None,
 
     data = page_data(objective, optimizers, starts=starts, steps=steps, tol=tol, schedule=schedule,
                      title=title, critical_points=critical_points, domain=domain, seed=seed, fn_spec=fn_spec)
-    code = objective_code(objective)
+    code = objective_code(objective, hessian=any(o["name"] == "newton" for o in data["optimizers"]))
     if objective.dim == 2:
         data["background"] = render_background(objective, tuple(map(tuple, data["domain"]))).to_json()
     else:
@@ -277,7 +277,7 @@ def build_page(objective, optimizers, *, starts, steps, tol=1e-6, schedule=None,
     csp = ("default-src 'none'; img-src data:; style-src " + _sha256(style) + "; script-src "
            + " ".join(_sha256(s) for s in scripts.values()) + "; base-uri 'none'; form-action 'none'")
     parts = {
-        "CSP": html.escape(csp, quote=True), "STYLE": style, "DATA": script_json(data),
+        "CSP": html.escape(csp, quote=False), "STYLE": style, "DATA": script_json(data),
         "TITLE": html.escape(data["title"], quote=True),
         "FORMULA": html.escape(data["function"]["formula"], quote=True),
         "DESCRIPTION": html.escape(data["function"]["description"], quote=True), **scripts,
