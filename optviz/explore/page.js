@@ -11,6 +11,8 @@
   const OBJ = DATA.finite_sum ? OptvizObjective.make(DATA.finite_sum.rows) : OptvizObjective;
   const D = DATA.dim;
   const $ = (id) => document.getElementById(id);
+  const fmt = OptvizDraw.fmt, plotCanvas = $("plot");
+  function num(x) { return String(x); }  // the shortest text that reads back as the same double
   const MAX_STARTS = 8, MAX_STEPS = 100000, NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
 
   // How each hyperparameter is shown; ranges only bound the sliders (typed values may go beyond).
@@ -27,7 +29,7 @@
     bias_correction: { label: "bias correction", kind: "bool" },
     safeguard: { label: "safeguard", kind: "choice", choices: ["none", "abs", "damp"] },
   };
-  const STATE_LABELS = { v: "v", s: "s", m_hat: "m̂", v_hat: "v̂", effective_lr: "effective η", indefinite: "H + λI indefinite" };
+  const STATE_LABELS = { v: "v", s: "s", m_hat: "m̂", v_hat: "v̂", effective_lr: "effective η", indefinite: "H + λI indefinite", singular: "singular" };
   const SCHEDULE_PARAMS = {
     constant: [],
     step: [["K", "int", 1, 1000, 1, 100], ["γ", "linear", 0.05, 1, 0.05, 0.5]],
@@ -50,14 +52,10 @@
   let playing = false, pending = null, lastFragment = "", lastRecomputeMs = NaN, lastUpdateMs = NaN;
   const ui = { opts: [] };
 
-  function num(x) { return String(x); }  // shortest text that reads back as the same double
-  function fmt(x) {
-    if (typeof x !== "number" || Number.isNaN(x)) return "—";
-    if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
-    if (x === 0) return "0";
-    const a = Math.abs(x);
-    return a >= 1e-3 && a < 1e5 ? String(Number(x.toPrecision(5))) : x.toExponential(3).replace("e", "×10^").replace("+", "");
-  }
+  const view = OptvizDraw.views(DATA, OBJ, plotCanvas, $("loss"));
+  function layout() { $("under").style.maxWidth = view.layout($("plot-wrap").clientWidth, window.innerHeight) + "px"; }
+  function drawPlot() { view.drawPlot(state, results); }
+  function drawLoss() { view.drawLoss(state, results); }
   function vec(arr, off, n) { const out = []; for (let i = 0; i < n; i++) out.push(fmt(arr[off + i])); return n === 1 ? out[0] : "(" + out.join(", ") + ")"; }
   function el(tag, props, text) {
     const e = document.createElement(tag);
@@ -100,185 +98,6 @@
     return m;
   }
 
-  // ---------------------------------------------------------------- drawing
-  const plot = { canvas: $("plot"), margin: { l: 50, r: 12, t: 8, b: 36 }, w: 0, h: 0, pw: 0, ph: 0, image: null, curve: null };
-  const loss = { canvas: $("loss"), margin: { l: 50, r: 22, t: 20, b: 24 }, w: 0, h: 0 };
-  const X0 = DATA.domain[0][0], X1 = DATA.domain[0][1];
-  let Y0, Y1;
-  if (D === 2) { Y0 = DATA.domain[1][0]; Y1 = DATA.domain[1][1]; } else { sampleCurve(); }
-
-  function sampleCurve() {
-    const n = 600, xs = new Float64Array(n), ys = new Float64Array(n);
-    let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < n; i++) {
-      xs[i] = X0 + (X1 - X0) * i / (n - 1); ys[i] = OBJ.f([xs[i]]);
-      if (Number.isFinite(ys[i])) { lo = Math.min(lo, ys[i]); hi = Math.max(hi, ys[i]); }
-    }
-    if (!(hi > lo)) { lo = (Number.isFinite(lo) ? lo : 0) - 1; hi = lo + 2; }
-    const pad = 0.06 * (hi - lo);
-    Y0 = lo - pad; Y1 = hi + pad; plot.curve = { xs: xs, ys: ys };
-  }
-  function toPx(x, y) {
-    const m = plot.margin;
-    return [m.l + (x - X0) / (X1 - X0) * plot.pw, m.t + (Y1 - y) / (Y1 - Y0) * plot.ph];
-  }
-  function fromPx(px, py) {
-    const m = plot.margin;
-    return [X0 + (px - m.l) / plot.pw * (X1 - X0), Y1 - (py - m.t) / plot.ph * (Y1 - Y0)];
-  }
-  function sizeCanvas(c, w, h) {
-    const dpr = Math.min(window.devicePixelRatio || 1, 3);
-    c.style.width = w + "px"; c.style.height = h + "px"; c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
-    const ctx = c.getContext("2d"); ctx.setTransform(dpr, 0, 0, dpr, 0, 0); return ctx;
-  }
-  function layout() {
-    const m = plot.margin, w = Math.max(200, $("plot-wrap").clientWidth);
-    const aspect = D === 2 ? DATA.background.height / DATA.background.width : 0.62;
-    let pw = w - m.l - m.r;
-    const maxPh = Math.max(220, window.innerHeight * 0.72 - m.t - m.b);
-    if (pw * aspect > maxPh) pw = maxPh / aspect;
-    plot.pw = pw; plot.ph = pw * aspect; plot.w = Math.floor(pw + m.l + m.r); plot.h = plot.ph + m.t + m.b;
-    plot.ctx = sizeCanvas(plot.canvas, plot.w, plot.h);
-    $("under").style.maxWidth = plot.w + "px";
-    loss.w = plot.w; loss.h = Math.round(Math.min(220, Math.max(150, plot.w * 0.32)));
-    loss.ctx = sizeCanvas(loss.canvas, loss.w, loss.h);
-  }
-  function niceTicks(lo, hi, n) {
-    const span = hi - lo, raw = span / Math.max(1, n), mag = Math.pow(10, Math.floor(Math.log10(raw)));
-    const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw) || 10 * mag;
-    const out = [];
-    for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * span; v += step) out.push(Math.abs(v) < 1e-12 * span ? 0 : v);
-    return out;
-  }
-  const SUPERSCRIPT = { "-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹" };
-  function decade(e) { return "10" + String(e).replace(/[-0-9]/g, (c) => SUPERSCRIPT[c]); }
-  function tickText(v) { return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(Number(v.toPrecision(6))); }
-  function drawAxes(ctx, box, xt, yt, xlab, ylab, xfmt, yfmt) {
-    ctx.strokeStyle = "#333"; ctx.lineWidth = 1; ctx.strokeRect(box.l, box.t, box.w, box.h);
-    ctx.fillStyle = "#333"; ctx.font = "12px system-ui, sans-serif";
-    ctx.textAlign = "center"; ctx.textBaseline = "top";
-    for (const [v, px] of xt) { ctx.beginPath(); ctx.moveTo(px, box.t + box.h); ctx.lineTo(px, box.t + box.h + 4); ctx.stroke(); ctx.fillText(xfmt(v), px, box.t + box.h + 6); }
-    ctx.textAlign = "right"; ctx.textBaseline = "middle";
-    for (const [v, py] of yt) { ctx.beginPath(); ctx.moveTo(box.l - 4, py); ctx.lineTo(box.l, py); ctx.stroke(); ctx.fillText(yfmt(v), box.l - 6, py); }
-    ctx.textAlign = "center"; ctx.textBaseline = "bottom"; ctx.font = "italic 13px system-ui, sans-serif";
-    if (xlab) ctx.fillText(xlab, box.l + box.w / 2, box.t + box.h + 34);
-    if (ylab) { ctx.save(); ctx.translate(12, box.t + box.h / 2); ctx.rotate(-Math.PI / 2); ctx.textBaseline = "middle"; ctx.fillText(ylab, 0, 0); ctx.restore(); }
-  }
-  function star(ctx, x, y, r) {
-    ctx.beginPath();
-    for (let i = 0; i < 10; i++) {
-      const a = -Math.PI / 2 + i * Math.PI / 5, rr = i % 2 ? r * 0.45 : r;
-      ctx.lineTo(x + rr * Math.cos(a), y + rr * Math.sin(a));
-    }
-    ctx.closePath();
-  }
-  function drawMarker(ctx, kind, x, y) {
-    ctx.lineWidth = 1.3; ctx.strokeStyle = "#000";
-    if (kind === "minimum" || kind === "local minimum") {
-      star(ctx, x, y, kind === "minimum" ? 10 : 8); ctx.fillStyle = kind === "minimum" ? "#ffd700" : "#fff"; ctx.fill(); ctx.stroke();
-    } else if (kind === "maximum") {
-      ctx.beginPath(); ctx.moveTo(x, y - 8); ctx.lineTo(x + 7, y + 5); ctx.lineTo(x - 7, y + 5); ctx.closePath();
-      ctx.fillStyle = "#fff"; ctx.fill(); ctx.stroke();
-    } else if (kind === "saddle") {
-      ctx.lineWidth = 4; ctx.strokeStyle = "#fff";
-      ctx.beginPath(); ctx.moveTo(x - 6, y - 6); ctx.lineTo(x + 6, y + 6); ctx.moveTo(x + 6, y - 6); ctx.lineTo(x - 6, y + 6); ctx.stroke();
-      ctx.lineWidth = 2; ctx.strokeStyle = "#000"; ctx.stroke();
-    } else {
-      ctx.beginPath(); ctx.moveTo(x, y - 7); ctx.lineTo(x + 7, y); ctx.lineTo(x, y + 7); ctx.lineTo(x - 7, y); ctx.closePath();
-      ctx.fillStyle = "#fff"; ctx.fill(); ctx.stroke();
-    }
-  }
-  function pathPoint(r, t) { return D === 2 ? toPx(r.theta[2 * t], r.theta[2 * t + 1]) : toPx(r.theta[t], r.loss[t]); }
-  function drawPlot() {
-    const ctx = plot.ctx, m = plot.margin, box = { l: m.l, t: m.t, w: plot.pw, h: plot.ph };
-    ctx.clearRect(0, 0, plot.w, plot.h);
-    ctx.fillStyle = "#fff"; ctx.fillRect(box.l, box.t, box.w, box.h);
-    if (D === 2 && plot.image && plot.image.complete) ctx.drawImage(plot.image, box.l, box.t, box.w, box.h);
-    ctx.save(); ctx.beginPath(); ctx.rect(box.l, box.t, box.w, box.h); ctx.clip();
-    if (D === 1) {
-      ctx.strokeStyle = "#4a6fa5"; ctx.lineWidth = 2; ctx.beginPath();
-      plot.curve.xs.forEach((x, i) => { const p = toPx(x, plot.curve.ys[i]); if (Number.isFinite(p[1])) ctx.lineTo(p[0], p[1]); });
-      ctx.stroke();
-    }
-    const cursor = state.cursor;
-    results.forEach((recs, i) => {
-      const color = DATA.optimizers[i].color;
-      recs.forEach((r, k) => {
-        const last = Math.min(cursor, r.steps), n = last + 1, every = Math.max(1, Math.ceil(n / 60));
-        ctx.globalAlpha = k === state.shown ? 1 : 0.55;
-        ctx.strokeStyle = color; ctx.lineWidth = 2.2; ctx.lineJoin = "round"; ctx.beginPath();
-        for (let t = 0; t < n; t++) { const p = pathPoint(r, t); if (Number.isFinite(p[0]) && Number.isFinite(p[1])) ctx.lineTo(p[0], p[1]); }
-        ctx.stroke(); ctx.fillStyle = color;
-        for (let t = every; t < n; t += every) { const p = pathPoint(r, t); ctx.beginPath(); ctx.arc(p[0], p[1], 2.4, 0, 2 * Math.PI); ctx.fill(); }
-        const p = pathPoint(r, last);
-        if (Number.isFinite(p[0]) && Number.isFinite(p[1])) {
-          ctx.beginPath(); ctx.arc(p[0], p[1], 6, 0, 2 * Math.PI); ctx.fill(); ctx.lineWidth = 2; ctx.strokeStyle = "#fff"; ctx.stroke();
-        }
-      });
-    });
-    ctx.globalAlpha = 1;
-    for (const cp of DATA.critical_points) {
-      const p = D === 2 ? toPx(cp.point[0], cp.point[1]) : toPx(cp.point[0], OBJ.f(cp.point));
-      drawMarker(ctx, cp.kind, p[0], p[1]);
-    }
-    state.starts.forEach((s, k) => {
-      const p = D === 2 ? toPx(s[0], s[1]) : toPx(s[0], OBJ.f(s));
-      ctx.beginPath(); ctx.arc(p[0], p[1], k === state.shown ? 8 : 6.5, 0, 2 * Math.PI);
-      ctx.fillStyle = "#fff"; ctx.fill(); ctx.lineWidth = 2.5; ctx.strokeStyle = "#000"; ctx.stroke();
-    });
-    ctx.restore();
-    const xt = niceTicks(X0, X1, Math.max(3, Math.floor(plot.pw / 80))).map((v) => [v, toPx(v, Y0)[0]]);
-    const yt = niceTicks(Y0, Y1, Math.max(3, Math.floor(plot.ph / 60))).map((v) => [v, toPx(X0, v)[1]]);
-    const vars = DATA.function.variables;
-    drawAxes(ctx, box, xt, yt, vars[0], D === 2 ? vars[1] : "f(" + vars[0] + ")", tickText, tickText);
-  }
-
-  function lossValue(v) {
-    const fs = DATA.f_star;
-    if (fs === null) return v;
-    return Math.max(v - fs, Math.max(1e-16 * Math.abs(fs), 1e-30));
-  }
-  function drawLoss() {
-    const ctx = loss.ctx, m = loss.margin, box = { l: m.l, t: m.t, w: loss.w - m.l - m.r, h: loss.h - m.t - m.b };
-    ctx.clearRect(0, 0, loss.w, loss.h);
-    let lo = Infinity, hi = -Infinity, allPositive = true;
-    for (const recs of results) for (const r of recs) for (let t = 0; t <= r.steps; t++) {
-      const v = lossValue(r.loss[t]);
-      if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); if (v <= 0) allPositive = false; }
-    }
-    const logScale = allPositive && lo > 0;
-    const tr = (v) => (logScale ? Math.log10(v) : v);
-    let a = Number.isFinite(lo) ? tr(lo) : 0, b = Number.isFinite(hi) ? tr(hi) : 1;
-    if (!(b > a)) { a -= 1; b += 1; }
-    const pad = 0.04 * (b - a); a -= pad; b += pad;
-    const sx = (t) => box.l + t / Math.max(1, state.steps) * box.w, sy = (v) => box.t + (b - tr(v)) / (b - a) * box.h;
-    ctx.fillStyle = "#fff"; ctx.fillRect(box.l, box.t, box.w, box.h);
-    ctx.save(); ctx.beginPath(); ctx.rect(box.l, box.t, box.w, box.h); ctx.clip();
-    results.forEach((recs, i) => recs.forEach((r, k) => {
-      ctx.strokeStyle = DATA.optimizers[i].color; ctx.lineWidth = k === state.shown ? 2 : 1; ctx.globalAlpha = k === state.shown ? 1 : 0.5;
-      ctx.beginPath(); let pen = false;
-      for (let t = 0; t <= r.steps; t++) {
-        const v = lossValue(r.loss[t]);
-        if (!Number.isFinite(tr(v))) { pen = false; continue; }
-        if (pen) ctx.lineTo(sx(t), sy(v)); else ctx.moveTo(sx(t), sy(v));
-        pen = true;
-      }
-      ctx.stroke();
-    }));
-    ctx.globalAlpha = 1; ctx.strokeStyle = "#555"; ctx.setLineDash([4, 3]); ctx.beginPath();
-    ctx.moveTo(sx(state.cursor), box.t); ctx.lineTo(sx(state.cursor), box.t + box.h); ctx.stroke(); ctx.setLineDash([]);
-    ctx.restore();
-    const xt = niceTicks(0, state.steps, Math.max(3, Math.floor(box.w / 90))).filter((v) => Number.isInteger(v)).map((v) => [v, sx(v)]);
-    let yv = niceTicks(a, b, 4);
-    if (logScale) yv = yv.filter((v) => Number.isInteger(v));
-    const yt = yv.map((v) => [v, box.t + (b - v) / (b - a) * box.h]);
-    drawAxes(ctx, box, xt, yt, "", "", String, logScale ? decade : tickText);
-    ctx.font = "12px system-ui, sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "top"; ctx.fillStyle = "#333";
-    const what = DATA.f_star === null ? "f" : "f − f*";
-    ctx.fillText(what + (logScale ? " (log scale)" : "") + " per step", box.l, 3);
-    loss.canvas.setAttribute("aria-label", what + " per step" + (logScale ? ", log scale" : ""));
-  }
-
   // --------------------------------------------------------------- readouts
   function statusText(i) {
     const o = state.opts[i], r = results[i][state.shown];
@@ -304,7 +123,7 @@
         rows.push(["step", String(t)], ["θ", vec(r.theta, t * D, D)], ["f", fmt(r.loss[t])], ["‖∇f‖", fmt(r.gnorm[t])], ["η", fmt(r.lr[t])]);
         for (const [key, arr] of Object.entries(r.state)) {
           const n = arr.length / (state.steps + 1);
-          if (key === "indefinite") rows.push([STATE_LABELS[key], t === 0 ? "—" : arr[t] ? "yes" : "no"]);
+          if (key === "indefinite" || key === "singular") rows.push([STATE_LABELS[key], t === 0 ? "—" : arr[t] ? "yes" : "no"]);
           else rows.push([STATE_LABELS[key] || key, vec(arr, t * n, n)]);
         }
       }
@@ -320,7 +139,7 @@
   }
   function describePlot() {
     const on = DATA.optimizers.filter((_, i) => state.opts[i].on).map((o) => o.label);
-    plot.canvas.setAttribute("aria-label", (D === 2 ? "Contour map" : "Curve") + " of the function with the paths of " +
+    plotCanvas.setAttribute("aria-label", (D === 2 ? "Contour map" : "Curve") + " of the function with the paths of " +
       (on.length ? on.join(", ") : "no optimizer") + " from " + state.starts.map((s) => "(" + s.map(fmt).join(", ") + ")").join(", "));
   }
   function redraw() { drawPlot(); drawLoss(); updateReadouts(); }
@@ -584,17 +403,17 @@
   // pointer and keyboard on the map
   let drag = null;
   function eventPoint(ev) {
-    const r = plot.canvas.getBoundingClientRect();
+    const r = plotCanvas.getBoundingClientRect();
     return [ev.clientX - r.left, ev.clientY - r.top];
   }
-  function insidePlot(px, py) { const m = plot.margin; return px >= m.l && px <= m.l + plot.pw && py >= m.t && py <= m.t + plot.ph; }
-  function pointAt(px, py) { const p = fromPx(px, py); return D === 2 ? p : [p[0]]; }
+  const insidePlot = view.inside;
+  function pointAt(px, py) { const p = view.fromPx(px, py); return D === 2 ? p : [p[0]]; }
   function nearestStart(px, py) {
     let best = -1, dist = 14;
-    state.starts.forEach((s, k) => { const q = D === 2 ? toPx(s[0], s[1]) : toPx(s[0], OBJ.f(s)); const d = Math.hypot(q[0] - px, q[1] - py); if (d < dist) { dist = d; best = k; } });
+    state.starts.forEach((s, k) => { const q = D === 2 ? view.toPx(s[0], s[1]) : view.toPx(s[0], OBJ.f(s)); const d = Math.hypot(q[0] - px, q[1] - py); if (d < dist) { dist = d; best = k; } });
     return best;
   }
-  plot.canvas.addEventListener("pointerdown", (ev) => {
+  plotCanvas.addEventListener("pointerdown", (ev) => {
     const [px, py] = eventPoint(ev);
     if (!insidePlot(px, py) || ev.button > 0) return;
     const p = pointAt(px, py), near = nearestStart(px, py);
@@ -602,9 +421,9 @@
       if (state.starts.length >= MAX_STARTS) { notice("At most " + MAX_STARTS + " start points."); return; }
       state.starts.push(p); drag = state.starts.length - 1;
     } else if (near >= 0) { drag = near; state.starts[near] = p; } else { state.starts = [p]; drag = 0; }
-    state.shown = drag; plot.canvas.setPointerCapture(ev.pointerId); startsChanged();
+    state.shown = drag; plotCanvas.setPointerCapture(ev.pointerId); startsChanged();
   });
-  plot.canvas.addEventListener("pointermove", (ev) => {
+  plotCanvas.addEventListener("pointermove", (ev) => {
     const [px, py] = eventPoint(ev);
     if (insidePlot(px, py)) {
       const p = pointAt(px, py), f = OBJ.f(p);
@@ -613,20 +432,21 @@
     if (drag !== null && insidePlot(px, py)) { state.starts[drag] = pointAt(px, py); startsChanged(); }
   });
   const endDrag = () => { drag = null; };
-  plot.canvas.addEventListener("pointerup", endDrag);
-  plot.canvas.addEventListener("pointercancel", endDrag);
-  plot.canvas.addEventListener("keydown", (ev) => {
+  plotCanvas.addEventListener("pointerup", endDrag);
+  plotCanvas.addEventListener("pointercancel", endDrag);
+  plotCanvas.addEventListener("keydown", (ev) => {
     const dirs = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
     if (!dirs[ev.key]) return;
     ev.preventDefault();
     const s = state.starts[state.shown], f = ev.shiftKey ? 0.1 : 0.01;
-    s[0] += dirs[ev.key][0] * f * (X1 - X0);
-    if (D === 2) s[1] += dirs[ev.key][1] * f * (Y1 - Y0);
+    const box = view.box();
+    s[0] += dirs[ev.key][0] * f * (box.x1 - box.x0);
+    if (D === 2) s[1] += dirs[ev.key][1] * f * (box.y1 - box.y0);
     startsChanged();
   });
   document.addEventListener("keydown", (ev) => {
     const tag = ev.target && ev.target.tagName;
-    if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || tag === "BUTTON" || ev.target === plot.canvas) return;
+    if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || tag === "BUTTON" || ev.target === plotCanvas) return;
     if (ev.key === " ") { ev.preventDefault(); play(); }
     else if (ev.key === "ArrowRight") setCursor(state.cursor + 1);
     else if (ev.key === "ArrowLeft") setCursor(state.cursor - 1);
@@ -681,7 +501,8 @@
 
   // ------------------------------------------------------------------ start
   // The static page paints first; the controls, paths and pictures follow one frame later.
-  if (D === 2) { plot.image = new Image(); plot.image.src = DATA.background.png; }
+  const image = D === 2 ? new Image() : null;
+  if (image) { image.src = DATA.background.png; view.setImage(image); }
   function start() {
     DATA.optimizers.forEach((_, i) => buildOptimizer(i));
     const bad = applyFragment(location.hash);
@@ -689,10 +510,10 @@
     syncAll(); layout(); recompute(); redraw(); $("command").textContent = command();
     lastFragment = location.hash.replace(/^#/, "");
     if (D === 2) {
-      if (!plot.image.complete) plot.image.onload = () => drawPlot();
+      if (!image.complete) image.onload = () => drawPlot();
       const bar = el("div", { class: "bar" });
       for (const c of DATA.background.colors) { const s = el("span"); s.style.background = c; bar.append(s); }
-      const lv = DATA.background.levels, lab = DATA.background.log ? (v) => decade(Math.round(Math.log10(v))) : fmt;
+      const lv = DATA.background.levels, lab = DATA.background.log ? (v) => OptvizDraw.decade(Math.round(Math.log10(v))) : fmt;
       $("colorbar").append(el("span", {}, (DATA.background.log ? (DATA.f_star === null ? "f − min f " : "f − f* ") : "f ") + lab(lv[0])), bar, el("span", {}, lab(lv[lv.length - 1])));
     }
     let resizeFrame = 0;
@@ -719,7 +540,7 @@
     }))),
     errors: () => state.opts.map((o) => o.error || ""),
     pixel: (x, y) => {  // viewport coordinates of the point (x, y) on the map
-      const r = plot.canvas.getBoundingClientRect(), p = D === 2 ? toPx(x, y) : toPx(x, OBJ.f([x]));
+      const r = plotCanvas.getBoundingClientRect(), p = D === 2 ? view.toPx(x, y) : view.toPx(x, OBJ.f([x]));
       return [r.left + p[0], r.top + p[1]];
     },
     ready: false,  // true once the controls and paths are built

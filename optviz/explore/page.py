@@ -27,7 +27,7 @@ from typing import Any
 
 from optviz.errors import OptvizError
 
-ASSETS = ("optim.js", "page.js", "page.css", "page.html")
+ASSETS = ("optim.js", "draw.js", "page.js", "page.css", "page.html")
 ORACLE_KEYS = ("noise", "batch_size")
 MAX_LABEL = 80
 MAX_TITLE = 200
@@ -272,7 +272,8 @@ def build_page(objective, optimizers, *, starts, steps, tol=1e-6, schedule=None,
         data["background"] = render_background(objective, tuple(map(tuple, data["domain"]))).to_json()
     else:
         data["background"] = None
-    scripts = {"OPTIM_JS": asset("optim.js"), "OBJECTIVE_JS": code.source, "PAGE_JS": asset("page.js")}
+    scripts = {"OPTIM_JS": asset("optim.js"), "OBJECTIVE_JS": code.source, "DRAW_JS": asset("draw.js"),
+               "PAGE_JS": asset("page.js")}
     style = asset("page.css")
     csp = ("default-src 'none'; img-src data:; style-src " + _sha256(style) + "; script-src "
            + " ".join(_sha256(s) for s in scripts.values()) + "; base-uri 'none'; form-action 'none'")

@@ -26,11 +26,13 @@ def chromium_path() -> str | None:
     return None
 
 
-def wait_until(page, expression: str, timeout: float = 20.0) -> None:
+def wait_until(page, expression: str, timeout: float = 20.0, errors: list[str] | None = None) -> None:
     """Poll ``expression`` with page.evaluate (the page's CSP forbids the eval that
-    playwright's wait_for_function uses)."""
+    playwright's wait_for_function uses); stop at the first page error."""
     deadline = time.monotonic() + timeout
     while not page.evaluate(expression):
+        if errors:
+            raise AssertionError(f"the page failed: {errors}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"the page never made {expression!r} true")
         page.wait_for_timeout(20)
@@ -91,7 +93,7 @@ def open_page(browser):
         o = Opened(page, context)
         opened.append(o)
         page.goto(Path(path).resolve().as_uri() + fragment)
-        wait_until(page, "window.optvizPage && window.optvizPage.ready")
+        wait_until(page, "window.optvizPage && window.optvizPage.ready", errors=o.errors)
         return o
 
     yield _open

@@ -27,6 +27,12 @@ def _results(o):
     return o.eval("optvizPage.results()")
 
 
+def _number(text: str) -> float:
+    """A readout number: '0.0123' or '-7.614×10⁻⁴'."""
+    mantissa, _, exponent = text.partition("×10")
+    return float(mantissa) * 10.0 ** int(exponent.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")) or 0)
+
+
 def _settle(o):
     o.page.wait_for_timeout(80)  # one animation frame: updates are applied on the next frame
 
@@ -131,7 +137,7 @@ def test_play_pause_step_and_the_readout_at_the_cursor(rosenbrock):
     rows = dict(zip(o.page.locator(".opt").nth(2).locator("th").all_inner_texts(),
                     o.page.locator(".opt").nth(2).locator("td").all_inner_texts()))
     assert rows["step"] == "10"
-    shown = [float(v.replace("×10^", "e")) for v in rows["m̂"].strip("()").split(", ")]
+    shown = [_number(v) for v in rows["m̂"].strip("()").split(", ")]
     np.testing.assert_allclose(shown, traj.state["m_hat"][10, 0], rtol=1e-4)
     o.page.click("#to-end")
     assert _state(o)["cursor"] == 300

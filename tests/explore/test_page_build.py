@@ -14,7 +14,7 @@ import pytest
 import optviz
 from optviz.errors import OptvizError
 from optviz.explore import ExplorePage, explore
-from optviz.explore.page import asset, build_page, script_json, write_page
+from optviz.explore.page import ASSETS, asset, build_page, script_json, write_page
 from optviz.library import function_names, load_function
 from optviz.objective import objective_from_formula
 
@@ -30,7 +30,7 @@ def test_every_library_function_makes_a_small_self_contained_page(name):
     html = explore(name, "gd,momentum,adam").html
     assert len(html.encode()) <= 500_000
     assert not re.search(r"https?://|//[a-z0-9-]+\.[a-z]{2,}/", html, re.I), "a URL in a page that must load nothing"
-    assert html.count("<script") == 4 and "src=" not in html.replace('img-src', '')
+    assert html.count("<script") == 5 and "src=" not in html.replace('img-src', '')
     assert "@import" not in html and "url(" not in html
 
 
@@ -128,8 +128,13 @@ def test_write_page_is_atomic_and_save_names_the_file(tmp_path):
     assert isinstance(page, ExplorePage) and "<iframe srcdoc=" in page._repr_html_()
 
 
+def test_the_assets_ship_with_the_package():
+    for name in ASSETS:
+        assert len(asset(name)) > 500, name
+
+
 def test_the_page_scripts_never_evaluate_data():
-    for name in ("optim.js", "page.js"):
+    for name in ("optim.js", "draw.js", "page.js"):
         text = asset(name)
         for banned in ("eval(", "new Function", "innerHTML", "outerHTML", "insertAdjacentHTML",
                        "document.write", "setAttribute(\"style\"", "setTimeout(\"", "srcdoc"):
