@@ -160,12 +160,15 @@ var OptvizDraw = (function () {
     function drawLoss(state, results) {
       const ctx = loss.ctx, m = loss.margin, box = { l: m.l, t: m.t, w: loss.w - m.l - m.r, h: loss.h - m.t - m.b };
       ctx.clearRect(0, 0, loss.w, loss.h);
-      let lo = Infinity, hi = -Infinity, allPositive = true;
+      let lo = Infinity, hi = -Infinity, first = -Infinity, allPositive = true;
       for (const recs of results) for (const r of recs) for (let t = 0; t <= r.steps; t++) {
         const v = lossValue(r.loss[t]);
         if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); if (v <= 0) allPositive = false; }
+        if (t === 0 && Number.isFinite(v)) first = Math.max(first, v);
       }
       const logScale = allPositive && lo > 0;
+      // A diverging run leaves through the top: the axis ends three decades above the highest start.
+      if (Number.isFinite(first)) hi = Math.min(hi, logScale ? first * 1e3 : first + 2 * Math.abs(first - lo));
       const tr = (v) => (logScale ? Math.log10(v) : v);
       let a = Number.isFinite(lo) ? tr(lo) : 0, b = Number.isFinite(hi) ? tr(hi) : 1;
       if (!(b > a)) { a -= 1; b += 1; }

@@ -146,3 +146,16 @@ def test_importing_the_page_package_is_light():
             "print([m for m in ('numpy', 'sympy', 'matplotlib', 'PIL') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_page_assets(tmp_path):
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                           "-w", str(tmp_path), str(root)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = set(zipfile.ZipFile(next(tmp_path.glob("optviz-*.whl"))).namelist())
+    assert {f"optviz/explore/{name}" for name in ASSETS} <= names
