@@ -237,7 +237,9 @@
     const text = encodeState();
     if (text === lastFragment) return;
     lastFragment = text;
-    try { history.replaceState(null, "", "#" + text); } catch (e) { location.replace("#" + text); }
+    try { history.replaceState(null, "", "#" + text); } catch (e) {
+      try { location.replace("#" + text); } catch (e2) { /* a sandboxed frame keeps no link */ }
+    }
   }
 
   // -------------------------------------------------------------- controls

@@ -191,6 +191,9 @@ def test_the_copied_command_runs_the_same_paths(rosenbrock):
     _settle(o)
     command = o.eval("optvizPage.command()")
     assert command == o.page.locator("#command").inner_text()
+    o.page.click("#copy-command")
+    o.page.wait_for_timeout(100)
+    assert o.page.locator("#copied").inner_text() in ("Command copied.", "Copying is blocked here: select the text above and copy it.")
     args = shlex.split(command)
     assert args[:2] == ["optviz", "run"]
     fn = args[args.index("--fn") + 1]
