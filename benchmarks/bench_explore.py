@@ -4,10 +4,11 @@ Targets (docs/math.md §11):
 - recomputing 6 optimizers × 1,000 steps after a slider move ≤ 16 ms (one frame
   at 60 Hz), timed inside headless Chromium with performance.now(), median of 25;
 - first paint ≤ 300 ms from file://, median of 10 loads;
-- generating the page ≤ 1.5 × the time of the `optviz run --no-plot` equivalent
-  (optviz.run with the same function, optimizers and steps), both measured in
-  this process with warm imports and the function library's cache cleared
-  before each call, median of 7.
+- generating the page ≤ 1.5 × the time of `optviz run --no-plot` for the same
+  function and optimizers: the command through its Typer app, and the bare
+  optviz.run call (stricter), all in this process with warm imports and the
+  function library's cache cleared before each call, interleaved, median of 7;
+  wall time and this process's CPU time (steadier on a loaded machine).
 Needs playwright and Chromium (Debian's /usr/bin/chromium, or OPTVIZ_CHROMIUM).
 Usage: python benchmarks/bench_explore.py
 """
@@ -34,19 +35,28 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 SIX = "gd,momentum,nesterov,adagrad,rmsprop,adam"
 
 
-def generation(fn: str, opt: str = "gd,momentum,adam", repeats: int = 7) -> tuple[float, float]:
-    """Median seconds of optviz.run and of explore for the same function and optimizers."""
-    run_t, page_t = [], []
+def generation(fn: str, opt: str = "gd,momentum,adam", repeats: int = 7) -> dict[str, float]:
+    """Median wall and CPU seconds of optviz.run and of explore (same function, optimizers),
+    interleaved so both see the same machine load."""
+    calls = [("run", lambda: optviz.run(fn, opt)), ("page", lambda: explore(fn, opt))]
+    try:  # the command itself, through its Typer app in this process (table included)
+        from typer.testing import CliRunner
+
+        from optviz.cli import app
+
+        runner = CliRunner()
+        calls.append(("cli", lambda: runner.invoke(app, ["run", "--fn", fn, "--opt", opt, "--no-plot"])))
+    except ImportError:
+        pass
+    times: dict[str, list[float]] = {f"{key}{kind}": [] for key, _ in calls for kind in ("", "_cpu")}
     for _ in range(repeats):
-        load_named.cache_clear()
-        t = time.perf_counter()
-        optviz.run(fn, opt)
-        run_t.append(time.perf_counter() - t)
-        load_named.cache_clear()
-        t = time.perf_counter()
-        explore(fn, opt)
-        page_t.append(time.perf_counter() - t)
-    return statistics.median(run_t), statistics.median(page_t)
+        for key, call in calls:
+            load_named.cache_clear()
+            t, c = time.perf_counter(), time.process_time()
+            call()
+            times[key].append(time.perf_counter() - t)
+            times[key + "_cpu"].append(time.process_time() - c)
+    return {key: statistics.median(values) for key, values in times.items()}
 
 
 def wait_until(page, expression: str, timeout: float = 30.0) -> None:
@@ -96,10 +106,17 @@ def main() -> None:
           f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
     explore("sphere", "gd")  # warm imports (sympy, matplotlib, PIL) before timing anything
     optviz.run("sphere", "gd")
-    print("Page generation vs `optviz run --no-plot` (optviz.run), gd,momentum,adam, default steps, median of 7:")
+    print(f"Load average {os.getloadavg()[0]:.1f}. Generation, gd,momentum,adam with default steps, median of 7 "
+          "(wall ms, and this process's CPU ms):")
     for fn in ("rosenbrock", "beale", "himmelblau"):
-        t_run, t_page = generation(fn)
-        print(f"  {fn:11s} run {t_run * 1000:6.1f} ms   page {t_page * 1000:6.1f} ms   ratio {t_page / t_run:.2f}  (target ≤ 1.5)")
+        t = generation(fn)
+        print(f"  {fn:11s} page {t['page'] * 1000:6.1f} ms (CPU {t['page_cpu'] * 1000:5.1f});  "
+              f"optviz.run {t['run'] * 1000:6.1f} ms (CPU {t['run_cpu'] * 1000:5.1f}), ratio {t['page'] / t['run']:.2f} "
+              f"(CPU {t['page_cpu'] / t['run_cpu']:.2f})", end="")
+        if "cli" in t:
+            print(f";  `optviz run --no-plot` {t['cli'] * 1000:6.1f} ms (CPU {t['cli_cpu'] * 1000:5.1f}), "
+                  f"ratio {t['page'] / t['cli']:.2f} (CPU {t['page_cpu'] / t['cli_cpu']:.2f})", end="")
+        print("  [target ≤ 1.5]")
     with tempfile.TemporaryDirectory() as tmp:
         page = explore("rosenbrock", SIX, steps=1000)
         path = page.save(Path(tmp) / "bench.html")
