@@ -28,6 +28,26 @@ class Minimum:
     value: float
 
 
+@dataclass(frozen=True)
+class Symbolic:
+    """The expressions an objective's numpy functions are compiled from.
+
+    ``params`` are the generated symbols (v0, v1, ...) standing for the
+    variables, ``data`` those of a finite sum's columns (u0, u1, ...; empty
+    otherwise). ``value``, ``grad`` (d entries) and ``hess`` (d·d, row-major)
+    are the objective itself or, for a finite sum, one sample's fᵢ, whose mean
+    over the ``rows`` of data is the objective. Other code generators (the
+    explorable page's JavaScript) start from these, never from user text.
+    """
+
+    params: tuple[sympy.Symbol, ...]
+    data: tuple[sympy.Symbol, ...]
+    value: sympy.Expr
+    grad: tuple[sympy.Expr, ...]
+    hess: tuple[sympy.Expr, ...]
+    rows: np.ndarray | None = None
+
+
 def _generated(prefix: str, n: int) -> list[sympy.Symbol]:
     return [sympy.Symbol(f"{prefix}{i}", real=True) for i in range(n)]
 
@@ -69,6 +89,7 @@ class FiniteSum:
         self._g = _compile(p_gen + d_gen, grad)
         self._h = _compile(p_gen + d_gen, hess)
         self.dim = len(params)
+        self.symbolic = Symbolic(tuple(p_gen), tuple(d_gen), e, tuple(grad), tuple(hess), data)
 
     def _eval(self, fn: Callable, X: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
         """Per-sample values, stacked: shape (m, K, b) for m outputs."""
@@ -251,6 +272,15 @@ class Objective:
         for j, col in enumerate(values[1:]):
             g[:, j] = col
         return f, g
+
+    def symbolic(self, *, hessian: bool = True) -> Symbolic:
+        """The generated symbols and the f, ∇f, Hessian expressions the numpy
+        functions are compiled from (see :class:`Symbolic`); without ``hessian``
+        its expressions are left out (and not derived)."""
+        if self.finite_sum is not None:
+            return self.finite_sum.symbolic
+        hess = tuple(self._hess_exprs) if hessian else ()
+        return Symbolic(tuple(self._gen), (), self._expr_gen, tuple(self._grad_exprs), hess)
 
     def gradient_exprs(self) -> list[sympy.Expr]:
         """The gradient in the user's variable names (for display)."""

@@ -39,6 +39,10 @@ _LAZY = {
     "frame_steps": "optviz.plot._data",
     "plot_domain": "optviz.plot._data",
     "contour_levels": "optviz.plot._data",
+    "objective_title": "optviz.plot._style",
+    "display_name": "optviz.plot._style",
+    "run_styles": "optviz.plot._style",
+    "slug": "optviz.plot._style",
 }
 
 __all__ = sorted([*_LAZY, "save_run_figures", "figure_paths"])
