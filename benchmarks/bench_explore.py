@@ -27,7 +27,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import optviz  # noqa: E402
-from optviz.explore import explore  # noqa: E402
+from optviz.api import explore  # noqa: E402
 from optviz.library import load_named  # noqa: E402
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

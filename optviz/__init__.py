@@ -19,6 +19,7 @@ _LAZY = {
     "tune": "optviz.api",
     "train": "optviz.api",
     "landscape": "optviz.api",
+    "explore": "optviz.api",
     "RunResult": "optviz.api",
     "CompareResult": "optviz.api",
     "SweepReport": "optviz.api",

@@ -21,6 +21,7 @@ from optviz.api.surface import CompareResult, RunResult, compare, run
 from optviz.settings import make_oracle, optimizer_settings, oracle_factory, resolve_function
 
 _NETWORK = ("LandscapeReport", "TrainReport", "landscape", "train")
+_PAGES = ("explore",)
 
 
 def __getattr__(name: str):
@@ -29,11 +30,16 @@ def __getattr__(name: str):
         from optviz.api import network
 
         return getattr(network, name)
+    if name in _PAGES:
+        from optviz.api import pages
+
+        return getattr(pages, name)
     raise AttributeError(f"module 'optviz.api' has no attribute {name!r}")
 
 
 __all__ = [
     "BasinsReport", "CompareResult", "LandscapeReport", "RunResult", "SweepReport", "TrainReport", "TuneReport",
-    "basins", "compare", "landscape", "make_oracle", "optimizer_settings", "oracle_factory", "resolve_function",
+    "basins", "compare", "explore", "landscape", "make_oracle", "optimizer_settings", "oracle_factory",
+    "resolve_function",
     "run", "sweep", "train", "tune",
 ]

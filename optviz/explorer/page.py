@@ -2,7 +2,7 @@
 
 The page holds the contour of the function (drawn once by matplotlib), the
 objective's f, ∇f and Hessian compiled to JavaScript from its sympy tree
-(:mod:`optviz.explore.jscode`), the optimizers mirrored in ``optim.js``, and the
+(:mod:`optviz.explorer.jscode`), the optimizers mirrored in ``optim.js``, and the
 settings as JSON data. Nothing is fetched: no network request of any kind, and
 it works from ``file://`` (docs/math.md §11).
 
@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from optviz import validate
 from optviz.errors import OptvizError
 
 ASSETS = ("optim.js", "draw.js", "page.js", "page.css", "page.html")
@@ -41,7 +42,7 @@ def asset(name: str) -> str:
     """The text of one of the page's files (shipped as package data)."""
     from importlib.resources import files
 
-    return (files("optviz.explore") / name).read_text(encoding="utf-8")
+    return (files("optviz.explorer") / name).read_text(encoding="utf-8")
 
 
 def script_json(data: Any) -> str:
@@ -74,18 +75,13 @@ def _text(value: Any, what: str, limit: int) -> str:
 def _starts(objective, starts) -> list[list[float]]:
     import numpy as np
 
-    X = np.asarray(starts, dtype=float) if starts is not None else None
-    if X is None or X.size == 0:
-        raise OptvizError("the page needs at least one start point")
-    if X.ndim == 1:
-        X = X[None, :] if objective.dim > 1 or X.size == 1 else X[:, None]
-    if X.ndim != 2 or X.shape[1] != objective.dim:
-        raise OptvizError(f"--start needs {objective.dim} coordinate(s) ({', '.join(objective.variables)}) "
-                          f"for {objective.name}; got shape {np.shape(starts)}")
-    if not np.all(np.isfinite(X)):
-        raise OptvizError("--start must be finite numbers")
+    from optviz.settings import parse_starts
+
+    if starts is None or np.size(starts) == 0:
+        raise OptvizError("the page needs at least one start point", param="start")
+    X = parse_starts(objective, starts)
     if len(X) > MAX_STARTS:
-        raise OptvizError(f"the page takes at most {MAX_STARTS} start points, got {len(X)}")
+        raise OptvizError(f"the page takes at most {MAX_STARTS} start points, got {len(X)}", param="start")
     return X.tolist()
 
 
@@ -98,17 +94,13 @@ def _oracle(objective, name: str, extra: Mapping[str, Any]) -> dict[str, Any] | 
     fs = objective.finite_sum
     out: dict[str, Any] = {}
     if fs is None:
-        noise = _number(extra.get("noise", suggested.get("noise", 1.0)), f"{name}: noise")
-        if noise < 0:
-            raise OptvizError(f"--noise must be ≥ 0, got {noise:g}")
-        out["noise"] = noise
+        out["noise"] = validate.non_negative("noise", extra.get("noise", suggested.get("noise", 1.0)))
     if name == "minibatch":
-        b = extra.get("batch_size", suggested.get("batch_size", 10))
-        if isinstance(b, bool) or not float(_number(b, "--batch-size")).is_integer() or int(b) < 1:
-            raise OptvizError(f"--batch-size must be ≥ 1, got {b}")
-        if fs is not None and int(b) > fs.n:
-            raise OptvizError(f"--batch-size {int(b)} is larger than the {fs.n} samples of {objective.name}")
-        out["batch_size"] = int(b)
+        b = validate.whole("batch_size", extra.get("batch_size", suggested.get("batch_size", 10)))
+        if fs is not None and b > fs.n:
+            raise OptvizError(f"{{batch_size}} {b} is larger than the {fs.n} samples of {objective.name}",
+                              param="batch_size")
+        out["batch_size"] = b
     return out
 
 
@@ -123,9 +115,9 @@ def page_optimizers(objective, optimizers: Sequence[Sequence[Any]], schedule: st
     complete them with every default; each gets its color."""
     from types import SimpleNamespace
 
-    from optviz.api import optimizer_settings
     from optviz.optim import make_optimizer
     from optviz.plot import display_name, run_styles
+    from optviz.settings import optimizer_settings
 
     if not optimizers:
         raise OptvizError("no optimizer given; choose from gd, sgd, minibatch, momentum, nesterov, adagrad, rmsprop, adam, newton")
@@ -212,13 +204,9 @@ def page_data(objective, optimizers, *, starts, steps, tol, schedule, title, cri
     if objective.dim not in (1, 2):
         raise OptvizError(f"the explorable page draws functions of 1 or 2 variables; {objective.name} has "
                           f"{objective.dim} ({', '.join(objective.variables)})")
-    if isinstance(steps, bool) or not float(_number(steps, "--steps")).is_integer() or not 1 <= int(steps) <= MAX_STEPS:
-        raise OptvizError(f"--steps must be between 1 and {MAX_STEPS}, got {steps}")
-    tol = _number(tol, "--tol")
-    if tol < 0:
-        raise OptvizError(f"tol must be ≥ 0, got {tol}")
-    if isinstance(seed, bool) or not float(_number(seed, "--seed")).is_integer():
-        raise OptvizError(f"--seed must be a whole number, got {seed}")
+    steps = validate.whole("steps", steps, 1, MAX_STEPS)
+    tol = validate.non_negative("tol", tol)
+    seed = validate.whole("seed", seed, -(2**63))
     if schedule is not None:
         parse_schedule(schedule, 1.0)
     points = _critical_points(objective, critical_points)
@@ -262,8 +250,8 @@ def build_page(objective, optimizers, *, starts, steps, tol=1e-6, schedule=None,
     else one around the starts and critical points). ``fn_spec``: what ``--fn``
     says in the page's ``optviz run`` command (the function's name or formula).
     """
-    from optviz.explore.background import render_background
-    from optviz.explore.jscode import objective_code
+    from optviz.explorer.background import render_background
+    from optviz.explorer.jscode import objective_code
 
     data = page_data(objective, optimizers, starts=starts, steps=steps, tol=tol, schedule=schedule,
                      title=title, critical_points=critical_points, domain=domain, seed=seed, fn_spec=fn_spec)

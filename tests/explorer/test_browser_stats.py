@@ -15,7 +15,7 @@ import pytest
 from explore_helpers import write
 
 import optviz
-from optviz.explore import explore
+from optviz.api import explore
 from optviz.library import load_function
 
 SEEDS = 3000

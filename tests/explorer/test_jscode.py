@@ -9,7 +9,7 @@ import pytest
 import sympy
 
 from optviz.errors import OptvizError
-from optviz.explore.jscode import objective_code
+from optviz.explorer.jscode import objective_code
 from optviz.library import function_names, load_function
 from optviz.objective import Objective, objective_from_formula
 

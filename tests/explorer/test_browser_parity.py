@@ -21,8 +21,8 @@ from explore_helpers import (
 )
 
 import optviz
-from optviz.explore import explore
-from optviz.explore.page import build_page
+from optviz.api import explore
+from optviz.explorer.page import build_page
 from optviz.library import function_names, load_function
 
 
@@ -110,7 +110,7 @@ def test_compiled_objectives_match_numpy(open_page, tmp_path):
         obj = load_function(name)
         if obj.dim > 2:
             continue
-        from optviz.explore.jscode import objective_code
+        from optviz.explorer.jscode import objective_code
 
         code = objective_code(obj).source
         lo, hi = np.array(obj.domain or [(-3, 3)] * obj.dim).T

@@ -10,7 +10,7 @@ import pytest
 from explore_helpers import assert_same_run, write
 
 import optviz
-from optviz.explore import explore
+from optviz.api import explore
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ import pytest
 
 import optviz
 from optviz.errors import OptvizError
-from optviz.explore import ExplorePage, explore
-from optviz.explore.page import ASSETS, asset, build_page, script_json, write_page
+from optviz.api import explore
+from optviz.explorer import ExplorePage
+from optviz.explorer.page import ASSETS, asset, build_page, script_json, write_page
 from optviz.library import function_names, load_function
 from optviz.objective import objective_from_formula
 
@@ -88,7 +89,7 @@ def test_what_the_page_cannot_show_is_refused_clearly():
         explore("x**2 + y**2 + z**2", "gd")
     with pytest.raises(OptvizError, match="2 label\\(s\\) for 1 optimizer"):
         explore("rosenbrock", "gd", labels=["a", "b"])
-    with pytest.raises(OptvizError, match="--noise is for functions without samples"):
+    with pytest.raises(OptvizError, match="noise is for functions without samples"):
         explore("least_squares", "sgd", noise=1.0)
     obj = load_function("rosenbrock")
     with pytest.raises(OptvizError, match="at most 8 start points"):
@@ -142,7 +143,7 @@ def test_the_page_scripts_never_evaluate_data():
 
 
 def test_importing_the_page_package_is_light():
-    code = ("import sys, optviz.explore, optviz.explore.page, optviz.explore.jscode, optviz.explore.background; "
+    code = ("import sys, optviz.explorer, optviz.explorer.page, optviz.explorer.jscode, optviz.explorer.background; "
             "print([m for m in ('numpy', 'sympy', 'matplotlib', 'PIL') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -158,4 +159,4 @@ def test_the_wheel_ships_the_page_assets(tmp_path):
                            "-w", str(tmp_path), str(root)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     names = set(zipfile.ZipFile(next(tmp_path.glob("optviz-*.whl"))).namelist())
-    assert {f"optviz/explore/{name}" for name in ASSETS} <= names
+    assert {f"optviz/explorer/{name}" for name in ASSETS} <= names

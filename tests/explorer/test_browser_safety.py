@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from explore_helpers import write
 
-from optviz.explore import explore
-from optviz.explore.page import build_page
+from optviz.api import explore
+from optviz.explorer.page import build_page
 from optviz.library import load_function
 
 HOSTILE_TITLE = "</script><script>window.pwned=1</script>"
