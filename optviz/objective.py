@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 import sympy
 
+from optviz.derivatives import gradient, hessian
 from optviz.errors import OptvizError
 from optviz.expr import Formula, make_symbol, parse_formula
 
@@ -52,11 +53,6 @@ def _generated(prefix: str, n: int) -> list[sympy.Symbol]:
     return [sympy.Symbol(f"{prefix}{i}", real=True) for i in range(n)]
 
 
-def _drop_distributions(expr: sympy.Expr) -> sympy.Expr:
-    # d|x|/dx = sign(x); its derivative is 2*DiracDelta(x), zero almost everywhere.
-    return expr.replace(sympy.DiracDelta, lambda *args: sympy.S.Zero)
-
-
 def _compile(args: Sequence[sympy.Symbol], exprs: list[sympy.Expr]) -> Callable:
     """Compile a flat list of expressions; the result returns a list of arrays/scalars."""
     return sympy.lambdify(args, exprs, modules="numpy", cse=True)
@@ -79,17 +75,40 @@ class FiniteSum:
             )
         self.data = data
         self.n = data.shape[0]
-        p_gen = _generated("v", len(params))
-        d_gen = _generated("u", len(data_symbols))
-        sub = dict(zip(params, p_gen)) | dict(zip(data_symbols, d_gen))
-        e = per_sample.xreplace(sub)
-        grad = [_drop_distributions(sympy.diff(e, v)) for v in p_gen]
-        hess = [_drop_distributions(sympy.diff(g, w)) for g in grad for w in p_gen]
-        self._f = _compile(p_gen + d_gen, [e])
-        self._g = _compile(p_gen + d_gen, grad)
-        self._h = _compile(p_gen + d_gen, hess)
+        self._p_gen = _generated("v", len(params))
+        self._d_gen = _generated("u", len(data_symbols))
+        sub = dict(zip(params, self._p_gen)) | dict(zip(data_symbols, self._d_gen))
+        self._expr = per_sample.xreplace(sub)
+        self._shown = per_sample
         self.dim = len(params)
-        self.symbolic = Symbolic(tuple(p_gen), tuple(d_gen), e, tuple(grad), tuple(hess), data)
+
+    # Derivatives and compiled functions are made on first use, within the size budget
+    # of optviz.derivatives (the Hessian only for Newton).
+    @cached_property
+    def _grad_exprs(self) -> list[sympy.Expr]:
+        return gradient(self._expr, self._p_gen, self._shown)
+
+    @cached_property
+    def _hess_exprs(self) -> list[sympy.Expr]:
+        return hessian(self._expr, self._grad_exprs, self._p_gen, self._shown)
+
+    @cached_property
+    def _f(self) -> Callable:
+        return _compile(self._p_gen + self._d_gen, [self._expr])
+
+    @cached_property
+    def _g(self) -> Callable:
+        return _compile(self._p_gen + self._d_gen, self._grad_exprs)
+
+    @cached_property
+    def _h(self) -> Callable:
+        return _compile(self._p_gen + self._d_gen, self._hess_exprs)
+
+    def symbolic_parts(self, hessian: bool = True) -> Symbolic:
+        """The expressions of one sample's fᵢ (see :class:`Symbolic`)."""
+        hess = tuple(self._hess_exprs) if hessian else ()
+        return Symbolic(tuple(self._p_gen), tuple(self._d_gen), self._expr, tuple(self._grad_exprs), hess,
+                        self.data)
 
     def _eval(self, fn: Callable, X: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
         """Per-sample values, stacked: shape (m, K, b) for m outputs."""
@@ -153,11 +172,11 @@ class Objective:
     # needs only f and ∇f, and each compilation costs tens of milliseconds.
     @cached_property
     def _grad_exprs(self) -> list[sympy.Expr]:
-        return [_drop_distributions(sympy.diff(self._expr_gen, v)) for v in self._gen]
+        return gradient(self._expr_gen, self._gen, self.expr)
 
     @cached_property
     def _hess_exprs(self) -> list[sympy.Expr]:
-        return [_drop_distributions(sympy.diff(g, w)) for g in self._grad_exprs for w in self._gen]
+        return hessian(self._expr_gen, self._grad_exprs, self._gen, self.expr)
 
     @cached_property
     def _f(self) -> Callable:
@@ -278,7 +297,7 @@ class Objective:
         functions are compiled from (see :class:`Symbolic`); without ``hessian``
         its expressions are left out (and not derived)."""
         if self.finite_sum is not None:
-            return self.finite_sum.symbolic
+            return self.finite_sum.symbolic_parts(hessian)
         hess = tuple(self._hess_exprs) if hessian else ()
         return Symbolic(tuple(self._gen), (), self._expr_gen, tuple(self._grad_exprs), hess)
 

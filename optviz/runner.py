@@ -78,6 +78,12 @@ class Batch:
                 and (self.check_tol is False
                      or (gn.min() if self.n_active == K else (gn + self.gn_offset).min()) > self.tol))
 
+    def interrupt(self, t: int) -> None:
+        """Ctrl-C after step ``t``: the points still moving stop there as ``interrupted``."""
+        self.status[self.active] = Status.INTERRUPTED
+        self.stop_step[self.active] = t
+        self._set_active(np.zeros_like(self.active))
+
     def stop(self, t: int, X: np.ndarray, X_prev: np.ndarray, f: np.ndarray, g: np.ndarray, gn: np.ndarray) -> None:
         """Stop the points that diverged or converged at step ``t`` (a diverged one is frozen at X_prev)."""
         active = self.active
@@ -141,6 +147,7 @@ def run_optimizer(
     mode: str = "full",
     label: str = "",
     metrics_every_step: bool = False,
+    progress=None,
 ) -> Trajectory:
     """Run ``optimizer`` on ``objective`` from each start point; record per ``mode``.
 
@@ -150,6 +157,8 @@ def run_optimizer(
     (of f when f* is unknown), a stopped point counting with its final value
     and a diverged one as +inf (in summary mode only with ``metrics_every_step``);
     ``steps_to_tol``, the step where ‖∇f‖ ≤ tol was first reached (NaN if never).
+    ``progress(step, steps)`` is called about 200 times over the budget. Ctrl-C stops the
+    run after its last completed step and returns what was computed (status ``interrupted``).
     """
     steps = _check(mode, steps, tol, bound)
     X = parse_starts(objective, starts, finite=False)
@@ -169,7 +178,7 @@ def run_optimizer(
             X[batch.bad_start] = 0.0
             f, g = objective.value_and_grad(X)
             gn = np.sqrt(np.einsum("kd,kd->k", g, g))
-        X, t_end, counts = _loop(objective, optimizer, oracle, recorder, batch, X, g, state, steps)
+        X, t_end, counts = _loop(objective, optimizer, oracle, recorder, batch, X, g, state, steps, progress)
         taken = np.where(batch.active, t_end, batch.stop_step)
         still = (batch.status != Status.DIVERGED) & (batch.status != Status.UNDEFINED_GRADIENT)
         batch.last_good[still] = X[still]
@@ -190,15 +199,17 @@ def run_optimizer(
         state=record.state, steps=taken, status=list(batch.status), notes=notes, wall_time=wall,
         final_theta=batch.last_good, final_loss=final_f, final_grad_norm=final_gn,
         metrics={"auc": auc, "steps_to_tol": batch.steps_to_tol}, label=label or optimizer.name, mode=mode,
+        row_steps=record.row_steps,
     )
 
 
-def _loop(objective, optimizer, oracle, recorder, batch: Batch, X, g, state, steps: int):
-    """Steps 1..steps; returns the final points, the last step taken and the event counts.
+def _loop(objective, optimizer, oracle, recorder, batch: Batch, X, g, state, steps: int, progress=None):
+    """Steps 1..steps; returns the final points, the last step completed and the event counts.
 
     This is the hot path of every run: attributes are read once, the recorder is called
     only when it keeps something, and the common step (all finite, nothing converged)
-    costs one sum, one max and one min beyond the optimizer's own step.
+    costs one sum, one max and one min beyond the optimizer's own step. Ctrl-C ends the
+    loop after the last completed step: the points still moving are ``interrupted``.
     """
     K = X.shape[0]
     counts = {name: np.zeros(K, dtype=np.int64) for name in optimizer.events}
@@ -207,28 +218,34 @@ def _loop(objective, optimizer, oracle, recorder, batch: Batch, X, g, state, ste
                                                  optimizer.learning_rate)
     need_f = recorder.need_f
     record = recorder.record if recorder.records_steps else None
-    t_end = 0
-    for t in range(1, steps + 1):
-        if batch.n_active == 0:
-            break
-        t_end = t
-        lr = learning_rate(state.count)
-        X_new, state = step(X, oracle(X, g), state, hessian=None if hess is None else hess(X), lr=lr)
-        if batch.n_active < K:
-            X_new = np.where(batch.active[:, None], X_new, X)
-        X_prev, X = X, X_new
-        if need_f:
-            f, g = value_and_grad(X)
-        else:  # summary mode computes f only when a check needs it
-            f, g = None, grad(X)
-        gn = np.sqrt(np.einsum("kd,kd->k", g, g))
-        if record is not None:
-            record(t, X, f, gn, lr, state)
-        for name, count in counts.items():
-            count += batch.active & getattr(state, name)
-        if batch.quiet(f.sum() + gn.sum() if need_f else gn.sum(), X, gn):
-            continue
-        if f is None:
-            f = objective.f(X)
-        batch.stop(t, X, X_prev, f, g, gn)
+    every = max(1, steps // 200) if progress is not None else 0
+    t_end, X_done = 0, X
+    try:
+        for t in range(1, steps + 1):
+            if batch.n_active == 0:
+                break
+            lr = learning_rate(state.count)
+            X_new, state = step(X, oracle(X, g), state, hessian=None if hess is None else hess(X), lr=lr)
+            if batch.n_active < K:
+                X_new = np.where(batch.active[:, None], X_new, X)
+            X_prev, X = X, X_new
+            if need_f:
+                f, g = value_and_grad(X)
+            else:  # summary mode computes f only when a check needs it
+                f, g = None, grad(X)
+            gn = np.sqrt(np.einsum("kd,kd->k", g, g))
+            if record is not None:
+                record(t, X, f, gn, lr, state)
+            for name, count in counts.items():
+                count += batch.active & getattr(state, name)
+            if not batch.quiet(f.sum() + gn.sum() if need_f else gn.sum(), X, gn):
+                if f is None:
+                    f = objective.f(X)
+                batch.stop(t, X, X_prev, f, g, gn)
+            t_end, X_done = t, X
+            if every and t % every == 0:
+                progress(t, steps)
+    except KeyboardInterrupt:
+        X = X_done  # the step in progress did not finish: back to the last one that did
+        batch.interrupt(t_end)
     return X, t_end, counts

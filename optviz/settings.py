@@ -150,8 +150,9 @@ def estimated_lr(objective: Objective, name: str, start: np.ndarray) -> float:
 
     By the optimizer's ``lr_family``: gradient methods take 0.5/L with L the largest
     |eigenvalue| of the Hessian at the start (momentum methods a tenth of that, since
-    they accumulate about 1/(1−β) steps); adaptive methods move about 1/20 of the
-    domain's width per step, AdaGrad a quarter of it; Newton takes its full step.
+    they accumulate about 1/(1−β) steps), to two significant digits; adaptive methods
+    move about 1/40 of the domain's width per step, AdaGrad a quarter of it; Newton
+    takes its full step.
     """
     family = optimizer_class(name).lr_family
     if family == "newton":
@@ -162,11 +163,13 @@ def estimated_lr(objective: Objective, name: str, start: np.ndarray) -> float:
         return 0.05 * width / 2
     if family == "adagrad":
         return 0.25 * width
+    from optviz.critical import gradient_jacobian  # central differences: no Hessian to compile
+
     with np.errstate(all="ignore"):
-        H = objective.hess(start[None])[0]
+        H = gradient_jacobian(objective, np.asarray(start, dtype=float)[None])[0]
         L = float(np.max(np.abs(np.linalg.eigvalsh(H)))) if np.all(np.isfinite(H)) else 1.0
-    lr = 0.5 / max(L, 1e-3)
-    return min(lr * (0.1 if family == "momentum" else 1.0), 1.0)
+    lr = min(0.5 / max(L, 1e-3) * (0.1 if family == "momentum" else 1.0), 1.0)
+    return float(f"{lr:.2g}")  # a rate to read and type, not the digits of a difference quotient
 
 
 def optimizer_settings(objective: Objective, name: str, overrides: Mapping[str, Any] = (), *,

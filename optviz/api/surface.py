@@ -30,6 +30,7 @@ from optviz.settings import (
     resolve_function,
     scoped_params,
 )
+from optviz.status import Status
 from optviz.trajectory import Trajectory
 from optviz.variants import Variant, parse_variants
 
@@ -42,6 +43,11 @@ class RunResult:
 
     objective: Objective
     runs: list[Trajectory]
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether Ctrl-C stopped a run (the runs after it were not started)."""
+        return any(Status.INTERRUPTED in traj.status for traj in self.runs)
 
     @property
     def critical_points(self) -> list[CriticalPoint]:
@@ -129,6 +135,7 @@ def run(
     tune: bool = False,
     tune_metric: str = "auc",
     seeds: int = 1,
+    progress=None,
 ) -> RunResult:
     """Run one or several optimizers on a function from the same start point(s).
 
@@ -144,7 +151,9 @@ def run(
     minibatch SGD. ``tune``: choose each optimizer's lr on a log grid
     (1e-5 to 10, 31 points, one batched sweep from the first start) by
     ``tune_metric`` (auc, final-loss or steps). ``seeds``: run the stochastic
-    optimizers with seeds seed, seed+1, ... as one batch. Returns a :class:`RunResult`.
+    optimizers with seeds seed, seed+1, ... as one batch. ``progress(label, step, steps)``
+    reports long runs. Ctrl-C stops the run in progress after its last completed step
+    (status ``interrupted``) and returns what was computed. Returns a :class:`RunResult`.
     """
     objective = resolve_function(fn)
     X = parse_starts(objective, start)
@@ -154,16 +163,19 @@ def run(
     if tune and lr is not None:
         raise OptvizError("{tune} chooses the learning rate itself: give {tune} or {lr}, not both",
                           param="tune", names=("lr",))
-    runs = []
+    runs: list[Trajectory] = []
     for plan in plans(objective, opt, params, lr, schedule, X[0], tune=tune):
+        report = None if progress is None else (lambda t, total, label=plan.variant.label: progress(label, t, total))
         runs.append(_run_one(objective, plan, X, steps=steps, tol=tol, noise=noise, batch_size=batch_size,
                              seed=seed, bound=bound, mode=mode, tune_metric=tune_metric if tune else None,
-                             seeds=seeds))
+                             seeds=seeds, progress=report))
+        if Status.INTERRUPTED in runs[-1].status:
+            break
     return RunResult(objective, runs)
 
 
 def _run_one(objective: Objective, plan: Plan, X: np.ndarray, *, steps, tol, noise, batch_size, seed, bound, mode,
-             tune_metric, seeds) -> Trajectory:
+             tune_metric, seeds, progress=None) -> Trajectory:
     name = plan.variant.name
     chosen_lr, tuned = plan.lr, None
     if tune_metric is not None:
@@ -178,7 +190,7 @@ def _run_one(objective: Objective, plan: Plan, X: np.ndarray, *, steps, tol, noi
     oracle = make_oracle(objective, name, noise, batch_size, group_seeds or seed, explicit_noise=noise is not None)
     label = f"{plan.variant.label} (tuned)" if tuned else plan.variant.label
     traj = run_optimizer(objective, optimizer, starts, steps=steps, tol=tol, oracle=oracle, bound=bound, mode=mode,
-                         label=label)
+                         label=label, progress=progress)
     return dataclasses.replace(traj, seeds=tuple(group_seeds or ()), tuned=tuned)
 
 

@@ -6,6 +6,7 @@ at import; rich is imported when something is printed.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -54,11 +55,13 @@ class ProgressBar:
     any work stays one line) and is gone when the block ends; silent when ``quiet``.
 
     ``update(done, total, description)`` sets the count; ``advance(description)`` adds one.
+    With ``delay`` the bar appears only once the work has lasted that many seconds.
     """
 
     def __init__(self, description: str, *, total: int | None = None, quiet: bool = False,
-                 counts: bool = False) -> None:
+                 counts: bool = False, delay: float = 0.0) -> None:
         self.description, self.total, self.quiet, self.counts = description, total, quiet, counts
+        self.delay = delay  # show the bar only once the work has taken this long (no flicker)
         self.bar = None
 
     def __enter__(self) -> ProgressBar:
@@ -75,10 +78,13 @@ class ProgressBar:
                        if self.counts else ())
             self.bar = Progress(*columns, console=stderr_console(), transient=True)
             self.task = self.bar.add_task(self.description, total=self.total)
+        self.began = time.monotonic()
         return self
 
     def _started(self) -> Any:
         if self.bar is not None and not self.bar.live.is_started:
+            if time.monotonic() - self.began < self.delay:
+                return None
             self.bar.start()
         return self.bar
 

@@ -68,6 +68,17 @@ def finish(result: Any, *, figures: Any, out: Path, csv: Path | None, no_plot: b
     if csv is not None:
         written.append(write_text(csv, trajectory_csv(result)))
     emit(json_out, result.to_json, lambda: table, written)
+    if result.interrupted:
+        from optviz.errors import Interrupted
+
+        raise Interrupted("interrupted; wrote the steps completed so far")
+
+
+def _step_progress(bar: ProgressBar):
+    def report(label: str, step: int, steps: int) -> None:
+        bar.update(step, steps, f"{label} step {step:,} of {steps:,}")
+
+    return report
 
 
 def _checked_csv(csv: Path | None) -> Path | None:
@@ -116,9 +127,10 @@ def run(
     import optviz.api as api
     from optviz.report import run_table
 
-    result = api.run(fn, opt, lr=lr, start=start, steps=steps, tol=tol, schedule=schedule, noise=noise,
-                     batch_size=batch_size, seed=seed, bound=bound, params=param, tune=tune,
-                     tune_metric=tune_metric.value, seeds=seeds)
+    with ProgressBar("running", quiet=json_out, delay=1.0) as bar:
+        result = api.run(fn, opt, lr=lr, start=start, steps=steps, tol=tol, schedule=schedule, noise=noise,
+                         batch_size=batch_size, seed=seed, bound=bound, params=param, tune=tune,
+                         tune_metric=tune_metric.value, seeds=seeds, progress=_step_progress(bar))
     finish(result, figures=figures, out=out, csv=csv, no_plot=no_plot, json_out=json_out, table=run_table(result))
 
 
@@ -158,8 +170,10 @@ def compare(
     import optviz.api as api
     from optviz.report import compare_table
 
-    result = api.compare(fn, opt, sort=sort.value, lr=lr, start=start, steps=steps, tol=tol, schedule=schedule,
-                         noise=noise, batch_size=batch_size, seed=seed, bound=bound, params=param, tune=tune,
-                         tune_metric=tune_metric.value, seeds=seeds)
+    with ProgressBar("running", quiet=json_out, delay=1.0) as bar:
+        result = api.compare(fn, opt, sort=sort.value, lr=lr, start=start, steps=steps, tol=tol,
+                             schedule=schedule, noise=noise, batch_size=batch_size, seed=seed, bound=bound,
+                             params=param, tune=tune, tune_metric=tune_metric.value, seeds=seeds,
+                             progress=_step_progress(bar))
     finish(result, figures=figures, out=out, csv=csv, no_plot=no_plot, json_out=json_out,
            table=compare_table(result, result.sort, result.tol))

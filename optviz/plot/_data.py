@@ -175,7 +175,7 @@ def loss_series(traj: Any, k: int, f_star: float | None) -> tuple[np.ndarray, np
     values = np.asarray(traj.loss[:n, k], dtype=float)
     if f_star is not None:
         values = np.maximum(values - f_star, loss_floor(f_star))
-    return np.arange(n), values
+    return traj.steps_of_rows(n), values
 
 
 def loss_floor(f_star: float) -> float:

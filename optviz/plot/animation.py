@@ -94,9 +94,10 @@ def texts(text: Any, strings: Sequence[str]) -> Callable[[int], None]:
     return fn
 
 
-def _counts(n_points: int, steps: np.ndarray, first: int = 0) -> np.ndarray:
-    """Points shown per frame of a series whose first point is step ``first``."""
-    return np.clip(steps + 1 - first, 0, n_points)
+def _counts(n_points: int, steps: np.ndarray, first: int = 0, stride: int = 1) -> np.ndarray:
+    """Points shown per frame of a series whose first point is step ``first`` (a record
+    thinned to every ``stride``-th step holds one point per ``stride`` steps)."""
+    return np.clip(steps // stride + 1 - first, 0, n_points)
 
 
 def build_scene(result: Any, *, frames: int = 100, surface: bool = False, dpi: float = 100,
@@ -120,7 +121,7 @@ def build_scene(result: Any, *, frames: int = 100, surface: bool = False, dpi: f
     ax_lr = fig.add_subplot(gs[1, 1], sharex=ax_loss)
     ax_info = fig.add_subplot(gs[:, 2])
     ax_info.set_axis_off()
-    owners = [(color, marker) for traj, (color, marker) in zip(runs, styles) for _ in range(traj.K)]
+    owners = [(color, marker, traj.stride) for traj, (color, marker) in zip(runs, styles) for _ in range(traj.K)]
     _animate_paths(scene, ax, result, styles, owners, surface=surface, resolution=resolution)
     _animate_losses(scene, ax_loss, ax_lr, result, styles, owners)
     _readout(scene, ax_info, runs, styles)
@@ -160,8 +161,8 @@ def _animate_paths(scene: Scene, ax: Any, result: Any, styles, owners, *, surfac
     """The paths grow with a marker on the newest point; the background keeps only what never changes."""
     steps = scene.steps
     paths = _picture_paths(ax, result, styles, surface=surface, resolution=resolution)
-    for (line, xs, ys, zs, color), (_, marker) in zip(paths, owners):
-        counts = _counts(len(xs), steps)
+    for (line, xs, ys, zs, color), (_, marker, stride) in zip(paths, owners):
+        counts = _counts(len(xs), steps, stride=stride)
         line.set_animated(True)
         head_kw = dict(color=color, marker=marker, markersize=11, markeredgecolor="black",
                        markeredgewidth=1.2, linestyle="none", zorder=9, animated=True)
@@ -190,9 +191,9 @@ def _animate_losses(scene: Scene, ax_loss: Any, ax_lr: Any, result: Any, styles,
     ax_lr.set_title("")
     ax_loss.set_title("f − f*" if result.objective.f_star is not None else "f", fontsize=12)
     for panel, lines in drawn.items():
-        for line, (color, marker) in zip(lines, owners):
+        for line, (color, marker, stride) in zip(lines, owners):
             xs, ys = (a.copy() for a in line.get_data())
-            counts = _counts(len(xs), scene.steps, 1 if panel == "lr" else 0)
+            counts = _counts(len(xs), scene.steps, 1 if panel == "lr" else 0, stride)
             line.set_animated(True)
             scene.updates.append(grow(line, xs, ys, counts))
             scene.animated.append(line)
@@ -238,11 +239,12 @@ def _readout(scene: Scene, ax_info: Any, runs, styles) -> None:
 def _lr_readouts(traj: Any, steps: np.ndarray) -> list[str]:
     """'η = 0.1' per frame: the rate of the step that led to the shown point (start 0),
     frozen at the last step once the point stopped; the base rate before any step."""
-    stop = min(int(traj.steps[0]), traj.lr.shape[0] - 1)
+    stop = min(traj.rows(0) - 1, traj.lr.shape[0] - 1)
     base = np.asarray(traj.hyperparameters.get("lr", np.nan), dtype=float).reshape(-1)
     out = []
     for t in steps:
-        value = float(traj.lr[int(min(max(t, 1), stop)), 0]) if stop >= 1 else float(base[0])
+        row = int(min(max(t // traj.stride, 1), stop))
+        value = float(traj.lr[row, 0]) if stop >= 1 else float(base[0])
         out.append(f"η = {_style.fmt_number(value, 2)}" if np.isfinite(value) else "η = –")
     return out
 

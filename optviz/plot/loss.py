@@ -56,7 +56,7 @@ def _draw_seed_band(ax: Any, traj: Any, members: list[int], panel: str, f_star: 
     table = np.full((len(series), n), np.nan)
     for i, (_, values) in enumerate(series):
         table[i, : len(values)] = values
-    steps = np.arange(n) + (1 if panel == "lr" else 0)
+    steps = traj.steps_of_rows(n + (1 if panel == "lr" else 0))[(1 if panel == "lr" else 0):]
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         median = np.nanmedian(table, axis=0)
@@ -72,8 +72,8 @@ def _panel_series(traj: Any, k: int, panel: str, f_star: float | None) -> tuple[
     if panel == "loss":
         return _data.loss_series(traj, k, f_star)
     if panel == "grad_norm":
-        return np.arange(n), _data.positive_series(np.asarray(traj.grad_norm[:n, k], dtype=float))
-    steps = np.arange(1, n)
+        return traj.steps_of_rows(n), _data.positive_series(np.asarray(traj.grad_norm[:n, k], dtype=float))
+    steps = traj.steps_of_rows(n)[1:]
     return steps, np.asarray(traj.lr[1:n, k], dtype=float)
 
 
