@@ -1,0 +1,255 @@
+"""Normalizations of image batches (N, C, H, W), forward next to backward (docs/math.md §7.3–§7.4).
+
+All of them compute x̂ = (x − μ)/√(σ² + ε) with the *biased* variance σ² and ε = 1e-5,
+then y = γ x̂ + β; they differ in the set of values μ and σ² are taken over:
+
+=================  =========================================  ===============  =========
+layer              statistics over                            γ, β             running
+=================  =========================================  ===============  =========
+BatchNorm2d(c)     the N·H·W values of a channel in the batch  per channel (C)  yes
+GroupNorm(g, c)    the (C/g)·H·W values of a group in a sample per channel (C)  no
+InstanceNorm2d(c)  the H·W values of a channel in a sample     per channel (C)  no
+LayerNorm2d(c,h,w) the C·H·W values of a sample                (C, H, W)        no
+=================  =========================================  ===============  =========
+
+GroupNorm with one group normalizes as LayerNorm2d (with a per-channel affine map),
+with c groups as InstanceNorm2d. Statistics over a single value (σ² = 0, x̂ ≡ 0: the
+layer could learn nothing) are refused with OptvizError naming the layer.
+
+The backward of each is the closed form of seed 003 §8.3 with m the number of values
+the statistics cover, its terms collected as in BatchNorm1d.backward:
+
+    ∂l/∂x = s · [∂l/∂x̂ − mean(∂l/∂x̂) − x̂ · mean(∂l/∂x̂ · x̂)],  ∂l/∂x̂ = γ ∂l/∂y,
+
+s = 1/√(σ² + ε), the means over the same m values. For BatchNorm2d and InstanceNorm2d γ
+is constant over those values and factors out; for GroupNorm (several channels per
+group) and LayerNorm2d it does not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optviz.errors import OptvizError
+from optviz.nn.images import (
+    channel_rows,
+    check_image,
+    check_int,
+    from_channel_rows,
+    nchw,
+    nhwc,
+)
+from optviz.nn.layers import BN_RHO, NORM_EPS, BatchNorm1d
+from optviz.nn.module import Module
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalization per channel over the N·H·W values of the batch (docs/math.md §7.3).
+
+    Exactly BatchNorm1d applied to the (N·H·W, C) matrix whose rows are the pixels of the
+    batch: m → m·p·q in every formula of BatchNorm1d (biased variance, ε = 1e-5, γ = 1,
+    β = 0 at start; running ← ρ·running + (1 − ρ)·batch with ρ = 0.9, running_mean from
+    0 and running_var from 1; evaluation normalizes with the running statistics). Hence
+    the class is a BatchNorm1d: code that sets ``rho`` or looks for batch normalization
+    finds this one too.
+
+    The running variance averages the *biased* σ² over the m·p·q values; torch's
+    batch_norm / nn.BatchNorm2d(momentum=0.1) averages the unbiased m·p·q/(m·p·q − 1)·σ²
+    instead (only evaluation differs).
+
+    In training, statistics over a single value per channel (N·H·W = 1) are refused.
+    """
+
+    def __init__(self, c: int, rho: float = BN_RHO, dtype=np.float32) -> None:
+        super().__init__(check_int("BatchNorm2d", "c", c, 1), rho=rho, dtype=dtype)
+        self.c = c
+        self._shape: tuple[int, int, int] | None = None
+
+    def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
+        n, c, h, w = check_image(f"BatchNorm2d({self.c})", x, self.c)
+        if train and n * h * w < 2:
+            raise OptvizError(
+                f"BatchNorm2d({self.c}) in training needs at least 2 values per channel "
+                f"(N·H·W), got a batch of shape {tuple(x.shape)}; use a batch size of 2 or more"
+            )
+        self._shape = (n, h, w)
+        rows = channel_rows(x)
+        if not train:
+            return from_channel_rows(super().forward(rows, False), n, h, w)
+        # BatchNorm1d's forward with the sums over the m·p·q rows done as matrix-vector
+        # products (several times faster than sum(axis=0) on a tall, narrow matrix)
+        m = rows.shape[0]
+        ones = np.ones(m, dtype=rows.dtype)
+        mu = np.matmul(ones, rows) * (1.0 / m)
+        centered = rows - mu
+        var = np.matmul(ones, centered * centered) * (1.0 / m)
+        rho = self.rho
+        for key, batch in (("running_mean", mu), ("running_var", var)):
+            self.buffers[key] = (rho * self.buffers[key] + (1 - rho) * batch).astype(
+                rows.dtype, copy=False
+            )
+        inv_std = (1.0 / np.sqrt(var + NORM_EPS)).astype(rows.dtype, copy=False)
+        out = centered * (self.params["gamma"] * inv_std)
+        out += self.params["beta"]
+        self._cache = (True, centered, inv_std)
+        return from_channel_rows(out, n, h, w)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """BatchNorm1d.backward on the pixel rows (m = N·H·W), sums as matrix-vector products."""
+        n, h, w = self._shape
+        dy_rows = channel_rows(dy)
+        train, centered, inv_std = self._cache
+        if not train:
+            return from_channel_rows(super().backward(dy_rows), n, h, w)
+        m = dy_rows.shape[0]
+        ones = np.ones(m, dtype=dy_rows.dtype)
+        dbeta = np.matmul(ones, dy_rows)
+        dgamma = np.matmul(ones, dy_rows * centered) * inv_std
+        self.grads = {"gamma": dgamma, "beta": dbeta}
+        scale = self.params["gamma"] * inv_std
+        dx = centered * (-(inv_std * dgamma) * (1.0 / m))
+        dx += dy_rows
+        dx -= dbeta * (1.0 / m)
+        dx *= scale
+        return from_channel_rows(dx, n, h, w)
+
+    def __repr__(self) -> str:
+        return f"BatchNorm2d({self.c})"
+
+
+class _SampleNorm(Module):
+    """Statistics per sample over groups of channels (GroupNorm, InstanceNorm2d, LayerNorm2d).
+
+    The batch is seen as (N, H·W, g, C/g) (channels-last, a view when the memory is):
+    μ and σ² are taken over axes 1 and 3, per sample and group. ``_affine`` gives γ and β
+    broadcast to that shape; ``_fold`` sums a (…, H·W, g, C/g) gradient back to γ's shape.
+    """
+
+    groups: int
+
+    def _affine(self, key: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def _fold(self, g: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _grouped(self, x: np.ndarray) -> np.ndarray:
+        n, c, h, w = check_image(self.describe(), x, self.c)
+        if h * w * (c // self.groups) < 2:
+            raise OptvizError(
+                f"{self.describe()} would normalize over a single value (σ² = 0) for images "
+                f"of shape {tuple(x.shape)}; it needs at least 2 values per group"
+            )
+        self._shape = (n, c, h, w)
+        return np.ascontiguousarray(nhwc(x)).reshape(n, h * w, self.groups, c // self.groups)
+
+    def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
+        xg = self._grouped(x)
+        mu = xg.mean(axis=(1, 3), keepdims=True)
+        centered = xg - mu
+        var = (centered * centered).mean(axis=(1, 3), keepdims=True)
+        inv_std = (1.0 / np.sqrt(var + NORM_EPS)).astype(xg.dtype, copy=False)
+        xhat = centered * inv_std
+        self._cache = (xhat, inv_std)
+        out = xhat * self._affine("gamma") + self._affine("beta")
+        n, c, h, w = self._shape
+        return nchw(out.reshape(n, h, w, c))
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        xhat, inv_std = self._cache
+        n, c, h, w = self._shape
+        dyg = np.ascontiguousarray(nhwc(dy)).reshape(xhat.shape)
+        self.grads = {"gamma": self._fold(dyg * xhat), "beta": self._fold(dyg)}
+        dxhat = dyg * self._affine("gamma")
+        dx = dxhat - dxhat.mean(axis=(1, 3), keepdims=True)
+        dx -= xhat * (dxhat * xhat).mean(axis=(1, 3), keepdims=True)
+        dx *= inv_std
+        return nchw(dx.reshape(n, h, w, c))
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+
+class GroupNorm(_SampleNorm):
+    """Group normalization (docs/math.md §7.4): the C channels split into ``groups`` groups of
+    C/g consecutive channels; per sample and group, μ and the biased σ² over its
+    (C/g)·H·W values; y = γ_c x̂ + β_c with γ = 1, β = 0 per channel at start, ε = 1e-5.
+    No running statistics: training and evaluation compute the same thing. As torch's
+    ``group_norm``. ``groups`` must divide ``c``.
+    """
+
+    def __init__(self, groups: int, c: int, dtype=np.float32) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.groups = check_int(name, "groups", groups, 1)
+        self.c = check_int(name, "c", c, 1)
+        if self.c % self.groups:
+            raise OptvizError(f"{name}: groups ({groups}) must divide the channels ({c})")
+        self.params = {"gamma": np.ones(c, dtype=dtype), "beta": np.zeros(c, dtype=dtype)}
+        self.kinds = {"gamma": "norm", "beta": "norm"}
+
+    def _affine(self, key: str) -> np.ndarray:
+        return self.params[key].reshape(self.groups, -1)
+
+    def _fold(self, g: np.ndarray) -> np.ndarray:
+        return g.sum(axis=(0, 1)).reshape(-1)
+
+    def describe(self) -> str:
+        return f"GroupNorm({self.groups}, {self.c})"
+
+
+class InstanceNorm2d(GroupNorm):
+    """Instance normalization (docs/math.md §7.4): per sample and channel, μ and the biased σ²
+    over its H·W values; y = γ_c x̂ + β_c, ε = 1e-5, no running statistics — GroupNorm with
+    one group per channel. As torch's ``instance_norm`` with γ and β (torch's
+    nn.InstanceNorm2d has neither by default). A 1×1 map is refused (one value).
+    """
+
+    def __init__(self, c: int, dtype=np.float32) -> None:
+        c = check_int("InstanceNorm2d", "c", c, 1)
+        super().__init__(c, c, dtype=dtype)
+
+    def describe(self) -> str:
+        return f"InstanceNorm2d({self.c})"
+
+
+class LayerNorm2d(_SampleNorm):
+    """Layer normalization of images (docs/math.md §7.4): per sample, μ and the biased σ² over
+    its C·H·W values; y = γ ⊙ x̂ + β with γ, β of shape (C, H, W) (γ = 1, β = 0 at start),
+    ε = 1e-5, no running statistics. As torch's ``layer_norm(x, (C, H, W), γ, β)``; the
+    image size is fixed when the layer is made.
+    """
+
+    groups = 1
+
+    def __init__(self, c: int, h: int, w: int, dtype=np.float32) -> None:
+        super().__init__()
+        name = "LayerNorm2d"
+        self.c = check_int(name, "c", c, 1)
+        self.h = check_int(name, "h", h, 1)
+        self.w = check_int(name, "w", w, 1)
+        shape = (self.c, self.h, self.w)
+        self.params = {"gamma": np.ones(shape, dtype=dtype), "beta": np.zeros(shape, dtype=dtype)}
+        self.kinds = {"gamma": "norm", "beta": "norm"}
+
+    def _grouped(self, x: np.ndarray) -> np.ndarray:
+        n, c, h, w = check_image(self.describe(), x, self.c)
+        if (h, w) != (self.h, self.w):
+            raise OptvizError(
+                f"{self.describe()} expects {self.h}×{self.w} images, got shape {tuple(x.shape)}"
+            )
+        return super()._grouped(x)
+
+    def _affine(self, key: str) -> np.ndarray:
+        # (C, H, W) → (H·W, 1, C), matching the (N, H·W, 1, C) view of the batch
+        return nhwc(self.params[key][None]).reshape(self.h * self.w, 1, self.c)
+
+    def _fold(self, g: np.ndarray) -> np.ndarray:
+        summed = g.sum(axis=0).reshape(self.h, self.w, self.c)
+        return np.ascontiguousarray(summed.transpose(2, 0, 1))
+
+    def describe(self) -> str:
+        return f"LayerNorm2d({self.c}, {self.h}, {self.w})"
