@@ -17,37 +17,51 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from optviz.nn.images import (
+    Workspace,
     check_image,
     check_int,
     nchw,
     nhwc,
     output_side_or_refuse,
+    widen,
 )
 from optviz.nn.init import get_initializer
 from optviz.nn.module import Module
 
 
-def pad_nhwc(x: np.ndarray, p: int) -> np.ndarray:
-    """Zero-pad the H and W axes of an (N, H, W, C) array by ``p`` on every side."""
+def pad_nhwc(x: np.ndarray, p: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Zero-pad the H and W axes of an (N, H, W, C) array by ``p`` on every side.
+
+    ``out``, when given, is the padded array to fill: only its interior is written, so
+    its border must already be 0.
+    """
     if p == 0:
         return x
     n, h, w, c = x.shape
-    out = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
+    if out is None:
+        out = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
     out[:, p : p + h, p : p + w] = x
     return out
 
 
-def im2col(xp: np.ndarray, k: int, s: int) -> np.ndarray:
+def im2col(xp: np.ndarray, k: int, s: int, out: np.ndarray | None = None) -> np.ndarray:
     """The window matrix of a padded (N, Hp, Wp, C) array: (N·H'·W', k·k·C), columns (u, v, c).
 
-    Row (n, i, j) holds xp[n, i·s + u, j·s + v, c] for u, v < k. A 1×1 window at stride 1
-    needs no copy at all.
+    Row (n, i, j) holds xp[n, i·s + u, j·s + v, c] for u, v < k: one copy of the strided
+    window view, into ``out`` when given. A 1×1 window at stride 1 needs no copy at all.
     """
-    n, hp, wp, c = xp.shape
+    c = xp.shape[3]
     if k == 1:
-        return np.ascontiguousarray(xp[:, ::s, ::s]).reshape(-1, c)
-    windows = sliding_window_view(xp, (k, k), axis=(1, 2))[:, ::s, ::s]  # N H' W' C k k
-    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, k * k * c)
+        windows = xp[:, ::s, ::s]
+        if out is None or windows.flags.c_contiguous:
+            return np.ascontiguousarray(windows).reshape(-1, c)
+    else:
+        windows = sliding_window_view(xp, (k, k), axis=(1, 2))[:, ::s, ::s]  # N H' W' C k k
+        windows = windows.transpose(0, 1, 2, 4, 5, 3)
+        if out is None:
+            return windows.reshape(-1, k * k * c)
+    np.copyto(out.reshape(windows.shape), windows)
+    return out
 
 
 class Conv2d(Module):
@@ -105,6 +119,7 @@ class Conv2d(Module):
         self.kinds = {"W": "weight", "b": "bias"}
         self.skip_input_grad = False
         self._cache: tuple | None = None
+        self._workspace = Workspace()
 
     def describe(self) -> str:
         """The layer's settings, as in error messages: Conv2d(1→16, k=3, s=1, p=1)."""
@@ -125,9 +140,19 @@ class Conv2d(Module):
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         n, _, h, w = check_image(self.describe(), x, self.c_in)
         ho, wo = self.output_shape(h, w)
-        cols = im2col(pad_nhwc(nhwc(x), self.padding), self.k, self.stride)
+        k, p, dtype = self.k, self.padding, x.dtype
+        # training reuses the layer's scratch arrays (its batches keep their size);
+        # evaluation, whose batches may be large, allocates and lets go
+        ws = self._workspace if train else None
+        xp = None
+        if ws is not None and p:
+            xp = ws.array("x_pad", (n, h + 2 * p, w + 2 * p, self.c_in), dtype, zeros=True)
+        xp = pad_nhwc(nhwc(x), p, xp)
+        cols = None if ws is None else ws.array("cols", (n * ho * wo, k * k * self.c_in), dtype)
+        cols = im2col(xp, k, self.stride, cols)
         out = np.matmul(cols, self._weight_matrix())
-        out += self.params["b"]
+        wide, r = widen(out)  # a long-row view: the bias add runs long inner loops
+        wide += np.tile(self.params["b"], r)
         self._cache = (cols, (n, h, w), (ho, wo))
         return nchw(out.reshape(n, ho, wo, self.c_out))
 
@@ -154,10 +179,14 @@ class Conv2d(Module):
         gradient with W′ (c_out → c_in channels); only the windows of the H×W pixels
         that are not padding are formed.
         """
-        k, p = self.k, self.padding
-        grad = pad_nhwc(dy_rows.reshape(n, ho, wo, self.c_out), k - 1)
+        k, p, c_out, dtype = self.k, self.padding, self.c_out, dy_rows.dtype
+        ws = self._workspace
+        q = k - 1
+        grad = ws.array("dy_pad", (n, ho + 2 * q, wo + 2 * q, c_out), dtype, zeros=True)
+        grad = pad_nhwc(dy_rows.reshape(n, ho, wo, c_out), q, grad)
         windows = sliding_window_view(grad, (k, k), axis=(1, 2))[:, p : p + h, p : p + w]
-        cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * h * w, -1)
+        cols = ws.array("dy_cols", (n * h * w, k * k * c_out), dtype)
+        np.copyto(cols.reshape(n, h, w, k, k, c_out), windows.transpose(0, 1, 2, 4, 5, 3))
         rot = self.params["W"][:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, self.c_in)
         return nchw(np.matmul(cols, rot).reshape(n, h, w, self.c_in))
 

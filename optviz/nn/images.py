@@ -13,11 +13,15 @@ everywhere; it costs one transposing copy where rows are needed.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from optviz.errors import OptvizError
+
+# width of the rows ``widen`` makes: long enough that numpy's inner loops are long
+WIDE_ROW = 1024
 
 
 def check_int(owner: str, name: str, value, minimum: int) -> int:
@@ -98,3 +102,45 @@ def channel_rows(x: np.ndarray) -> np.ndarray:
 def from_channel_rows(rows: np.ndarray, n: int, h: int, w: int) -> np.ndarray:
     """The (N, C, H, W) view of an (N·H·W, C) matrix of pixel rows (inverse of ``channel_rows``)."""
     return nchw(rows.reshape(n, h, w, rows.shape[1]))
+
+
+def widen(rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """A contiguous (M, C) matrix as the (M/r, r·C) view of the same memory, and r.
+
+    r is the largest divisor of M with r·C ≤ 1024 (at least 1). A length-C vector
+    broadcast over (M, C) makes numpy run M inner loops of only C elements; over the
+    wide view, with the vector tiled r times (``np.tile(v, r)``), the loops are r times
+    longer and the operation up to twice as fast for C = 16 (benchmarks/conv_notes.md).
+    Per-channel sums of the wide view's columns come back with ``fold``.
+    """
+    m, c = rows.shape
+    r = math.gcd(m, max(1, WIDE_ROW // c))
+    return rows.reshape(m // r, r * c), r
+
+
+def fold(column_sums: np.ndarray, r: int) -> np.ndarray:
+    """Per-channel totals from the r·C column sums of a ``widen``ed matrix."""
+    return column_sums.reshape(r, -1).sum(axis=0)
+
+
+class Workspace:
+    """Scratch arrays a layer reuses from one call to the next, by name.
+
+    Allocating a fresh multi-megabyte array for every call costs more than filling it:
+    the C library hands such blocks back to the system when they are freed, so each new
+    one is zero-filled page by page (about 600 page faults for the 2.4 MB window matrix
+    of a 16-channel 3×3 convolution of 64 8×8 images, which doubled its forward and
+    backward; benchmarks/conv_notes.md). An array is made on first use and again only
+    when the shape or dtype asked for changes; ``zeros`` arrays start at 0 (callers
+    that write only their interior keep a zero border).
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, shape: tuple[int, ...], dtype, zeros: bool = False) -> np.ndarray:
+        a = self._arrays.get(name)
+        if a is None or a.shape != shape or a.dtype != dtype:
+            a = np.zeros(shape, dtype=dtype) if zeros else np.empty(shape, dtype=dtype)
+            self._arrays[name] = a
+        return a

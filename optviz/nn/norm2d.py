@@ -35,9 +35,11 @@ from optviz.nn.images import (
     channel_rows,
     check_image,
     check_int,
+    fold,
     from_channel_rows,
     nchw,
     nhwc,
+    widen,
 )
 from optviz.nn.layers import BN_RHO, NORM_EPS, BatchNorm1d
 from optviz.nn.module import Module
@@ -76,42 +78,45 @@ class BatchNorm2d(BatchNorm1d):
         rows = channel_rows(x)
         if not train:
             return from_channel_rows(super().forward(rows, False), n, h, w)
-        # BatchNorm1d's forward with the sums over the m·p·q rows done as matrix-vector
-        # products (several times faster than sum(axis=0) on a tall, narrow matrix)
+        # BatchNorm1d's forward on the m·p·q rows, seen wide (optviz.nn.images.widen) and
+        # summed by matrix-vector products: several times faster than sum(axis=0) and
+        # broadcasting over a tall matrix of few columns
         m = rows.shape[0]
-        ones = np.ones(m, dtype=rows.dtype)
-        mu = np.matmul(ones, rows) * (1.0 / m)
-        centered = rows - mu
-        var = np.matmul(ones, centered * centered) * (1.0 / m)
+        wide, r = widen(rows)
+        ones = np.ones(wide.shape[0], dtype=rows.dtype)
+        mu = fold(np.matmul(ones, wide), r) * (1.0 / m)
+        centered = wide - np.tile(mu, r)
+        var = fold(np.matmul(ones, np.square(centered)), r) * (1.0 / m)
         rho = self.rho
         for key, batch in (("running_mean", mu), ("running_var", var)):
             self.buffers[key] = (rho * self.buffers[key] + (1 - rho) * batch).astype(
                 rows.dtype, copy=False
             )
         inv_std = (1.0 / np.sqrt(var + NORM_EPS)).astype(rows.dtype, copy=False)
-        out = centered * (self.params["gamma"] * inv_std)
-        out += self.params["beta"]
+        out = centered * np.tile(self.params["gamma"] * inv_std, r)
+        out += np.tile(self.params["beta"], r)
         self._cache = (True, centered, inv_std)
-        return from_channel_rows(out, n, h, w)
+        self._r = r
+        return from_channel_rows(out.reshape(m, self.c), n, h, w)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        """BatchNorm1d.backward on the pixel rows (m = N·H·W), sums as matrix-vector products."""
+        """BatchNorm1d.backward on the pixel rows (m = N·H·W), computed as the forward is."""
         n, h, w = self._shape
         dy_rows = channel_rows(dy)
         train, centered, inv_std = self._cache
         if not train:
             return from_channel_rows(super().backward(dy_rows), n, h, w)
-        m = dy_rows.shape[0]
-        ones = np.ones(m, dtype=dy_rows.dtype)
-        dbeta = np.matmul(ones, dy_rows)
-        dgamma = np.matmul(ones, dy_rows * centered) * inv_std
+        m, r = dy_rows.shape[0], self._r
+        dwide = dy_rows.reshape(centered.shape)
+        ones = np.ones(dwide.shape[0], dtype=dwide.dtype)
+        dbeta = fold(np.matmul(ones, dwide), r)
+        dgamma = fold(np.matmul(ones, dwide * centered), r) * inv_std
         self.grads = {"gamma": dgamma, "beta": dbeta}
-        scale = self.params["gamma"] * inv_std
-        dx = centered * (-(inv_std * dgamma) * (1.0 / m))
-        dx += dy_rows
-        dx -= dbeta * (1.0 / m)
-        dx *= scale
-        return from_channel_rows(dx, n, h, w)
+        dx = centered * np.tile(-(inv_std * dgamma) * (1.0 / m), r)
+        dx += dwide
+        dx -= np.tile(dbeta * (1.0 / m), r)
+        dx *= np.tile(self.params["gamma"] * inv_std, r)
+        return from_channel_rows(dx.reshape(m, self.c), n, h, w)
 
     def __repr__(self) -> str:
         return f"BatchNorm2d({self.c})"
