@@ -125,12 +125,19 @@ class BatchNorm2d(BatchNorm1d):
 class _SampleNorm(Module):
     """Statistics per sample over groups of channels (GroupNorm, InstanceNorm2d, LayerNorm2d).
 
-    The batch is seen as (N, H·W, g, C/g) (channels-last, a view when the memory is):
-    μ and σ² are taken over axes 1 and 3, per sample and group. ``_affine`` gives γ and β
-    broadcast to that shape; ``_fold`` sums a (…, H·W, g, C/g) gradient back to γ's shape.
+    The batch is seen as the (N, H·W·C) matrix of its channels-last values (a view when
+    the memory is channels-last). Sums over the H·W pixels of each sample and channel are
+    one batched matrix-vector product with a vector of ones; the C/g channels of a group
+    are then added. numpy broadcasts an (N, 1) column or an (H·W·C,) row over that matrix
+    quickly, but a value per sample and channel badly (inner loops of C elements): such
+    values are first spread into a full (N, H·W·C) array (``_spread``).
+
+    The forward and backward here are the plain formulas with x̂ and ∂l/∂x̂ = γ ∂l/∂y, for
+    one group (LayerNorm2d, whose statistics are per sample); GroupNorm overrides them.
     """
 
     groups: int
+    c: int
 
     def _affine(self, key: str) -> np.ndarray:
         raise NotImplementedError
@@ -138,7 +145,13 @@ class _SampleNorm(Module):
     def _fold(self, g: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _grouped(self, x: np.ndarray) -> np.ndarray:
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+    def _pixels(self, x: np.ndarray) -> np.ndarray:
         n, c, h, w = check_image(self.describe(), x, self.c)
         if h * w * (c // self.groups) < 2:
             raise OptvizError(
@@ -146,36 +159,53 @@ class _SampleNorm(Module):
                 f"of shape {tuple(x.shape)}; it needs at least 2 values per group"
             )
         self._shape = (n, c, h, w)
-        return np.ascontiguousarray(nhwc(x)).reshape(n, h * w, self.groups, c // self.groups)
+        return channel_rows(x).reshape(n, h * w * c)
+
+    def _channel_sums(self, a: np.ndarray) -> np.ndarray:
+        """(N, H·W·C) → (N, C): the sum over each sample's pixels, per channel."""
+        n, c, h, w = self._shape
+        return np.matmul(np.ones(h * w, dtype=a.dtype), a.reshape(n, h * w, c))
+
+    def _group_mean(self, per_channel: np.ndarray) -> np.ndarray:
+        """(N, C) pixel totals → (N, g): the mean over each sample's group."""
+        n, c, h, w = self._shape
+        size = c // self.groups
+        return per_channel.reshape(n, self.groups, size).sum(axis=2) * (1.0 / (h * w * size))
+
+    def _spread(self, per_group: np.ndarray) -> np.ndarray:
+        """(N, g) or (N, C) values → broadcastable against (N, H·W·C): (N, 1) or a full array."""
+        n, c, h, w = self._shape
+        if per_group.shape[1] == 1:
+            return per_group
+        per_channel = np.repeat(per_group, c // per_group.shape[1], axis=1)
+        return np.tile(per_channel, (1, h * w))
+
+    def _normalize(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """x − μ and 1/√(σ² + ε) (per sample and group, (N, g)) of the (N, H·W·C) batch."""
+        centered = xs - self._spread(self._group_mean(self._channel_sums(xs)))
+        var = self._group_mean(self._channel_sums(np.square(centered)))
+        return centered, (1.0 / np.sqrt(var + NORM_EPS)).astype(xs.dtype, copy=False)
 
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
-        xg = self._grouped(x)
-        mu = xg.mean(axis=(1, 3), keepdims=True)
-        centered = xg - mu
-        var = (centered * centered).mean(axis=(1, 3), keepdims=True)
-        inv_std = (1.0 / np.sqrt(var + NORM_EPS)).astype(xg.dtype, copy=False)
-        xhat = centered * inv_std
+        centered, inv_std = self._normalize(self._pixels(x))
+        xhat = centered
+        xhat *= inv_std
         self._cache = (xhat, inv_std)
-        out = xhat * self._affine("gamma") + self._affine("beta")
+        out = xhat * self._affine("gamma")
+        out += self._affine("beta")
         n, c, h, w = self._shape
         return nchw(out.reshape(n, h, w, c))
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         xhat, inv_std = self._cache
         n, c, h, w = self._shape
-        dyg = np.ascontiguousarray(nhwc(dy)).reshape(xhat.shape)
-        self.grads = {"gamma": self._fold(dyg * xhat), "beta": self._fold(dyg)}
-        dxhat = dyg * self._affine("gamma")
-        dx = dxhat - dxhat.mean(axis=(1, 3), keepdims=True)
-        dx -= xhat * (dxhat * xhat).mean(axis=(1, 3), keepdims=True)
+        dys = channel_rows(dy).reshape(xhat.shape)
+        self.grads = {"gamma": self._fold(dys * xhat), "beta": self._fold(dys)}
+        dxhat = dys * self._affine("gamma")
+        dx = dxhat - self._group_mean(self._channel_sums(dxhat))
+        dx -= xhat * self._group_mean(self._channel_sums(dxhat * xhat))
         dx *= inv_std
         return nchw(dx.reshape(n, h, w, c))
-
-    def describe(self) -> str:
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return self.describe()
 
 
 class GroupNorm(_SampleNorm):
@@ -196,11 +226,42 @@ class GroupNorm(_SampleNorm):
         self.params = {"gamma": np.ones(c, dtype=dtype), "beta": np.zeros(c, dtype=dtype)}
         self.kinds = {"gamma": "norm", "beta": "norm"}
 
-    def _affine(self, key: str) -> np.ndarray:
-        return self.params[key].reshape(self.groups, -1)
+    def _per_channel(self, per_group: np.ndarray) -> np.ndarray:
+        """(N, g) → (N, C): each channel gets its group's value."""
+        return np.repeat(per_group, self.c // self.groups, axis=1)
 
-    def _fold(self, g: np.ndarray) -> np.ndarray:
-        return g.sum(axis=(0, 1)).reshape(-1)
+    def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
+        """y = (x − μ)·(s γ) + β, s = 1/√(σ² + ε): one product with a per-(sample, channel) factor."""
+        centered, inv_std = self._normalize(self._pixels(x))
+        self._cache = (centered, inv_std)
+        n, c, h, w = self._shape
+        out = centered * self._spread(self._per_channel(inv_std) * self.params["gamma"])
+        wide, r = widen(out.reshape(n * h * w, c))
+        wide += np.tile(self.params["beta"], r)
+        return nchw(out.reshape(n, h, w, c))
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """The closed form with every mean taken from two sums per sample and channel.
+
+        With S₁ = Σ_pixels ∂l/∂y and S₂ = Σ_pixels ∂l/∂y·(x − μ) per sample and channel:
+        ∂l/∂β = Σ_n S₁, ∂l/∂γ = Σ_n s S₂, mean(∂l/∂x̂) = A = group mean of γ S₁,
+        mean(∂l/∂x̂ · x̂) = B = group mean of γ s S₂, and
+        ∂l/∂x = s (∂l/∂x̂ − A − x̂ B) = ∂l/∂y · sγ − (x − μ) · s²B − sA.
+        """
+        centered, inv_std = self._cache
+        n, c, h, w = self._shape
+        dys = channel_rows(dy).reshape(centered.shape)
+        s1 = self._channel_sums(dys)  # (N, C)
+        s2 = self._channel_sums(dys * centered)
+        inv_c = self._per_channel(inv_std)
+        gamma = self.params["gamma"]
+        self.grads = {"gamma": (s2 * inv_c).sum(axis=0), "beta": s1.sum(axis=0)}
+        mean_dxhat = self._group_mean(gamma * s1)  # (N, g)
+        mean_dxhat_xhat = self._group_mean(gamma * s2 * inv_c)
+        dx = dys * self._spread(inv_c * gamma)
+        dx -= centered * self._spread(inv_std * inv_std * mean_dxhat_xhat)
+        dx -= self._spread(inv_std * mean_dxhat)
+        return nchw(dx.reshape(n, h, w, c))
 
     def describe(self) -> str:
         return f"GroupNorm({self.groups}, {self.c})"
@@ -240,17 +301,17 @@ class LayerNorm2d(_SampleNorm):
         self.params = {"gamma": np.ones(shape, dtype=dtype), "beta": np.zeros(shape, dtype=dtype)}
         self.kinds = {"gamma": "norm", "beta": "norm"}
 
-    def _grouped(self, x: np.ndarray) -> np.ndarray:
+    def _pixels(self, x: np.ndarray) -> np.ndarray:
         n, c, h, w = check_image(self.describe(), x, self.c)
         if (h, w) != (self.h, self.w):
             raise OptvizError(
                 f"{self.describe()} expects {self.h}×{self.w} images, got shape {tuple(x.shape)}"
             )
-        return super()._grouped(x)
+        return super()._pixels(x)
 
     def _affine(self, key: str) -> np.ndarray:
-        # (C, H, W) → (H·W, 1, C), matching the (N, H·W, 1, C) view of the batch
-        return nhwc(self.params[key][None]).reshape(self.h * self.w, 1, self.c)
+        # (C, H, W) → the (H·W·C,) channels-last order of a sample's values
+        return np.ascontiguousarray(nhwc(self.params[key][None])).reshape(-1)
 
     def _fold(self, g: np.ndarray) -> np.ndarray:
         summed = g.sum(axis=0).reshape(self.h, self.w, self.c)

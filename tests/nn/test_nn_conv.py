@@ -316,3 +316,26 @@ def test_bad_inputs_are_refused(layer, x):
     with pytest.raises(OptvizError) as err:
         layer.forward(x, True)
     assert "\n" not in str(err.value)
+
+
+def test_conv_scratch_arrays_never_leak_between_calls(rng):
+    """Training reuses the window matrices: outputs and gradients must not alias them."""
+    layer = conv64(rng, 2, 3, 3, 1, 1)
+    fresh = conv64(np.random.default_rng(5), 2, 3, 3, 1, 1)
+    fresh.params = {k: v.copy() for k, v in layer.params.items()}
+    xa, xb = rng.normal(size=(4, 2, 5, 6)), rng.normal(size=(3, 2, 5, 6))
+    dya, dyb = rng.normal(size=(4, 3, 5, 6)), rng.normal(size=(3, 3, 5, 6))
+    ya = layer.forward(xa, True)
+    dxa = layer.backward(dya)
+    ya_copy, dxa_copy = ya.copy(), dxa.copy()
+    for x, dy in ((xb, dyb), (xa, dya), (xa, dya)):  # another batch size, then the same again
+        y, dx = layer.forward(x, True), layer.backward(dy)
+        np.testing.assert_array_equal(y, fresh.forward(x, True))
+        np.testing.assert_array_equal(dx, fresh.backward(dy))
+        np.testing.assert_array_equal(layer.grads["W"], fresh.grads["W"])
+    np.testing.assert_array_equal(ya, ya_copy)
+    np.testing.assert_array_equal(dxa, dxa_copy)
+    # an evaluation forward of another size in between does not disturb training
+    layer.forward(rng.normal(size=(7, 2, 5, 6)), False)
+    layer.forward(xa, True)
+    np.testing.assert_array_equal(layer.backward(dya), dxa_copy)
