@@ -2,15 +2,15 @@
 
 Images are (N, C, H, W); every window is k×k, moved by the stride s (s = k unless
 given), without padding: output side ⌊(n − k)/s⌋ + 1 (docs/math.md §7.8), a side < 1 is
-refused naming the layer. Windows are strided views of the input (no Python loop over
-pixels); backward loops over the k² window offsets only. As torch (``ceil_mode=False``),
-rows and columns that no window reaches get no output and a zero gradient.
+refused naming the layer. The k² offsets of the windows are strided views of the
+input; forward and backward loop over those k² offsets only, never over pixels. As torch
+(``ceil_mode=False``), rows and columns that no window reaches get no output and a zero
+gradient.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from optviz.errors import OptvizError
 from optviz.nn.images import check_image, check_int, nchw, nhwc, output_side_or_refuse
@@ -38,13 +38,19 @@ class _Pool2d(Module):
             output_side_or_refuse(self.describe(), w, k, s, None, "width"),
         )
 
-    def _windows(self, x: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
-        """The (N, H', W', C, k, k) view of the windows, and (N, C, H, W, H', W')."""
+    def _offsets(self, x: np.ndarray) -> tuple[list, tuple[int, ...]]:
+        """The k² strided views x[:, :, u::s, v::s] cut to (N, H', W', C), and (N, C, H, W, H', W').
+
+        Entry u·k + v of the list is the value at offset (u, v) of every window: a max or
+        a mean over windows is k² − 1 element-wise operations on these views, with no copy
+        of the windows.
+        """
         n, c, h, w = check_image(self.describe(), x, None)
         ho, wo = self.output_shape(h, w)
-        s = self.stride
-        windows = sliding_window_view(nhwc(x), (self.k, self.k), axis=(1, 2))[:, ::s, ::s]
-        return windows, (n, c, h, w, ho, wo)
+        k, s, xh = self.k, self.stride, nhwc(x)
+        last_i, last_j = s * (ho - 1) + 1, s * (wo - 1) + 1
+        views = [xh[:, u : u + last_i : s, v : v + last_j : s] for u in range(k) for v in range(k)]
+        return views, (n, c, h, w, ho, wo)
 
     def _scatter(self, parts, shape: tuple[int, ...], dtype) -> np.ndarray:
         """Add ``parts(u, v)`` (N, H', W', C) back at window offset (u, v): the sum where windows overlap."""
@@ -66,17 +72,25 @@ class MaxPool2d(_Pool2d):
     Backward: the whole ∂l/∂y of a window goes to its arg-max; of equal maxima the first
     in row-major order (u, then v) wins, as in torch. Where windows overlap (s < k) a
     pixel that is the maximum of several windows receives the sum of their gradients.
-    (The notes' δˡ = upsample(δˡ⁺¹) is the case s = k.) A NaN counts as the maximum.
+    (The notes' δˡ = upsample(δˡ⁺¹) is the case s = k.) A NaN is the maximum of its
+    window and takes the gradient (the last NaN, by torch's rule "v > max or v is NaN").
     """
 
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
-        windows, shape = self._windows(x)
-        n, c, h, w, ho, wo = shape
-        flat = windows.reshape(n, ho, wo, c, self.k * self.k)  # a copy: k·k values per window
-        arg = np.argmax(flat, axis=-1)[..., None]  # first maximum (NaN first), as torch
-        out = np.take_along_axis(flat, arg, axis=-1)[..., 0]
-        self._cache = (arg[..., 0], shape, x.dtype)
-        return nchw(out)
+        views, shape = self._offsets(x)
+        best = views[0].copy()  # (N, H', W', C), channels-last
+        arg = np.zeros(best.shape, dtype=np.int32)
+        step = np.empty_like(arg)
+        for i, view in enumerate(views[1:], start=1):
+            better = view > best  # strict: of equal maxima the first stays
+            better |= np.isnan(view)
+            np.maximum(best, view, out=best)  # NaN wins here too
+            # arg ← i where better: arithmetic, much faster than a masked copy
+            np.subtract(i, arg, out=step)
+            step *= better
+            arg += step
+        self._cache = (arg, shape, x.dtype)
+        return nchw(best)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         arg, shape, dtype = self._cache
@@ -94,9 +108,13 @@ class AvgPool2d(_Pool2d):
     """
 
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
-        windows, shape = self._windows(x)
+        views, shape = self._offsets(x)
         self._cache = (shape, x.dtype)
-        return nchw(windows.mean(axis=(-2, -1), dtype=x.dtype))
+        total = views[0].copy()
+        for view in views[1:]:
+            total += view
+        total *= x.dtype.type(1.0 / (self.k * self.k))
+        return nchw(total)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         shape, dtype = self._cache
@@ -114,7 +132,11 @@ class GlobalAvgPool2d(Module):
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         n, c, h, w = check_image("GlobalAvgPool2d", x, None)
         self._cache = (n, c, h, w, x.dtype)
-        return nhwc(x).mean(axis=(1, 2), dtype=x.dtype)
+        ones = np.full(h * w, 1.0 / (h * w), dtype=x.dtype)
+        # the mean as a batched matrix-vector product, in whichever layout x is stored
+        if nhwc(x).flags.c_contiguous:
+            return np.matmul(ones, nhwc(x).reshape(n, h * w, c))
+        return np.matmul(x.reshape(n, c, h * w), ones)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         n, c, h, w, dtype = self._cache

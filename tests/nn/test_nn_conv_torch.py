@@ -219,3 +219,15 @@ def test_a_small_network_matches_torch(rng):
     for name, layer in net.layers:
         for k in layer.params:
             close(layer.grads[k], P[f"{name}.{k}"].grad)
+
+
+def test_max_pool2d_nan_takes_the_gradient_as_in_torch():
+    x = np.array([[[[np.nan, 0.0, 1.0, 0.0, 2.0, 2.0], [0.0, np.nan, 0.0, np.nan, 2.0, 2.0]]]])
+    pool = MaxPool2d(2)
+    y = pool.forward(x, True)
+    dx = pool.backward(np.array([[[[1.0, 2.0, 3.0]]]]))
+    xt = tensor(x, True)
+    yt = F.max_pool2d(xt, 2)
+    yt.backward(tensor([[[[1.0, 2.0, 3.0]]]]))
+    np.testing.assert_array_equal(y, yt.detach().numpy())  # NaN where torch has NaN
+    np.testing.assert_array_equal(dx, xt.grad.numpy())
