@@ -44,24 +44,38 @@ def pad_nhwc(x: np.ndarray, p: int, out: np.ndarray | None = None) -> np.ndarray
     return out
 
 
-def im2col(xp: np.ndarray, k: int, s: int, out: np.ndarray | None = None) -> np.ndarray:
+def im2col(xp: np.ndarray, k: int, s: int, ws: Workspace | None = None) -> np.ndarray:
     """The window matrix of a padded (N, Hp, Wp, C) array: (N·H'·W', k·k·C), columns (u, v, c).
 
     Row (n, i, j) holds xp[n, i·s + u, j·s + v, c] for u, v < k: one copy of the strided
-    window view, into ``out`` when given. A 1×1 window at stride 1 needs no copy at all.
+    window view (into ``ws``'s scratch array when given). A 1×1 window at stride 1 needs
+    no copy at all. The copy moves runs of k·C consecutive values; when that is shorter
+    than an output row W' (few channels, as a first layer's 1), the matrix is built
+    transposed, (k·k·C, N·H'·W') with runs of W', and its transpose returned (a view
+    that matmul reads as it is): twice as fast for one channel.
     """
-    c = xp.shape[3]
+    n, _, _, c = xp.shape
     if k == 1:
         windows = xp[:, ::s, ::s]
-        if out is None or windows.flags.c_contiguous:
+        if ws is None or windows.flags.c_contiguous:
             return np.ascontiguousarray(windows).reshape(-1, c)
-    else:
-        windows = sliding_window_view(xp, (k, k), axis=(1, 2))[:, ::s, ::s]  # N H' W' C k k
-        windows = windows.transpose(0, 1, 2, 4, 5, 3)
-        if out is None:
-            return windows.reshape(-1, k * k * c)
-    np.copyto(out.reshape(windows.shape), windows)
-    return out
+        out = ws.array("cols", (windows.size // c, c), xp.dtype)
+        np.copyto(out.reshape(windows.shape), windows)
+        return out
+    windows = sliding_window_view(xp, (k, k), axis=(1, 2))[:, ::s, ::s]  # N H' W' C k k
+    rows, width = n * windows.shape[1] * windows.shape[2], k * k * c
+    if k * c < windows.shape[2]:
+        windows = windows.transpose(4, 5, 3, 0, 1, 2)  # k k C N H' W'
+        shape = (width, rows)
+        cols_t = np.empty(shape, xp.dtype) if ws is None else ws.array("cols_t", shape, xp.dtype)
+        np.copyto(cols_t.reshape(windows.shape), windows)
+        return cols_t.T
+    windows = windows.transpose(0, 1, 2, 4, 5, 3)  # N H' W' k k C
+    if ws is None:
+        return windows.reshape(rows, width)
+    cols = ws.array("cols", (rows, width), xp.dtype)
+    np.copyto(cols.reshape(windows.shape), windows)
+    return cols
 
 
 class Conv2d(Module):
@@ -148,8 +162,7 @@ class Conv2d(Module):
         if ws is not None and p:
             xp = ws.array("x_pad", (n, h + 2 * p, w + 2 * p, self.c_in), dtype, zeros=True)
         xp = pad_nhwc(nhwc(x), p, xp)
-        cols = None if ws is None else ws.array("cols", (n * ho * wo, k * k * self.c_in), dtype)
-        cols = im2col(xp, k, self.stride, cols)
+        cols = im2col(xp, k, self.stride, ws)
         out = np.matmul(cols, self._weight_matrix())
         wide, r = widen(out)  # a long-row view: the bias add runs long inner loops
         wide += np.tile(self.params["b"], r)

@@ -108,6 +108,7 @@ def test_conv_of_a_hand_computed_example():
         (1, 2, 2, 5, 6, 3, 1, 0),  # batch of one, no padding
         (2, 1, 2, 8, 7, 4, 3, 2),  # k > s > 1, (n + 2p − k) mod s ≠ 0: unread pixels
         (1, 2, 3, 4, 5, 2, 1, 3),  # padding larger than k − 1
+        (2, 1, 3, 5, 9, 3, 1, 1),  # one channel, wide rows: the window matrix built transposed
     ],
 )
 def test_conv_forward_is_the_definition_and_backward_the_finite_differences(
@@ -318,13 +319,15 @@ def test_bad_inputs_are_refused(layer, x):
     assert "\n" not in str(err.value)
 
 
-def test_conv_scratch_arrays_never_leak_between_calls(rng):
+@pytest.mark.parametrize("c_in, s", [(2, 1), (1, 1), (2, 2)], ids=["rows", "transposed", "col2im"])
+def test_conv_scratch_arrays_never_leak_between_calls(c_in, s, rng):
     """Training reuses the window matrices: outputs and gradients must not alias them."""
-    layer = conv64(rng, 2, 3, 3, 1, 1)
-    fresh = conv64(np.random.default_rng(5), 2, 3, 3, 1, 1)
+    layer = conv64(rng, c_in, 3, 3, s, 1)
+    fresh = conv64(np.random.default_rng(5), c_in, 3, 3, s, 1)
     fresh.params = {k: v.copy() for k, v in layer.params.items()}
-    xa, xb = rng.normal(size=(4, 2, 5, 6)), rng.normal(size=(3, 2, 5, 6))
-    dya, dyb = rng.normal(size=(4, 3, 5, 6)), rng.normal(size=(3, 3, 5, 6))
+    xa, xb = rng.normal(size=(4, c_in, 5, 6)), rng.normal(size=(3, c_in, 5, 6))
+    ho, wo = (5 + 2 - 3) // s + 1, (6 + 2 - 3) // s + 1
+    dya, dyb = rng.normal(size=(4, 3, ho, wo)), rng.normal(size=(3, 3, ho, wo))
     ya = layer.forward(xa, True)
     dxa = layer.backward(dya)
     ya_copy, dxa_copy = ya.copy(), dxa.copy()
@@ -336,6 +339,6 @@ def test_conv_scratch_arrays_never_leak_between_calls(rng):
     np.testing.assert_array_equal(ya, ya_copy)
     np.testing.assert_array_equal(dxa, dxa_copy)
     # an evaluation forward of another size in between does not disturb training
-    layer.forward(rng.normal(size=(7, 2, 5, 6)), False)
+    layer.forward(rng.normal(size=(7, c_in, 5, 6)), False)
     layer.forward(xa, True)
     np.testing.assert_array_equal(layer.backward(dya), dxa_copy)
