@@ -7,13 +7,20 @@ Shapes of a small ResNet on 8×8 digits at batch 64 (N, c_in → c_out, k, s, p,
 - down       16 → 32, 3×3, s2, p1 on 8×8
 - block2     32 → 32, 3×3, s1, p1 on 4×4
 - shortcut   16 → 32, 1×1, s2, p0 on 8×8
-- BatchNorm2d over (64, 16, 8, 8) and (64, 32, 4, 4), training mode, and the fused
-  BatchNorm2d + ReLU, against torch's batch_norm (+ relu).
+- BatchNorm2d over (64, 16, 8, 8) and (64, 32, 4, 4), training mode, against torch's
+  batch_norm;
+- resnet: the layers of a small residual CNN chained by hand — stem conv 1→16–BN–ReLU,
+  a residual block 16→16, a residual block 16→32 with stride 2 and a 1×1 convolution
+  on the shortcut (each block conv3×3–BN–ReLU–conv3×3–BN, + shortcut, ReLU), global
+  average pool, linear 32→10 — with softmax cross-entropy, against the same torch
+  network. No optimizer: the layers only (the whole training step, with the model and
+  Adam, is for when the model exists).
 
-"fwd" is a training-mode forward; "fwd+bwd" adds the backward for a fixed ∂l/∂y (∂l/∂x
-and every parameter gradient). optviz gets its inputs channels-last in memory, as its
-layers hand them to each other; torch gets the faster of its contiguous and
-channels_last formats (both are printed).
+"fwd" is a training-mode forward (torch's records its autograd graph); "fwd+bwd" adds
+the backward for a fixed ∂l/∂y (∂l/∂x and every parameter gradient; for resnet, the loss
+and its gradient). optviz gets its inputs channels-last in memory, as its layers hand
+them to each other; torch runs both its contiguous and channels_last formats, and the
+faster one is shown (its name in the last column).
 
 Threads: ``--threads N`` runs one process with OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = N
 set before numpy is imported, and torch.set_num_threads(N); without it the script runs
@@ -43,7 +50,16 @@ if __name__ == "__main__":  # the thread count must be set before numpy is impor
 
 import numpy as np  # noqa: E402
 
-from optviz.nn import BatchNorm2d, Conv2d  # noqa: E402
+from optviz.nn import (  # noqa: E402
+    BatchNorm2d,
+    Conv2d,
+    GlobalAvgPool2d,
+    Linear,
+    Module,
+    ReLU,
+    Sequential,
+    softmax_cross_entropy,
+)
 
 N = 64
 CONVS = [  # name, c_in, c_out, k, s, p, side
@@ -76,7 +92,63 @@ def optviz_cases(rng) -> dict[str, tuple]:
         x = channels_last(rng.normal(size=(N, c, side, side)).astype(np.float32))
         dy = channels_last(rng.normal(size=x.shape).astype(np.float32))
         cases[name] = _pair(layer, x, dy)
+    cases["resnet"] = _resnet_pair(rng)
     return cases
+
+
+class _Residual(Module):
+    """conv3×3(s)–BN–ReLU–conv3×3–BN, + identity or conv1×1(s), ReLU (for this benchmark only)."""
+
+    def __init__(self, c_in: int, c_out: int, s: int, rng) -> None:
+        super().__init__()
+        self.main = Sequential(
+            [
+                ("conv1", Conv2d(c_in, c_out, 3, s, 1, rng=rng)),
+                ("bn1", BatchNorm2d(c_out)),
+                ("relu", ReLU()),
+                ("conv2", Conv2d(c_out, c_out, 3, 1, 1, rng=rng)),
+                ("bn2", BatchNorm2d(c_out)),
+            ]
+        )
+        self.short = Conv2d(c_in, c_out, 1, s, 0, rng=rng) if (c_in, s) != (c_out, 1) else None
+        self.act = ReLU()
+
+    def forward(self, x, train):
+        h = self.main.forward(x, train)
+        h += x if self.short is None else self.short.forward(x, train)
+        return self.act.forward(h, train)
+
+    def backward(self, dy):
+        d = self.act.backward(dy)
+        dx = self.main.backward(d)
+        dx += d if self.short is None else self.short.backward(d)
+        return dx
+
+
+def _resnet_pair(rng):
+    stem = Conv2d(1, 16, 3, 1, 1, rng=rng)
+    stem.skip_input_grad = True
+    net = Sequential(
+        [
+            ("stem", stem),
+            ("bn", BatchNorm2d(16)),
+            ("relu", ReLU()),
+            ("block1", _Residual(16, 16, 1, rng)),
+            ("block2", _Residual(16, 32, 2, rng)),
+            ("pool", GlobalAvgPool2d()),
+            ("fc", Linear(32, 10, rng=rng)),
+        ]
+    )
+    x = rng.normal(size=(N, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 10, N)
+
+    def fwd():
+        net.forward(x, True)
+
+    def fwd_bwd():
+        net.backward(softmax_cross_entropy(net.forward(x, True), y)[1])
+
+    return fwd, fwd_bwd
 
 
 def _pair(layer, x, dy):
@@ -124,13 +196,57 @@ def torch_cases(rng, threads: int) -> tuple[str, dict[str, dict[str, tuple]]]:
                 return F.batch_norm(x, rm, rv, g, b, True, 0.1, 1e-5)
 
             cases[name][label] = _torch_pair(torch, f, torch.randn_like(x))
+    cases["resnet"] = _torch_resnet(torch, formats)
     return torch.__version__, cases
 
 
+def _torch_resnet(torch, formats) -> dict[str, tuple]:
+    nn = torch.nn
+
+    class Residual(nn.Module):
+        def __init__(self, c_in, c_out, s):
+            super().__init__()
+            self.main = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 3, s, 1),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(),
+                nn.Conv2d(c_out, c_out, 3, 1, 1),
+                nn.BatchNorm2d(c_out),
+            )
+            self.short = nn.Conv2d(c_in, c_out, 1, s) if (c_in, s) != (c_out, 1) else None
+
+        def forward(self, x):
+            return torch.relu(self.main(x) + (x if self.short is None else self.short(x)))
+
+    pairs = {}
+    for label, fmt in formats.items():
+        net = nn.Sequential(
+            nn.Conv2d(1, 16, 3, 1, 1),
+            nn.BatchNorm2d(16),
+            nn.ReLU(),
+            Residual(16, 16, 1),
+            Residual(16, 32, 2),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(32, 10),
+        ).to(memory_format=fmt)
+        x = torch.randn(N, 1, 8, 8).contiguous(memory_format=fmt)
+        y = torch.randint(0, 10, (N,))
+
+        def fwd(net=net, x=x):
+            net(x)
+
+        def fwd_bwd(net=net, x=x, y=y):
+            net.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+
+        pairs[label] = (fwd, fwd_bwd)
+    return pairs
+
+
 def _torch_pair(torch, f, dy):
-    def fwd():
-        with torch.no_grad():
-            f()
+    def fwd():  # with the autograd graph, as in training (optviz keeps its caches)
+        f()
 
     def fwd_bwd():
         f().backward(dy)
