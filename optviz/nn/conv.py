@@ -94,7 +94,7 @@ class Conv2d(Module):
       upstream gradient with the window matrix kept from the forward pass;
     - ∂l/∂b[o] = Σ_{n,i,j} ∂l/∂y[n,o,i,j];
     - ∂l/∂x: at stride 1 the full correlation of ∂l/∂y (zero-padded by k − 1) with
-      rot180(W), cropped by p — the notes' δˡ = δˡ⁺¹ * rot180(wˡ) — again one im2col and
+      rot180(W), cropped by p — the textbook δˡ = δˡ⁺¹ * rot180(wˡ) — again one im2col and
       one product; at stride s > 1 col2im: the product ∂l/∂y Wᵀ gives each window's
       share, and k² strided additions put the windows back (entries that no window reads,
       when (H + 2p − k) mod s ≠ 0, get 0). ``skip_input_grad`` (set on a first layer)

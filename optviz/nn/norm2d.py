@@ -3,21 +3,20 @@
 All of them compute x̂ = (x − μ)/√(σ² + ε) with the *biased* variance σ² and ε = 1e-5,
 then y = γ x̂ + β; they differ in the set of values μ and σ² are taken over:
 
-=================  =========================================  ===============  =========
-layer              statistics over                            γ, β             running
-=================  =========================================  ===============  =========
-BatchNorm2d(c)     the N·H·W values of a channel in the batch  per channel (C)  yes
-GroupNorm(g, c)    the (C/g)·H·W values of a group in a sample per channel (C)  no
-InstanceNorm2d(c)  the H·W values of a channel in a sample     per channel (C)  no
-LayerNorm2d(c,h,w) the C·H·W values of a sample                (C, H, W)        no
-=================  =========================================  ===============  =========
+- BatchNorm2d(c): the N·H·W values of a channel in the batch; γ, β per channel;
+  running statistics for evaluation;
+- GroupNorm(g, c): the (C/g)·H·W values of a group of channels in one sample; γ, β per
+  channel;
+- InstanceNorm2d(c): the H·W values of a channel in one sample; γ, β per channel;
+- LayerNorm2d(c, h, w): the C·H·W values of one sample; γ, β of shape (C, H, W).
 
+The last three keep no running statistics: training and evaluation compute the same.
 GroupNorm with one group normalizes as LayerNorm2d (with a per-channel affine map),
 with c groups as InstanceNorm2d. Statistics over a single value (σ² = 0, x̂ ≡ 0: the
 layer could learn nothing) are refused with OptvizError naming the layer.
 
-The backward of each is the closed form of seed 003 §8.3 with m the number of values
-the statistics cover, its terms collected as in BatchNorm1d.backward:
+The backward of each is BatchNorm's closed form (docs/math.md §6.3) with m the number of
+values the statistics cover, its terms collected as in BatchNorm1d.backward:
 
     ∂l/∂x = s · [∂l/∂x̂ − mean(∂l/∂x̂) − x̂ · mean(∂l/∂x̂ · x̂)],  ∂l/∂x̂ = γ ∂l/∂y,
 

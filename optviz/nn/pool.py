@@ -72,7 +72,7 @@ class MaxPool2d(_Pool2d):
     Backward: the whole ∂l/∂y of a window goes to its arg-max; of equal maxima the first
     in row-major order (u, then v) wins, as in torch. Where windows overlap (s < k) a
     pixel that is the maximum of several windows receives the sum of their gradients.
-    (The notes' δˡ = upsample(δˡ⁺¹) is the case s = k.) A NaN is the maximum of its
+    (The textbook δˡ = upsample(δˡ⁺¹) is the case s = k.) A NaN is the maximum of its
     window and takes the gradient (the last NaN, by torch's rule "v > max or v is NaN").
     """
 
