@@ -23,8 +23,9 @@ them to each other; torch runs both its contiguous and channels_last formats, an
 faster one is shown (its name in the last column).
 
 Threads: ``--threads N`` runs one process with OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = N
-set before numpy is imported, and torch.set_num_threads(N); without it the script runs
-itself once with 1 and once with 2 threads. Timing: the sides take turns round by round
+set before numpy is imported (and, when threadpoolctl is installed, its limit on the
+BLAS too), and torch.set_num_threads(N); without it the script runs itself once with 1
+and once with 2 threads. Timing: the sides take turns round by round
 (background load hits both); each turn runs a few untimed calls, then the mean of
 ``--reps`` calls; the median over rounds is reported, the minimum in brackets.
 
@@ -36,6 +37,7 @@ What was tried, and what it gave, is in benchmarks/conv_notes.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -271,7 +273,21 @@ def measure(fns: dict[str, object], rounds: int, reps: int) -> dict[str, list[fl
     return times
 
 
+def blas_limit(threads: int):
+    """threadpoolctl's limit on the BLAS threads when it is installed, else nothing to do."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
 def run(threads: int, rounds: int, reps: int) -> None:
+    with blas_limit(threads):
+        _run(threads, rounds, reps)
+
+
+def _run(threads: int, rounds: int, reps: int) -> None:
     rng = np.random.default_rng(0)
     ours = optviz_cases(rng)
     version, theirs = torch_cases(rng, threads)
