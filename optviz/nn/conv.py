@@ -194,13 +194,18 @@ class Conv2d(Module):
         """
         k, p, c_out, dtype = self.k, self.padding, self.c_out, dy_rows.dtype
         ws = self._workspace
+        rot = self.params["W"][:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, self.c_in)
+        if k == 1 and p == 0:  # a 1×1 convolution: ∂l/∂x = ∂l/∂y Wᵀ, no windows
+            return nchw(np.matmul(dy_rows, rot).reshape(n, h, w, self.c_in))
         q = k - 1
-        grad = ws.array("dy_pad", (n, ho + 2 * q, wo + 2 * q, c_out), dtype, zeros=True)
-        grad = pad_nhwc(dy_rows.reshape(n, ho, wo, c_out), q, grad)
+        grad = dy_rows.reshape(n, ho, wo, c_out)
+        if q:
+            grad = pad_nhwc(
+                grad, q, ws.array("dy_pad", (n, ho + 2 * q, wo + 2 * q, c_out), dtype, zeros=True)
+            )
         windows = sliding_window_view(grad, (k, k), axis=(1, 2))[:, p : p + h, p : p + w]
         cols = ws.array("dy_cols", (n * h * w, k * k * c_out), dtype)
         np.copyto(cols.reshape(n, h, w, k, k, c_out), windows.transpose(0, 1, 2, 4, 5, 3))
-        rot = self.params["W"][:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, self.c_in)
         return nchw(np.matmul(cols, rot).reshape(n, h, w, self.c_in))
 
     def _input_grad_col2im(self, dy_rows, n, h, w, ho, wo) -> np.ndarray:

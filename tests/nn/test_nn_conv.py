@@ -105,6 +105,7 @@ def test_conv_of_a_hand_computed_example():
         (3, 2, 3, 7, 5, 3, 2, 1),  # stride 2, H ≠ W
         (2, 3, 2, 6, 8, 1, 2, 0),  # the 1×1 stride-2 shortcut
         (2, 2, 3, 5, 4, 1, 1, 0),  # 1×1 stride 1: no im2col copy
+        (1, 2, 2, 3, 4, 1, 1, 1),  # 1×1 with padding: a zero border around the output
         (1, 2, 2, 5, 6, 3, 1, 0),  # batch of one, no padding
         (2, 1, 2, 8, 7, 4, 3, 2),  # k > s > 1, (n + 2p − k) mod s ≠ 0: unread pixels
         (1, 2, 3, 4, 5, 2, 1, 3),  # padding larger than k − 1
