@@ -27,9 +27,12 @@ set before numpy is imported (and, when threadpoolctl is installed, its limit on
 BLAS too), and torch.set_num_threads(N); without it the script runs itself once with 1
 and once with 2 threads. Timing: the sides take turns round by round
 (background load hits both); each turn runs a few untimed calls, then the mean of
-``--reps`` calls; the median over rounds is reported, the minimum in brackets.
+``--reps`` calls; the median over rounds is reported, the minimum in brackets. On a
+shared machine, ``--cpu-clock`` times the one-thread run in thread CPU time instead of
+wall-clock time (with one thread both libraries compute on the calling thread, so the
+time another process holds the core is left out); two threads are always wall clock.
 
-Usage: python benchmarks/bench_conv.py [--rounds 15] [--reps 40] [--threads N]
+Usage: python benchmarks/bench_conv.py [--rounds 15] [--reps 40] [--threads N] [--cpu-clock]
 
 What was tried, and what it gave, is in benchmarks/conv_notes.md.
 """
@@ -256,20 +259,20 @@ def _torch_pair(torch, f, dy):
     return fwd, fwd_bwd
 
 
-def timed(fn, reps: int) -> float:
+def timed(fn, reps: int, clock) -> float:
     for _ in range(WARM):
         fn()
-    t0 = time.perf_counter()
+    t0 = clock()
     for _ in range(reps):
         fn()
-    return (time.perf_counter() - t0) / reps
+    return (clock() - t0) / reps
 
 
-def measure(fns: dict[str, object], rounds: int, reps: int) -> dict[str, list[float]]:
+def measure(fns: dict[str, object], rounds: int, reps: int, clock) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(rounds):
         for k, fn in fns.items():
-            times[k].append(timed(fn, reps))
+            times[k].append(timed(fn, reps, clock))
     return times
 
 
@@ -282,26 +285,28 @@ def blas_limit(threads: int):
     return threadpool_limits(limits=threads, user_api="blas")
 
 
-def run(threads: int, rounds: int, reps: int) -> None:
+def run(threads: int, rounds: int, reps: int, cpu_clock: bool) -> None:
     with blas_limit(threads):
-        _run(threads, rounds, reps)
+        _run(threads, rounds, reps, cpu_clock and threads == 1)
 
 
-def _run(threads: int, rounds: int, reps: int) -> None:
+def _run(threads: int, rounds: int, reps: int, cpu_clock: bool) -> None:
     rng = np.random.default_rng(0)
     ours = optviz_cases(rng)
     version, theirs = torch_cases(rng, threads)
+    clock = time.thread_time if cpu_clock else time.perf_counter
     print(
         f"{threads} thread(s); numpy {np.__version__}"
         + (f", torch {version}" if version else ", torch not installed")
-        + f"; load average {os.getloadavg()[0]:.2f}; median of {rounds} rounds (min)"
+        + f"; load average {os.getloadavg()[0]:.2f}; median of {rounds} rounds (min), "
+        + ("thread CPU time" if cpu_clock else "wall clock")
     )
     print(f"  {'layer':<9} {'pass':<8} {'optviz':>15} {'torch':>15} {'ratio':>6}  torch format")
     for name, (fwd, fwd_bwd) in ours.items():
         for i, label in enumerate(("fwd", "fwd+bwd")):
             fns = {"optviz": (fwd, fwd_bwd)[i]}
             fns.update({fmt: pair[i] for fmt, pair in theirs.get(name, {}).items()})
-            times = measure(fns, rounds, reps)
+            times = measure(fns, rounds, reps, clock)
             med = {k: statistics.median(v) * 1e6 for k, v in times.items()}
             low = {k: min(v) * 1e6 for k, v in times.items()}
             mine = f"{med['optviz']:7.0f} ({low['optviz']:5.0f})"
@@ -319,14 +324,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--reps", type=int, default=40)
     parser.add_argument("--threads", type=int, default=None, help="threads for numpy and torch")
+    parser.add_argument(
+        "--cpu-clock", action="store_true", help="one thread: time in thread CPU time"
+    )
     args = parser.parse_args()
     if args.threads is not None:
-        run(args.threads, args.rounds, args.reps)
+        run(args.threads, args.rounds, args.reps, args.cpu_clock)
         return
     for threads in (1, 2):
         cmd = [sys.executable, __file__, "--threads", str(threads)]
         cmd += ["--rounds", str(args.rounds), "--reps", str(args.reps)]
-        subprocess.run(cmd, check=True)
+        subprocess.run(cmd + (["--cpu-clock"] if args.cpu_clock else []), check=True)
 
 
 if __name__ == "__main__":
