@@ -5,8 +5,7 @@ number of its outputs. Every initializer also takes ``size``, the shape to draw 
 is not (n_in, n_out): a convolution's W of shape (c_out, c_in, k, k) is drawn with the
 fans n_in = c_in·k², n_out = c_out·k² (docs/math.md §7.1). Each function takes a
 numpy ``Generator`` so a run is reproducible from its seed. Biases are always initialized to
-zero: once W is random
-the symmetry is already broken (docs/math.md §6.1).
+zero: once W is random the symmetry is already broken (docs/math.md §6.1).
 
 ==================  =======================================  ====================
 name                distribution                             variance
