@@ -12,8 +12,8 @@ import sys
 import pytest
 
 import optviz
-from optviz.errors import OptvizError
 from optviz.api import explore
+from optviz.errors import OptvizError
 from optviz.explorer import ExplorePage
 from optviz.explorer.page import ASSETS, asset, build_page, script_json, write_page
 from optviz.library import function_names, load_function
