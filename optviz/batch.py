@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from optviz import validate
+from optviz import budget, validate
 from optviz.errors import OptvizError
 from optviz.export import jsonable
 from optviz.objective import Objective
-from optviz.optim import defaults, make_optimizer
+from optviz.optim import defaults, make_optimizer, optimizer_class
 from optviz.runner import run_optimizer
 from optviz.trajectory import CONVERGED, DIVERGED, Trajectory
 
@@ -251,7 +251,10 @@ def basins(objective: Objective, optimizer: str, *, lr: float, grid: int, steps:
            domain=None, hyper=None, schedule=None, oracle_factory=None) -> BasinResult:
     if objective.dim != 2:
         raise OptvizError(f"basins needs a function of 2 variables; {objective.name} has {objective.dim}")
-    grid = validate.whole("grid", grid, 2, 3000)
+    grid = validate.whole("grid", grid, 2)
+    slots = len(optimizer_class(optimizer).State._fields) - 1
+    budget.fits(f"{grid}² = {grid * grid:,} starts", grid * grid * objective.dim * 8 * (slots + 10), "grid",
+                "choose a smaller grid")
     domain = domain or objective.default_domain()
     xs = np.linspace(*domain[0], grid)
     ys = np.linspace(*domain[1], grid)

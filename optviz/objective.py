@@ -248,16 +248,16 @@ class Objective:
             raise OptvizError(f"{self.name} takes points of dimension {self.dim}; got shape {X.shape}")
         return X
 
-    def f(self, X: np.ndarray) -> np.ndarray:
-        """Values at a batch of points: (K, d) -> (K,)."""
+    def f_unchecked(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`f` without silencing numpy (call inside ``np.errstate``)."""
         X = self._points(X)
         if self.finite_sum is not None:
             return self.finite_sum.value(X)
         out = self._f(*X.T)
         return np.broadcast_to(np.asarray(out, dtype=float), X.shape[:1]).copy()
 
-    def grad(self, X: np.ndarray) -> np.ndarray:
-        """Gradients at a batch of points: (K, d) -> (K, d)."""
+    def grad_unchecked(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`grad` without silencing numpy (call inside ``np.errstate``)."""
         X = self._points(X)
         if self.finite_sum is not None:
             return self.finite_sum.grad(X)
@@ -267,8 +267,8 @@ class Objective:
             out[:, j] = col
         return out
 
-    def hess(self, X: np.ndarray) -> np.ndarray:
-        """Hessians at a batch of points: (K, d) -> (K, d, d)."""
+    def hess_unchecked(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`hess` without silencing numpy (call inside ``np.errstate``)."""
         X = self._points(X)
         if self.finite_sum is not None:
             return self.finite_sum.hess(X)
@@ -278,8 +278,8 @@ class Objective:
             out[:, j] = col
         return out.reshape(K, d, d)
 
-    def value_and_grad(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """f and ∇f in one compiled call (shared subexpressions computed once)."""
+    def value_and_grad_unchecked(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`value_and_grad` without silencing numpy (call inside ``np.errstate``)."""
         X = self._points(X)
         if self.finite_sum is not None:
             return self.finite_sum.value(X), self.finite_sum.grad(X)
@@ -291,6 +291,29 @@ class Objective:
         for j, col in enumerate(values[1:]):
             g[:, j] = col
         return f, g
+
+    # The public evaluations are quiet: a pole or an overflow gives inf/nan, never a
+    # RuntimeWarning on the terminal. The run loop, already inside np.errstate, calls the
+    # *_unchecked forms (an errstate costs microseconds, a step of one point about 30).
+    def f(self, X: np.ndarray) -> np.ndarray:
+        """Values at a batch of points: (K, d) -> (K,)."""
+        with np.errstate(all="ignore"):
+            return self.f_unchecked(X)
+
+    def grad(self, X: np.ndarray) -> np.ndarray:
+        """Gradients at a batch of points: (K, d) -> (K, d)."""
+        with np.errstate(all="ignore"):
+            return self.grad_unchecked(X)
+
+    def hess(self, X: np.ndarray) -> np.ndarray:
+        """Hessians at a batch of points: (K, d) -> (K, d, d)."""
+        with np.errstate(all="ignore"):
+            return self.hess_unchecked(X)
+
+    def value_and_grad(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """f and ∇f in one compiled call (shared subexpressions computed once)."""
+        with np.errstate(all="ignore"):
+            return self.value_and_grad_unchecked(X)
 
     def symbolic(self, *, hessian: bool = True) -> Symbolic:
         """The generated symbols and the f, ∇f, Hessian expressions the numpy

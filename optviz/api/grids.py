@@ -122,7 +122,7 @@ def sweep(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] = "gd,mom
     axes, fixed = sweep_axes([v.name for v in variants], lr, parse_params(params))
     X = parse_starts(objective, start)
     steps = objective.steps if steps is None else steps
-    check_oracle_options(objective, noise, batch_size)
+    check_oracle_options(objective, noise, batch_size, seed)
     oracles = oracle_factory(objective, noise, batch_size, seed)
     results = []
     for v in variants:
@@ -146,7 +146,7 @@ def basins(fn: str | Objective = "himmelblau", opt: str | Iterable[str] = "gd,mo
     domain, which minimum does each optimizer reach? Returns a :class:`BasinsReport`."""
     objective = resolve_function(fn)
     steps = objective.steps if steps is None else steps
-    check_oracle_options(objective, noise, batch_size)
+    check_oracle_options(objective, noise, batch_size, seed)
     oracles = oracle_factory(objective, noise, batch_size, seed)
     results = []
     for plan in plans(objective, opt, params, lr, schedule, objective.default_start()):
@@ -167,7 +167,7 @@ def tune(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] = "adam", 
     objective = resolve_function(fn)
     X = parse_starts(objective, start)
     steps = objective.steps if steps is None else steps
-    check_oracle_options(objective, noise, batch_size)
+    check_oracle_options(objective, noise, batch_size, seed)
     oracles = oracle_factory(objective, noise, batch_size, seed)
     lrs, sweeps = {}, []
     for plan in plans(objective, opt, params, None, schedule, X[0], tune=True):

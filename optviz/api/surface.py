@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from optviz import validate
+from optviz import budget, validate
 from optviz.batch import TUNE_GRID, tune_lr
 from optviz.critical import CriticalPoint
 from optviz.errors import OptvizError
@@ -72,8 +72,9 @@ class CompareResult(RunResult):
     tol: float = 1e-6
 
 
-def check_oracle_options(objective: Objective, noise, batch_size) -> None:
+def check_oracle_options(objective: Objective, noise, batch_size, seed: int = 0) -> None:
     """The gradient-noise settings of sgd and minibatch, before any work."""
+    validate.whole("seed", seed, 0, 2**63 - 1)
     if noise is not None:
         validate.non_negative("noise", noise)
     if batch_size is None:
@@ -158,8 +159,10 @@ def run(
     objective = resolve_function(fn)
     X = parse_starts(objective, start)
     steps = objective.steps if steps is None else steps
-    check_oracle_options(objective, noise, batch_size)
+    check_oracle_options(objective, noise, batch_size, seed)
     seeds = validate.whole("seeds", seeds)
+    budget.fits(f"{len(X)} start(s) × {seeds} seeds", len(X) * seeds * objective.dim * 8 * 4096, "seeds",
+                "each seed is a path kept step by step: use fewer seeds (or a sweep, which keeps no paths)")
     if tune and lr is not None:
         raise OptvizError("{tune} chooses the learning rate itself: give {tune} or {lr}, not both",
                           param="tune", names=("lr",))

@@ -51,7 +51,7 @@ def figure_title(fig: Figure, objective: Any, *, subtitle: str = "") -> Any:
     title = fig.suptitle(prefix + _style.formula_mathtext(objective, check=False))
     try:
         fit_title(fig, title)
-    except ValueError:
+    except (ValueError, RecursionError):  # mathtext cannot typeset it, or it nests too deeply
         title.set_text(prefix + _style.plain_formula(objective))
         title.set_fontsize(matplotlib.rcParams["figure.titlesize"])
         fit_title(fig, title)
@@ -117,7 +117,8 @@ def log_y(ax: Any) -> None:
 
 
 def variable_label(name: str) -> str:
-    return f"${_style._latex_variable(name)}$"
+    """A variable as mathtext ('$x_{1}$'), or as plain text when mathtext cannot typeset it."""
+    return _style.math_or_plain(name)
 
 
 def run_starts(runs: Sequence[Any]) -> np.ndarray:
