@@ -2,7 +2,7 @@
  *
  * Data come from the JSON block (never evaluated) and the URL fragment (parsed
  * as numbers and names only); text reaches the document through textContent.
- * Paths are recomputed by OptvizOptim.run, the mirror of optviz's run loop.
+ * Paths are recomputed by OptvizOptim.runAll, the mirror of optviz's run loop.
  */
 (function () {
   "use strict";
@@ -78,10 +78,10 @@
     if (!o.on) { results[i] = []; return; }
     try {
       const hp = settingsOf(i);
-      results[i] = state.starts.map((s, k) => O.run(OBJ, spec.name, hp, s, {
+      results[i] = O.runAll(OBJ, spec.name, hp, state.starts, {
         steps: state.steps, tol: state.tol, schedule: state.schedule, domainScale: DATA.bound_scale,
-        seed: state.seed, noise: o.oracle.noise, batch_size: o.oracle.batch_size, k: k,
-      }));
+        seed: state.seed, noise: o.oracle.noise, batch_size: o.oracle.batch_size,
+      });
     } catch (err) {
       results[i] = []; o.error = String(err && err.message ? err.message : err);
     }
@@ -104,13 +104,7 @@
     if (!o.on) return ["hidden", ""];
     if (o.error) return [o.error, "diverged"];
     if (!r) return ["", ""];
-    let text;
-    if (r.status === "converged") text = "stopped at step " + r.steps + ": ‖∇f‖ ≤ " + fmt(state.tol);
-    else if (r.status === "diverged") text = "diverged at step " + r.steps + (Number.isFinite(r.loss[r.steps]) ? ": |θ| beyond " + fmt(r.bound) : ": f is not finite");
-    else text = "ran all " + r.steps + " steps";
-    if (r.indefiniteSteps) text += "; H + λI not positive definite at " + r.indefiniteSteps + " step(s)";
-    if (r.singularSteps) text += "; singular at " + r.singularSteps + " step(s)";
-    return [text, r.status];
+    return [r.text, r.status];
   }
   function updateReadouts() {
     ui.opts.forEach((u, i) => {
@@ -537,7 +531,7 @@
       loss: Array.from(r.loss.subarray(0, r.steps + 1), (v) => (Number.isFinite(v) ? v : String(v))),
       gnorm: Array.from(r.gnorm.subarray(0, r.steps + 1), (v) => (Number.isFinite(v) ? v : String(v))),
       lr: Array.from(r.lr.subarray(0, r.steps + 1), (v) => (Number.isFinite(v) ? v : String(v))),
-      steps: r.steps, status: r.status,
+      steps: r.steps, status: r.status, text: r.text,
       state: Object.fromEntries(Object.entries(r.state).map(([k, a]) => [k, Array.from(a.subarray(0, (r.steps + 1) * a.length / (state.steps + 1)), (v) => (Number.isFinite(v) ? v : null))])),
     }))),
     errors: () => state.opts.map((o) => o.error || ""),
