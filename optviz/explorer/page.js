@@ -139,33 +139,7 @@
   function redraw() { drawPlot(); drawLoss(); updateReadouts(); }
 
   // ---------------------------------------------------------------- command
-  function quote(s) { return /^[A-Za-z0-9_.\/:,=+@%-]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'"; }
-  function command() {
-    const on = state.opts.map((o, i) => [o, DATA.optimizers[i]]).filter(([o]) => o.on);
-    if (!on.length) return "(no optimizer shown)";
-    const seen = new Set(), parts = ["optviz", "run", "--fn", quote(DATA.function.spec)], params = [], notes = [];
-    const uniq = on.filter(([, spec]) => { if (seen.has(spec.name)) { notes.push(spec.label); return false; } seen.add(spec.name); return true; });
-    parts.push("--opt", uniq.map(([, spec]) => spec.name).join(","));
-    for (const s of state.starts) parts.push("--start=" + s.map(num).join(","));
-    parts.push("--steps", String(state.steps));
-    if (state.tol !== 1e-6) parts.push("--tol", num(state.tol));
-    if (state.schedule !== "constant") parts.push("--schedule", quote(state.schedule));
-    const stochastic = uniq.filter(([, spec]) => spec.name === "sgd" || spec.name === "minibatch");
-    if (stochastic.length) {
-      parts.push("--seed", String(state.seed));
-      const first = stochastic[0][0].oracle;
-      if (first.noise !== undefined) parts.push("--noise", num(first.noise));
-      const mb = stochastic.find(([, spec]) => spec.name === "minibatch");
-      if (mb && mb[0].oracle.batch_size !== undefined) parts.push("--batch-size", String(mb[0].oracle.batch_size));
-    }
-    for (const [o, spec] of uniq) {
-      params.push("-p", spec.name + ".lr=" + num(o.lr));
-      for (const [k, v] of Object.entries(o.hyper)) if (spec.baseline[k] !== v) params.push("-p", quote(spec.name + "." + k + "=" + String(v)));
-    }
-    let text = parts.concat(params).join(" ");
-    if (notes.length) text += "\n# not expressible in one run (same optimizer twice): " + notes.join(", ");
-    return text;
-  }
+  function command() { return OptvizCommand.command(DATA, state); }
 
   // -------------------------------------------------------------- fragment
   function encodeState() {

@@ -32,7 +32,7 @@ from optviz.errors import OptvizError
 # The mirror of the numpy core, in the order the page loads them (each defines one global).
 MATH_SCRIPTS = ("numeric.js", "objectives.js", "schedules.js", "optimizers.js", "oracles.js", "critical.js",
                 "runloop.js")
-PAGE_SCRIPTS = ("draw.js", "page.js")
+PAGE_SCRIPTS = ("draw.js", "command.js", "page.js")
 ASSETS = (*MATH_SCRIPTS, *PAGE_SCRIPTS, "page.css", "page.html")
 ORACLE_KEYS = ("noise", "batch_size")
 MAX_LABEL = 80
@@ -140,6 +140,7 @@ def page_optimizers(objective, optimizers: Sequence[Sequence[Any]], schedule: st
                     .hyperparameters.items() if k != "lr"}
         out.append({
             "label": _text(label or display_name(optimizer.name), "optimizer label", MAX_LABEL),
+            "label_arg": _text(label, "optimizer label", MAX_LABEL) if label else None,  # for the command
             "name": optimizer.name, "lr": settings.pop("lr"), "hyper": settings,
             "oracle": _oracle(objective, optimizer.name, extra), "baseline": baseline,
         })
