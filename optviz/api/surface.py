@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from optviz import validate
 from optviz.batch import TUNE_GRID, tune_lr
 from optviz.critical import CriticalPoint
 from optviz.errors import OptvizError
+from optviz.notebook import ShowsRuns
 from optviz.objective import Objective
 from optviz.optim import FIRST_ORDER, make_optimizer, optimizer_class
 from optviz.runner import run_optimizer
@@ -37,11 +38,14 @@ SORT_KEYS = ("gap", "f", "distance", "steps")
 
 
 @dataclass
-class RunResult:
-    """The runs of one command: one :class:`Trajectory` per optimizer."""
+class RunResult(ShowsRuns):
+    """The runs of one command: one :class:`Trajectory` per optimizer, and the run's
+    ``settings`` (steps, tol, seed, noise, batch_size). In a notebook it shows a table
+    and its figure; ``plot()`` returns the figure, ``explore()`` the explorable page."""
 
     objective: Objective
     runs: list[Trajectory]
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def critical_points(self) -> list[CriticalPoint]:
@@ -159,7 +163,8 @@ def run(
         runs.append(_run_one(objective, plan, X, steps=steps, tol=tol, noise=noise, batch_size=batch_size,
                              seed=seed, bound=bound, mode=mode, tune_metric=tune_metric if tune else None,
                              seeds=seeds))
-    return RunResult(objective, runs)
+    return RunResult(objective, runs, {"steps": steps, "tol": tol, "seed": seed, "noise": noise,
+                                       "batch_size": batch_size})
 
 
 def _run_one(objective: Objective, plan: Plan, X: np.ndarray, *, steps, tol, noise, batch_size, seed, bound, mode,
@@ -190,4 +195,4 @@ def compare(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] | None 
     reach ``tol``). Takes the keyword options of :func:`run`."""
     validate.one_of("sort", sort, SORT_KEYS)
     result = run(fn, ",".join(FIRST_ORDER) if opt is None else opt, **options)
-    return CompareResult(result.objective, result.runs, sort=sort, tol=options.get("tol", 1e-6))
+    return CompareResult(result.objective, result.runs, result.settings, sort=sort, tol=options.get("tol", 1e-6))
