@@ -32,7 +32,7 @@ from optviz.errors import OptvizError
 # The mirror of the numpy core, in the order the page loads them (each defines one global).
 MATH_SCRIPTS = ("numeric.js", "objectives.js", "schedules.js", "optimizers.js", "oracles.js", "critical.js",
                 "runloop.js")
-PAGE_SCRIPTS = ("draw.js", "command.js", "page.js")
+PAGE_SCRIPTS = ("draw.js", "command.js", "controls.js", "link.js", "page.js")
 ASSETS = (*MATH_SCRIPTS, *PAGE_SCRIPTS, "page.css", "page.html")
 ORACLE_KEYS = ("noise", "batch_size")
 MAX_LABEL = 80
