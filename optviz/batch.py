@@ -85,6 +85,10 @@ class SweepResult:
     fixed: dict[str, Any] = field(default_factory=dict)
     label: str = ""  # the run's label (its optimizer's name unless a variant was labelled)
 
+    def __repr__(self) -> str:
+        grid = " × ".join(f"{a.name} ({len(a.values)})" for a in self.axes)
+        return f"<SweepResult {self.label or self.optimizer} on {self.objective.name}: {grid}, {self.metric}>"
+
     @property
     def best_index(self) -> tuple[int, ...] | None:
         ok = (self.status != DIVERGED) & np.isfinite(self.values)
@@ -210,6 +214,10 @@ class BasinResult:
     radius: float
     lr: float
     label: str = ""
+
+    def __repr__(self) -> str:
+        g = self.labels.shape[0]
+        return f"<BasinResult {self.label or self.optimizer} on {self.objective.name}: {g}×{g} starts, lr {self.lr:g}>"
 
     def shares(self) -> dict[str, float]:
         total = self.labels.size

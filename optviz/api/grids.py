@@ -27,6 +27,7 @@ from optviz.batch import (
 from optviz.batch import basins as basin_map
 from optviz.batch import sweep as sweep_grid
 from optviz.errors import OptvizError
+from optviz.notebook import Shows
 from optviz.objective import Objective
 from optviz.optim import defaults
 from optviz.settings import (
@@ -40,7 +41,7 @@ from optviz.variants import parse_variants
 
 
 @dataclass
-class SweepReport:
+class SweepReport(Shows):
     """Every optimizer's sweep over the same grid, from the same start."""
 
     objective: Objective
@@ -56,7 +57,7 @@ class SweepReport:
 
 
 @dataclass
-class BasinsReport:
+class BasinsReport(Shows):
     """Where each start of a grid ends up, per optimizer."""
 
     objective: Objective
@@ -68,7 +69,7 @@ class BasinsReport:
 
 
 @dataclass
-class TuneReport:
+class TuneReport(Shows):
     """The learning rate :func:`tune` chose for each optimizer, with the sweep it chose from."""
 
     objective: Objective

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from optviz import budget, validate
 from optviz.batch import TUNE_GRID, tune_lr
 from optviz.critical import CriticalPoint
 from optviz.errors import OptvizError
+from optviz.notebook import ShowsRuns
 from optviz.objective import Objective
 from optviz.optim import FIRST_ORDER, make_optimizer, optimizer_class
 from optviz.runner import run_optimizer
@@ -38,11 +39,14 @@ SORT_KEYS = ("gap", "f", "distance", "steps")
 
 
 @dataclass
-class RunResult:
-    """The runs of one command: one :class:`Trajectory` per optimizer."""
+class RunResult(ShowsRuns):
+    """The runs of one command: one :class:`Trajectory` per optimizer, and the run's
+    ``settings`` (steps, tol, seed, noise, batch_size). In a notebook it shows a table
+    and its figure; ``plot()`` returns the figure, ``explore()`` the explorable page."""
 
     objective: Objective
     runs: list[Trajectory]
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def interrupted(self) -> bool:
@@ -174,7 +178,8 @@ def run(
                              seeds=seeds, progress=report))
         if Status.INTERRUPTED in runs[-1].status:
             break
-    return RunResult(objective, runs)
+    return RunResult(objective, runs, {"steps": steps, "tol": tol, "seed": seed, "noise": noise,
+                                       "batch_size": batch_size})
 
 
 def _run_one(objective: Objective, plan: Plan, X: np.ndarray, *, steps, tol, noise, batch_size, seed, bound, mode,
@@ -205,4 +210,4 @@ def compare(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] | None 
     reach ``tol``). Takes the keyword options of :func:`run`."""
     validate.one_of("sort", sort, SORT_KEYS)
     result = run(fn, ",".join(FIRST_ORDER) if opt is None else opt, **options)
-    return CompareResult(result.objective, result.runs, sort=sort, tol=options.get("tol", 1e-6))
+    return CompareResult(result.objective, result.runs, result.settings, sort=sort, tol=options.get("tol", 1e-6))

@@ -102,8 +102,6 @@ def load_run(path: str | Path) -> TrainResult:
     corrupt, another program's .npz) or one whose weights do not fit the architecture
     it names raises OptvizError with a one-line message.
     """
-    from optviz.nn.model import build_model
-
     path = Path(path)
     if not path.exists():
         raise _fail(path, "no such file")
@@ -159,8 +157,15 @@ def load_run(path: str | Path) -> TrainResult:
     except (KeyError, TypeError, ValueError) as exc:
         raise _fail(path, f"incomplete optviz run file (missing {exc})") from None
 
-    # the weights must fit the architecture the file names; check its size against the
-    # stored weights before building it, so an edited spec cannot allocate terabytes
+    _check_fits(path, spec, initial, runs)
+    return TrainResult(runs, spec, _settings(path, meta["settings"]), dict(meta["data_info"]), initial, split)
+
+
+def _check_fits(path: Path, spec: dict, initial: dict, runs: list) -> None:
+    """The weights must fit the architecture the file names; its size is checked against
+    the stored weights before it is built, so an edited spec cannot allocate terabytes."""
+    from optviz.nn.model import build_model
+
     stored = sum(int(np.size(v)) for v in initial.values())
     try:
         depth, width = int(spec.get("depth", 1)), int(spec.get("width", 1))
@@ -194,7 +199,6 @@ def load_run(path: str | Path) -> TrainResult:
             raise _fail(path, f"weight snapshots of {run.label} do not fit the architecture")
         if run.snapshots is not None and not np.isfinite(run.snapshots).all():
             raise _fail(path, f"weight snapshots of {run.label} hold non-finite values (corrupt file)")
-    return TrainResult(runs, spec, _settings(path, meta["settings"]), dict(meta["data_info"]), initial, split)
 
 
 def _outcome(rm: dict) -> Outcome:
