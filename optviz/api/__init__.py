@@ -10,6 +10,7 @@ function                what it does                         returns
 ``tune``                each optimizer's best lr             :class:`TuneReport`
 ``train``               a numpy network, several optimizers  :class:`TrainReport`
 ``landscape``           loss landscapes of a training run    :class:`LandscapeReport`
+``train_sweep``         optimizer × setting × seed, on Dask  :class:`TrainSweepReport`
 ======================  ===================================  =======================
 
 Every function validates its arguments itself and raises :class:`~optviz.errors.OptvizError`
@@ -18,8 +19,11 @@ worded in its keyword names; the command line is a thin layer over these.
 
 from optviz.api.grids import BasinsReport, SweepReport, TuneReport, basins, sweep, tune
 from optviz.api.surface import CompareResult, RunResult, compare, run
+from optviz.api.train_sweep import TrainSweepReport, train_sweep
 from optviz.settings import make_oracle, optimizer_settings, oracle_factory, resolve_function
 
+# ``train_sweep`` is imported above, not lazily: importing the module of the same name binds
+# the module to the package; the import of the function after it makes the name the function.
 _NETWORK = ("LandscapeReport", "TrainReport", "landscape", "train")
 
 
@@ -33,7 +37,8 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "BasinsReport", "CompareResult", "LandscapeReport", "RunResult", "SweepReport", "TrainReport", "TuneReport",
+    "BasinsReport", "CompareResult", "LandscapeReport", "RunResult", "SweepReport", "TrainReport", "TrainSweepReport",
+    "TuneReport",
     "basins", "compare", "landscape", "make_oracle", "optimizer_settings", "oracle_factory", "resolve_function",
-    "run", "sweep", "train", "tune",
+    "run", "sweep", "train", "train_sweep", "tune",
 ]

@@ -1,0 +1,171 @@
+"""Where the cells of a sweep run: on Dask, or one after another in this process.
+
+On Dask (``dask.distributed``, the optional extra ``optviz[distributed]``) every cell
+is one task (``Client.submit``, collected with ``as_completed``), its Dask key the cell's
+own key. With no scheduler address optviz starts a ``LocalCluster`` of single-threaded
+worker processes (one per core unless told otherwise) and closes it at the end; with
+an address it submits the same tasks to that cluster. Dask reschedules the cells of a
+worker that dies; a cell whose workers keep dying is recorded as failed. Before any
+cell is sent the workers must run the client's optviz and numpy versions (each cell
+checks again where it runs, for workers that join later). A user's data set is sent
+to the workers once (``scatter``); built-in data are built on the workers.
+
+Dask's own log messages stay out of the terminal unless ``verbose``; worker processes
+started here ignore Ctrl-C, so that only the client stops (cancelling the cells) and
+no worker prints a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from optviz.cells import failed, run_cell, versions
+from optviz.errors import OptvizError
+
+EXTRA = 'pip install "optviz[distributed]"'
+WAIT_FOR_WORKERS = 30.0  # seconds a scheduler may take to show its first worker
+Task = tuple[str, dict]  # (key, specification)
+OnResult = Callable[[str, dict], None]
+
+
+def dask_installed() -> bool:
+    """Whether ``dask.distributed`` can be imported (without importing it)."""
+    return importlib.util.find_spec("distributed") is not None
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_serial(tasks: Sequence[Task], dataset: Any, on_result: OnResult) -> None:
+    """Each cell in turn, in this process."""
+    for key, spec in tasks:
+        on_result(key, run_cell(spec, dataset))
+
+
+def run_dask(tasks: Sequence[Task], dataset: Any, on_result: OnResult, *, workers: int | None = None,
+             scheduler: str | None = None, verbose: bool = False) -> None:
+    """Every cell as a Dask task; ``on_result(key, result)`` in this thread as each one finishes.
+
+    Ctrl-C (or a KeyboardInterrupt from ``on_result``) cancels the cells not finished
+    and closes what was started, then propagates.
+    """
+    from dask.distributed import as_completed
+
+    with quiet_logs(verbose):
+        client, cluster = _connect(workers or default_workers(), scheduler, verbose)
+        futures: dict[Any, str] = {}
+        try:
+            check_versions(client, scheduler or "the local cluster")
+            data = client.scatter(dataset, broadcast=True) if dataset is not None else None
+            for key, spec in tasks:
+                futures[client.submit(run_cell, spec, data, key=f"optviz-cell-{key}", pure=False)] = key
+            for future in as_completed(list(futures), loop=client.loop):
+                on_result(futures[future], _outcome(future))
+        except KeyboardInterrupt:
+            with contextlib.suppress(Exception):
+                client.cancel(list(futures), force=True)
+            raise
+        finally:
+            _close(client, cluster)
+
+
+def _connect(workers: int, scheduler: str | None, verbose: bool) -> tuple[Any, Any]:
+    import logging
+
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.WARNING if verbose else logging.CRITICAL,
+                               preload=["optviz.cluster"])
+        return Client(cluster, set_as_default=False), cluster
+    try:
+        client = Client(scheduler, timeout="10s", set_as_default=False)
+    except (OSError, ValueError, TypeError) as exc:
+        raise OptvizError(f"cannot reach the Dask scheduler at {{scheduler}} {scheduler}: "
+                          f"{' '.join(str(exc).split()) or type(exc).__name__}", param="scheduler") from None
+    try:
+        client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
+    except (TimeoutError, OSError):
+        client.close()
+        raise OptvizError(f"the Dask scheduler at {scheduler} has no worker (waited {WAIT_FOR_WORKERS:g} s); "
+                          f"start one with: dask worker {scheduler}", param="scheduler") from None
+    return client, None
+
+
+def _close(client: Any, cluster: Any) -> None:
+    with contextlib.suppress(Exception):
+        client.close()
+    if cluster is not None:
+        with contextlib.suppress(Exception):
+            cluster.close()
+
+
+def check_versions(client: Any, where: str) -> None:
+    """Refuse a cluster whose workers run other optviz or numpy versions than this client."""
+    mine = versions()
+    try:
+        theirs = client.run(versions)
+    except Exception as exc:
+        raise OptvizError(f"the workers of {where} cannot run optviz ({type(exc).__name__}: {exc}); "
+                          "install the same optviz and numpy on every worker", param="scheduler") from None
+    wrong = {addr: v for addr, v in theirs.items() if v != mine}
+    if wrong:
+        addr, v = next(iter(sorted(wrong.items())))
+        show = lambda d: ", ".join(f"{k} {d.get(k, '?')}" for k in sorted(mine))  # noqa: E731
+        raise OptvizError(f"{len(wrong)} worker(s) of {where} run other versions ({addr}: {show(v)}) than this "
+                          f"client ({show(mine)}); install the same versions on every worker", param="scheduler")
+
+
+def _outcome(future: Any) -> dict:
+    """A finished future's cell result; a task Dask gave up on as a failed cell."""
+    if future.status == "finished":
+        return future.result()
+    if future.status == "cancelled":
+        return failed("the cell was cancelled on the cluster")
+    exc = future.exception()
+    if type(exc).__name__ == "KilledWorker":
+        return failed("KilledWorker: every worker that ran this cell died while running it")
+    return failed(f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+
+
+@contextlib.contextmanager
+def quiet_logs(verbose: bool) -> Iterator[None]:
+    """Dask's and tornado's log records above CRITICAL only, unless ``verbose``; restored after."""
+    if verbose:
+        yield
+        return
+    import logging
+
+    import distributed  # noqa: F401  (configures its loggers on import: do it before we quiet them)
+
+    names = ["distributed", "tornado", "asyncio", *[n for n in logging.root.manager.loggerDict
+                                                    if n.startswith(("distributed.", "tornado."))]]
+    loggers = [logging.getLogger(n) for n in names]
+    saved = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, saved, strict=True):
+            lg.setLevel(level)
+
+
+def dask_setup(worker: Any) -> None:
+    """Preload of the workers optviz starts: ignore Ctrl-C (the client cancels and closes
+    them), so that a Ctrl-C in the terminal prints no traceback from a worker."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
