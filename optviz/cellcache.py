@@ -1,11 +1,12 @@
 """The cache of a training sweep: one small JSON file per finished cell, named by its key.
 
-A file ``<key>.json`` holds ``{"format", "key", "spec", "result"}``. It is written
+A file ``<key>.json`` holds ``{"format", "key", "spec", "result", "check"}`` (``check``:
+the SHA-256 of the canonical text of the result, against accidental edits). It is written
 atomically (a whole file or none) as soon as its cell finishes, so an interrupted
 sweep keeps every cell it finished, and a sweep run again reads them instead of
 training again. A file is trusted only when it is a cell of this format whose key is
-its name *and* the hash of the specification it holds, and whose result has the
-fields and types of a finished cell; anything else (a truncated or edited file, a
+its name *and* the hash of the specification it holds, whose result matches its check
+and has the fields and types of a finished cell; anything else (a truncated or edited file, a
 file of something else) is ignored with a note and its cell computed again. Failed
 cells are not stored: they run again next time.
 """
@@ -79,7 +80,7 @@ class CellCache:
                 and isinstance(doc.get("spec"), dict) and valid_result(doc.get("result"))):
             return None, True
         try:
-            if cell_key(doc["spec"]) != key:
+            if cell_key(doc["spec"]) != key or doc.get("check") != cell_key(doc["result"]):
                 return None, True
         except (TypeError, ValueError):
             return None, True
@@ -116,7 +117,8 @@ class CellCache:
         """Write a finished cell atomically; failed cells are not stored (False)."""
         if result.get("status") not in STORED or not valid_result(dict(result)):
             return False
-        doc = {"format": CELL_FORMAT, "key": key, "spec": dict(spec), "result": dict(result)}
+        doc = {"format": CELL_FORMAT, "key": key, "spec": dict(spec), "result": dict(result),
+               "check": cell_key(result)}
         write_text(self.path(key), json.dumps(doc, allow_nan=False, indent=1) + "\n")
         return True
 
