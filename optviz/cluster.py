@@ -12,7 +12,8 @@ to the workers once (``scatter``); built-in data are built on the workers.
 
 Dask's own log messages stay out of the terminal unless ``verbose``; worker processes
 started here ignore Ctrl-C, so that only the client stops (cancelling the cells) and
-no worker prints a traceback.
+no worker prints a traceback. While the local cluster starts or closes (a few seconds)
+Ctrl-C is ignored; once it runs, Ctrl-C stops the sweep.
 """
 
 from __future__ import annotations
@@ -61,9 +62,11 @@ def run_dask(tasks: Sequence[Task], dataset: Any, on_result: OnResult, *, worker
     from dask.distributed import as_completed
 
     with quiet_logs(verbose):
-        client, cluster = _connect(workers or default_workers(), scheduler, verbose)
+        client = cluster = None
         futures: dict[Any, str] = {}
         try:
+            with ignored_sigint():
+                client, cluster = _connect(workers or default_workers(), scheduler, verbose)
             check_versions(client, scheduler or "the local cluster")
             data = client.scatter(dataset, broadcast=True) if dataset is not None else None
             for key, spec in tasks:
@@ -75,7 +78,30 @@ def run_dask(tasks: Sequence[Task], dataset: Any, on_result: OnResult, *, worker
                 client.cancel(list(futures), force=True)
             raise
         finally:
-            _close(client, cluster)
+            with ignored_sigint():
+                _close(client, cluster)
+
+
+@contextlib.contextmanager
+def ignored_sigint() -> Iterator[None]:
+    """Ignore Ctrl-C (SIGINT) inside the block: while a local cluster starts or closes.
+
+    Worker processes inherit an ignored SIGINT, so the terminal's Ctrl-C (sent to the
+    whole foreground process group) never reaches them; and a cluster interrupted half
+    started or half closed would leave processes and tracebacks behind. A Ctrl-C in these
+    few seconds is dropped: the sweep stops at the next one. Outside the main thread (where
+    no signal arrives) this does nothing."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _connect(workers: int, scheduler: str | None, verbose: bool) -> tuple[Any, Any]:
@@ -84,7 +110,9 @@ def _connect(workers: int, scheduler: str | None, verbose: bool) -> tuple[Any, A
     from dask.distributed import Client, LocalCluster
 
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        # on this machine only; the scheduler's HTTP server on a free port (no dashboard)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                silence_logs=logging.WARNING if verbose else logging.CRITICAL,
                                preload=["optviz.cluster"])
         return Client(cluster, set_as_default=False), cluster
@@ -103,8 +131,9 @@ def _connect(workers: int, scheduler: str | None, verbose: bool) -> tuple[Any, A
 
 
 def _close(client: Any, cluster: Any) -> None:
-    with contextlib.suppress(Exception):
-        client.close()
+    if client is not None:
+        with contextlib.suppress(Exception):
+            client.close()
     if cluster is not None:
         with contextlib.suppress(Exception):
             cluster.close()
@@ -114,7 +143,7 @@ def check_versions(client: Any, where: str) -> None:
     """Refuse a cluster whose workers run other optviz or numpy versions than this client."""
     mine = versions()
     try:
-        theirs = client.run(versions)
+        theirs = client.run(worker_versions)
     except Exception as exc:
         raise OptvizError(f"the workers of {where} cannot run optviz ({type(exc).__name__}: {exc}); "
                           "install the same optviz and numpy on every worker", param="scheduler") from None
@@ -124,6 +153,13 @@ def check_versions(client: Any, where: str) -> None:
         show = lambda d: ", ".join(f"{k} {d.get(k, '?')}" for k in sorted(mine))  # noqa: E731
         raise OptvizError(f"{len(wrong)} worker(s) of {where} run other versions ({addr}: {show(v)}) than this "
                           f"client ({show(mine)}); install the same versions on every worker", param="scheduler")
+
+
+def worker_versions() -> dict[str, str]:
+    """The versions a worker runs (sent by reference: the worker's own optviz answers)."""
+    from optviz.cells import versions as installed
+
+    return installed()
 
 
 def _outcome(future: Any) -> dict:
