@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from optviz.cells import CELL_FORMAT, RESULT_FIELDS, cell_key
+from optviz.errors import OptvizError
 from optviz.io import ensure_dir, write_text
 
 CELL_NAME = re.compile(r"^[0-9a-f]{64}\.json$")
@@ -58,7 +59,13 @@ class CellCache:
     """Finished cells in ``directory`` (created when needed)."""
 
     def __init__(self, directory: str | Path) -> None:
-        self.directory = ensure_dir(Path(directory))
+        path = Path(directory).expanduser()
+        if path.exists() and not path.is_dir():
+            raise OptvizError(f"{{cache}} {path} is a file; give a folder for the finished cells", param="cache")
+        try:
+            self.directory = ensure_dir(path)
+        except OptvizError as exc:
+            raise OptvizError(f"{{cache}}: {exc}", param="cache") from None
 
     def path(self, key: str) -> Path:
         return self.directory / f"{key}.json"

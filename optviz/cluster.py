@@ -29,6 +29,13 @@ from optviz.errors import OptvizError
 
 EXTRA = 'pip install "optviz[distributed]"'
 WAIT_FOR_WORKERS = 30.0  # seconds a scheduler may take to show its first worker
+# Workers for numpy training: Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536,
+# which makes glibc return freed memory to the system so eagerly that the many small
+# arrays of a training step cost twice the time; its statistical profiler samples the
+# running cell every 10 ms. Neither is wanted for cells (start remote workers likewise:
+# README, "Sweeps of a network").
+WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                 "distributed.worker.profile.enabled": False}
 Task = tuple[str, dict]  # (key, specification)
 OnResult = Callable[[str, dict], None]
 
@@ -61,12 +68,9 @@ def run_dask(tasks: Sequence[Task], dataset: Any, on_result: OnResult, *, worker
     """
     from dask.distributed import as_completed
 
-    with quiet_logs(verbose):
-        client = cluster = None
-        futures: dict[Any, str] = {}
+    futures: dict[Any, str] = {}
+    with quiet_logs(verbose), connected(workers or default_workers(), scheduler, verbose) as client:
         try:
-            with ignored_sigint():
-                client, cluster = _connect(workers or default_workers(), scheduler, verbose)
             check_versions(client, scheduler or "the local cluster")
             data = client.scatter(dataset, broadcast=True) if dataset is not None else None
             for key, spec in tasks:
@@ -77,9 +81,20 @@ def run_dask(tasks: Sequence[Task], dataset: Any, on_result: OnResult, *, worker
             with contextlib.suppress(Exception):
                 client.cancel(list(futures), force=True)
             raise
-        finally:
-            with ignored_sigint():
-                _close(client, cluster)
+
+
+@contextlib.contextmanager
+def connected(workers: int, scheduler: str | None = None, verbose: bool = False) -> Iterator[Any]:
+    """A Dask client: of a local cluster of ``workers`` single-threaded processes started
+    here (closed at the end), or of the scheduler at ``scheduler``."""
+    client = cluster = None
+    try:
+        with ignored_sigint():
+            client, cluster = _connect(workers, scheduler, verbose)
+        yield client
+    finally:
+        with ignored_sigint():
+            _close(client, cluster)
 
 
 @contextlib.contextmanager
@@ -107,14 +122,17 @@ def ignored_sigint() -> Iterator[None]:
 def _connect(workers: int, scheduler: str | None, verbose: bool) -> tuple[Any, Any]:
     import logging
 
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if scheduler is None:
-        # on this machine only; the scheduler's HTTP server on a free port (no dashboard)
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                               silence_logs=logging.WARNING if verbose else logging.CRITICAL,
-                               preload=["optviz.cluster"])
+        # on this machine only; the scheduler's HTTP server on a free port (no dashboard);
+        # WORKER_CONFIG: see there
+        with dask.config.set(WORKER_CONFIG):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                   silence_logs=logging.WARNING if verbose else logging.CRITICAL,
+                                   preload=["optviz.cluster"])
         return Client(cluster, set_as_default=False), cluster
     try:
         client = Client(scheduler, timeout="10s", set_as_default=False)

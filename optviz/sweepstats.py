@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -74,7 +74,6 @@ class Best:
     acc_range: tuple[float, float] = (math.nan, math.nan)
     loss: float = math.nan
     lr_within: tuple[float, float] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def lr_decades(self) -> float | None:

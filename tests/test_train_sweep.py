@@ -218,8 +218,13 @@ def test_without_dask_the_cells_run_here_with_a_note_naming_the_extra(monkeypatc
     ({"epochs": 0}, "epochs"),
     ({"dtype": "float16"}, "dtype"),
     ({"data": "no-such.csv"}, "data"),
+    ({"lr": "1e-4:1:60000"}, "lr"),
+    ({"cache": "a-file"}, "cache"),
 ])
-def test_bad_arguments_are_refused_before_any_work(kw, param, count_runs):
+def test_bad_arguments_are_refused_before_any_work(kw, param, count_runs, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    if kw.get("cache") == "a-file":
+        kw = {"cache": tmp_path / "a-file"}
     with pytest.raises(OptvizError) as info:
         sweep(**{"opt": "adam", **kw})
     assert info.value.param == param and "--" not in str(info.value)

@@ -28,6 +28,7 @@ from optviz.sweepstats import Best, Curve, best_setting, curves, setting_stats
 
 VAL_FRACTION = 0.2
 MAX_AXES = 2
+MAX_CELLS = 100_000
 
 
 class SweepProgress(NamedTuple):
@@ -233,6 +234,10 @@ def plan_sweep(data, opt, *, target, samples, noise, model_args, training, lr, p
     validate.whole("seed", seed, 0)
     per = scoped_params(parse_params(params), names)
     grids = {name: _optimizer_grid(name, lr, per[name], training["schedule"]) for name in names}
+    n_cells = sum(int(np.prod([len(a.values) for a in axes])) for axes, _ in grids.values()) * seeds
+    if n_cells > MAX_CELLS:
+        raise OptvizError(f"this sweep has {n_cells} cells (optimizers × settings × {{seeds}}); at most {MAX_CELLS}: "
+                          "use coarser grids ({lr}=LO:HI:N with a smaller N)", param="lr", names=("seeds",))
     data_spec, dataset, shipped = _data(data, target, samples, noise, seed)
     model = _model(*model_args, dataset)
     cells, seen = [], set()

@@ -104,10 +104,11 @@ def train_sweep(
         from optviz.io import write_text
 
         written.append(write_text(csv, report.to_csv()))
-    if not no_plot:
+    curves = report.curves() if not no_plot else []
+    if curves:
         from optviz.plot.train_sweep import save_sensitivity_figure
 
-        written.append(save_sensitivity_figure(report.curves(), out, stem=report.stem(), title=report.title(),
+        written.append(save_sensitivity_figure(curves, out, stem=report.stem(), title=report.title(),
                                                seeds=len(report.seeds), fmt=figures.fmt, dpi=figures.dpi))
     emit(json_out, report.to_json, lambda: best_table(report), written, report.notes)
 
