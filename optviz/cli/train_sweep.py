@@ -115,6 +115,8 @@ def train_sweep(
 
 def _describe(p: Any) -> str:
     """'cells on 2 local Dask workers (3 cached, 1 failed)'."""
+    if p.where == "cache":
+        return "cells (all cached)"
     extra = [f"{n} {what}" for n, what in ((p.cached, "cached"), (p.failed, "failed")) if n]
     return f"cells on {p.where}" + (f" ({', '.join(extra)})" if extra else "")
 

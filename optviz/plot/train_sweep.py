@@ -104,7 +104,7 @@ def _axis_label(name: str, log: bool) -> str:
 def sensitivity_figure(curves: Sequence[Any], title: str = "", seeds: int | None = None) -> Any:
     """Accuracy (top) and loss (bottom) against the swept setting; one column per x setting."""
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import PercentFormatter
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
 
     names = list(dict.fromkeys(c.x_name for c in curves))
     fig = new_figure((7.6 * len(names), 8.2))
@@ -119,6 +119,7 @@ def sensitivity_figure(curves: Sequence[Any], title: str = "", seeds: int | None
         finite = np.concatenate([c.loss[np.isfinite(c.loss)] for c in mine])
         if finite.size and finite.min() > 0 and finite.max() > 10 * finite.min():
             log_y(ax_loss)  # a loss over more than a decade
+        ax_acc.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))  # whole percents
         ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax_acc.set_ylabel("final validation accuracy")
         ax_loss.set_ylabel("final validation loss")
