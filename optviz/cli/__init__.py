@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from optviz.cli import catalog, explore, grids, network, surface
+from optviz.cli import catalog, explore, grids, network, surface, train_sweep
 from optviz.cli.output import flag_namer
 from optviz.errors import Interrupted, OptvizError
 
@@ -30,7 +30,8 @@ app = typer.Typer(
 for _name, _command in (("run", surface.run), ("compare", surface.compare), ("sweep", grids.sweep),
                         ("basins", grids.basins), ("functions", catalog.functions),
                         ("optimizers", catalog.optimizers), ("gallery", catalog.gallery),
-                        ("train", network.train), ("landscape", network.landscape), ("explore", explore.explore)):
+                        ("train", network.train), ("landscape", network.landscape), ("explore", explore.explore),
+                        ("train-sweep", train_sweep.train_sweep)):
     app.command(_name)(_command)
 
 
