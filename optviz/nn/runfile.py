@@ -17,7 +17,6 @@ Layout of the archive: ``format`` (the string "optviz-run"), ``meta`` (JSON),
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 import zlib
 from pathlib import Path
@@ -98,15 +97,8 @@ def save_run(path: str | Path, result: TrainResult) -> Path:
         "runs": runs_meta,
     }
     arrays["meta"] = np.array(json.dumps(meta))
-    with atomic_path(path) as tmp:
-        try:
-            with open(tmp, "wb") as f:  # a file object: numpy would append ".npz" to a name
-                np.savez_compressed(f, **arrays)
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600
-        except OSError as exc:
-            raise OptvizError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)  # a file object: numpy would append ".npz" to a name
     return path
 
 
@@ -121,9 +113,10 @@ def load_run(path: str | Path) -> TrainResult:
     corrupt, another program's .npz) or one whose weights do not fit the architecture
     it names raises OptvizError with a one-line message.
     """
+    from optviz.io import user_path
     from optviz.nn.model import build_model
 
-    path = Path(path)
+    path = user_path(path)
     if not path.exists():
         raise _fail(path, "no such file")
     if path.is_dir():
