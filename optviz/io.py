@@ -55,16 +55,14 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
 from optviz.errors import OptvizError, printable
+from optviz.filekinds import OutputTarget, cannot_write, classify_output, kind_name
 
 MIB = 1 << 20
-_FD_ALIAS = re.compile(r"/(?:dev|proc/self)/fd/(\d+)\Z")
-_STREAMS = {"/dev/stdout": 1, "/dev/stderr": 2}
 _TEMP = re.compile(r"(?P<pid>\d{1,10})\.(?P<tag>[0-9a-f]{6})[0-9a-f]{8}\.part(\.[^/]*)?\Z")
 
 
@@ -91,110 +89,11 @@ def size_text(n: int) -> str:
     return f"{n} bytes"
 
 
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "pipe (FIFO)"),
-                       (stat.S_ISSOCK, "socket"), (stat.S_ISBLK, "block device"),
-                       (stat.S_ISCHR, "character device")):
-        if test(mode):
-            return name
-    return "special file"
-
-
-# -- writing -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Target:
-    kind: str  # "file", "device", "pipe" or "stream"
-    path: Path  # where a "file" is written: symbolic links resolved
-    fd: int | None = None  # the descriptor of a "stream"
-    existing: os.stat_result | None = None  # the file being replaced
-
-
-@lru_cache(maxsize=1)
-def _null_rdev() -> int | None:
-    try:
-        return os.stat(os.devnull).st_rdev
-    except OSError:  # pragma: no cover
-        return None
-
-
-def _own_terminals() -> set[int]:
-    found = set()
-    for fd in (0, 1, 2):
-        with contextlib.suppress(OSError):
-            st = os.fstat(fd)
-            if stat.S_ISCHR(st.st_mode) and os.isatty(fd):
-                found.add(st.st_rdev)
-    return found
-
-
-def _plain_device(rdev: int) -> bool:
-    """The null devices, a terminal, or a stream this process already writes to."""
-    if rdev == _null_rdev() or rdev in _own_terminals():
-        return True
-    if not sys.platform.startswith("linux"):
-        return False
-    major, minor = os.major(rdev), os.minor(rdev)
-    # 1: null, zero, full; 4: virtual consoles and serial terminals;
-    # 5: the controlling terminal and the console; 136-143: pseudo-terminals
-    return (major == 1 and minor in (3, 5, 7)) or major == 4 or (
-        major == 5 and minor in (0, 1)) or 136 <= major <= 143
-
-
-def _refuse(path: Path, why: str) -> OptvizError:
-    return OptvizError(f"cannot write {printable(path)}: {why}")
-
-
-def _check_parent(path: Path, parent: Path) -> None:
-    if not parent.is_dir():
-        raise _refuse(path, f"directory {printable(parent)} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise _refuse(path, f"directory {printable(parent)} is not writable")
-
-
-def _stream_number(path: Path) -> int | None:
-    text = str(path)
-    match = _FD_ALIAS.match(text)
-    return int(match[1]) if match else _STREAMS.get(text)
-
-
-def _classify(path: Path) -> _Target:
-    """What ``path`` is and how it is written; refuses every target that is not written."""
-    number = _stream_number(path)
-    if number is not None:
-        try:
-            os.fstat(number)
-        except (OSError, OverflowError):
-            raise _refuse(path, f"descriptor {number} is not open in this process") from None
-        return _Target("stream", path, fd=number)
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        real = Path(os.path.realpath(path))  # a dangling link: write what it points to
-        _check_parent(path, real.parent)
-        return _Target("file", real)
-    except OSError as exc:
-        raise _refuse(path, exc.strerror or type(exc).__name__) from None
-    if stat.S_ISREG(st.st_mode):
-        real = Path(os.path.realpath(path))
-        _check_parent(path, real.parent)
-        if not os.access(real, os.W_OK):
-            raise _refuse(path, f"the file is read-only (mode {stat.S_IMODE(st.st_mode):04o})")
-        return _Target("file", real, existing=st)
-    if stat.S_ISDIR(st.st_mode):
-        raise OptvizError(f"{printable(path)} is a directory; give a file name")
-    if stat.S_ISFIFO(st.st_mode):
-        return _Target("pipe", path)
-    if stat.S_ISCHR(st.st_mode) and _plain_device(st.st_rdev):
-        return _Target("device", path)
-    raise _refuse(path, f"it is a {_kind(st.st_mode)}; optviz writes regular files, pipes, "
-                        "terminals and /dev/null only")
-
-
 def check_writable_file(path: str | os.PathLike) -> Path:
     """Refuse early, before any work, an output file :func:`atomic_path` would refuse
     (a FIFO's reader is checked when writing: opening it here would end its input)."""
     path = user_path(path)
-    _classify(path)
+    classify_output(path)
     return path
 
 
@@ -261,7 +160,7 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
     return removed
 
 
-def _new_temp(target: _Target) -> Path:
+def _new_temp(target: OutputTarget) -> Path:
     prefix, suffix = _temp_parts(target.path.name)
     mode = 0o600 if target.existing is not None else 0o666  # a new file: the umask applies
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -273,11 +172,11 @@ def _new_temp(target: _Target) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise _refuse(target.path, exc.strerror or type(exc).__name__) from None
-    raise _refuse(target.path, "no free temporary name beside it")  # pragma: no cover
+            raise cannot_write(target.path, exc.strerror or type(exc).__name__) from None
+    raise cannot_write(target.path, "no free temporary name beside it")  # pragma: no cover
 
 
-def _commit(tmp: Path, target: _Target) -> None:
+def _commit(tmp: Path, target: OutputTarget) -> None:
     fd = os.open(tmp, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -291,15 +190,15 @@ def _commit(tmp: Path, target: _Target) -> None:
     with contextlib.suppress(FileNotFoundError):
         now = os.lstat(target.path)
         if not stat.S_ISREG(now.st_mode):  # replaced by something else while we wrote
-            raise _refuse(target.path, f"it became a {_kind(now.st_mode)} while optviz wrote it")
+            raise cannot_write(target.path, f"it became a {kind_name(now.st_mode)} while optviz wrote it")
     os.replace(tmp, target.path)
 
 
 def _failed(path: Path, exc: OSError) -> OptvizError:
-    return _refuse(path, exc.strerror or str(exc) or type(exc).__name__)
+    return cannot_write(path, exc.strerror or str(exc) or type(exc).__name__)
 
 
-def _open_through(target: _Target) -> int:
+def _open_through(target: OutputTarget) -> int:
     """A descriptor on a pipe or device, opened without waiting for a pipe's reader."""
     if target.kind == "stream":
         return os.dup(target.fd)
@@ -308,7 +207,7 @@ def _open_through(target: _Target) -> int:
         fd = os.open(target.path, flags)
     except OSError as exc:
         if exc.errno == errno.ENXIO and target.kind == "pipe":
-            raise _refuse(target.path, "it is a pipe (FIFO) that nothing reads; start its reader "
+            raise cannot_write(target.path, "it is a pipe (FIFO) that nothing reads; start its reader "
                                        "first") from None
         raise _failed(target.path, exc) from None
     os.set_blocking(fd, True)
@@ -329,7 +228,7 @@ def _copy_into(source: Path, fd: int) -> None:
 
 
 @contextlib.contextmanager
-def _written_through(target: _Target) -> Iterator[Path]:
+def _written_through(target: OutputTarget) -> Iterator[Path]:
     """The content goes to a private temporary file, then into the pipe, stream or
     device: the writer never sees the device (an error there is one clean OSError)."""
     fd = _open_through(target)
@@ -338,7 +237,7 @@ def _written_through(target: _Target) -> Iterator[Path]:
             handle, name = tempfile.mkstemp(prefix="optviz-", suffix=".part" + target.path.suffix[:16])
             os.close(handle)
         except OSError as exc:
-            raise _refuse(target.path, f"no temporary file in {printable(tempfile.gettempdir())}: "
+            raise cannot_write(target.path, f"no temporary file in {printable(tempfile.gettempdir())}: "
                                        f"{exc.strerror}") from None
         try:
             yield Path(name)
@@ -371,7 +270,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     :class:`OptvizError` naming ``path``.
     """
     path = user_path(path)
-    target = _classify(path)
+    target = classify_output(path)
     try:
         if target.kind != "file":
             with _written_through(target) as tmp:
@@ -409,7 +308,7 @@ def _unreadable(path: Path, what: str, st: os.stat_result, limit: int) -> Optviz
     if stat.S_ISDIR(st.st_mode):
         return OptvizError(f"{p}: is a directory, not a {what}")
     if not stat.S_ISREG(st.st_mode):
-        return OptvizError(f"{p}: is a {_kind(st.st_mode)}; a {what} is read from a regular file only")
+        return OptvizError(f"{p}: is a {kind_name(st.st_mode)}; a {what} is read from a regular file only")
     if st.st_size > limit:
         return OptvizError(f"{p}: the {what} is {size_text(st.st_size)}, more than the "
                            f"{size_text(limit)} optviz reads")
