@@ -310,8 +310,10 @@ def _unreadable(path: Path, what: str, st: os.stat_result, limit: int) -> Optviz
     if not stat.S_ISREG(st.st_mode):
         return OptvizError(f"{p}: is a {kind_name(st.st_mode)}; a {what} is read from a regular file only")
     if st.st_size > limit:
-        return OptvizError(f"{p}: the {what} is {size_text(st.st_size)}, more than the "
-                           f"{size_text(limit)} optviz reads")
+        size, most = size_text(st.st_size), size_text(limit)
+        if size == most:
+            size, most = f"{st.st_size:,} bytes", f"{limit:,} bytes ({most})"
+        return OptvizError(f"{p}: the {what} is {size}, more than the {most} optviz reads")
     return None
 
 
