@@ -216,7 +216,7 @@ def _spec(meta: _Meta) -> dict[str, Any]:
         spec["zero_init_residual"] = m.flag("zero_init_residual")
     unknown = sorted(set(m.table) - set(spec) - {"zero_init_residual"})
     if unknown:
-        raise MetaError(f"its metadata names an unknown model setting '{unknown[0][:40]}'")
+        raise MetaError(f"its metadata names an unknown model setting '{printable(unknown[0], 40)}'")
     return spec
 
 
@@ -255,7 +255,7 @@ def _run(meta: _Meta, i: int, arrays: dict[str, np.ndarray]) -> OptimizerRun:
             run.snapshots = arrays[f"run{i}/snapshots"]
             run.snapshot_steps = arrays[f"run{i}/snapshot_steps"]
     except KeyError as exc:
-        raise MetaError(f"incomplete optviz run file (missing {exc})") from None
+        raise MetaError(f"incomplete optviz run file (missing {printable(exc, 120)})") from None
     return run
 
 
@@ -314,7 +314,7 @@ def load_run(path: str | Path) -> TrainResult:
     except MetaError as exc:
         raise _fail(path, f"not a valid optviz run file: {exc}") from None
     except KeyError as exc:
-        raise _fail(path, f"incomplete optviz run file (missing {exc})") from None
+        raise _fail(path, f"incomplete optviz run file (missing {printable(exc, 120)})") from None
     _check_fit(path, spec, initial, split, runs)
     return TrainResult(runs, spec, settings, data_info, initial, split)
 
