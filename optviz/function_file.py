@@ -127,11 +127,12 @@ class _Checker:
         if not isinstance(value, list):
             raise self.fail(key, "a list", value)
         n = len(value)
+        got = f"{n} {unit}{'s' * (n != 1)}"
         if count is not None and n != count:
-            raise self.fail(key, f"a list of {count} {unit}{'s' * (count != 1)}{note}", value)
+            raise self.fail(key, f"a list of {count} {unit}{'s' * (count != 1)}{note}", got=got)
         if n < least or (most is not None and n > most):
             want = f"at least {least}" if n < least else f"at most {most}"
-            raise self.fail(key, f"a list of {want} {unit}s", value)
+            raise self.fail(key, f"a list of {want} {unit}s", got=got)
         return value
 
     def point(self, key: str, value: Any, d: int, note: str = " (one per variable)") -> list[float]:

@@ -260,7 +260,7 @@ def test_a_file_over_the_budget_is_refused_before_reading(tmp_path):
     path = tmp_path / "big.toml"
     with open(path, "wb") as f:
         f.truncate(MAX_FILE_BYTES + 1)
-    refused(path, "more than the 4 MiB")
+    refused(path, "4,194,305 bytes, more than the 4,194,304 bytes (4 MiB)")
 
 
 def test_escape_sequences_in_the_path_are_not_echoed(tmp_path):
