@@ -455,3 +455,15 @@ def test_reading_expands_home(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     (tmp_path / "f.toml").write_text("x")
     assert io.read_user_bytes("~/f.toml", 10, "function file") == b"x"
+
+
+# -- echoing user text -----------------------------------------------------------------------
+def test_printable_escapes_control_characters_and_caps_the_length():
+    from optviz.errors import printable
+
+    assert printable("a\x1b[31mb\nc\td\u202ee\udcff") == "a\\x1b[31mb\\nc\\td\\u202ee\\xff"
+    assert printable("naïve café ±1e100 ≤ x") == "naïve café ±1e100 ≤ x"
+    long = "d/" * 300 + "file.csv"
+    shown = printable(long, 60)
+    assert len(shown) == 60 and shown.endswith("file.csv") and "…" in shown
+    assert "\x1b" not in printable("\x1b" * 10**6) and len(printable("\x1b" * 10**6)) == 200

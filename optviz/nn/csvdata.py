@@ -1,8 +1,8 @@
-"""A user's CSV file as a classification :class:`~optviz.nn.data.Dataset`.
+"""Reading a user's CSV file for :func:`optviz.nn.data.load_csv`.
 
 The file is read through :func:`optviz.io.read_user_bytes` (a regular file of at
 most ``MAX_CSV_BYTES``; a FIFO, a device or a directory is refused without
-blocking), must be UTF-8 text without NUL bytes, and is parsed row by row into
+blocking), must be UTF-8 text without NUL bytes, and is parsed in blocks of rows into
 one array (8 bytes per value), so its memory stays a few times its size. Limits:
 at most ``MAX_COLUMNS`` columns and ``MAX_CLASSES`` classes; a field is at most
 131,072 characters (Python's csv reader); column names and labels are printable
@@ -19,6 +19,7 @@ import math
 from array import array
 from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -216,19 +217,19 @@ def _finite(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def load_csv(path: str | Path, target: str | None = None):
-    """A CSV file with a header row: numeric feature columns and a ``target`` column.
+class CsvTable(NamedTuple):
+    """What a CSV file holds: features, labels 0..C−1, class names, feature names, file stem."""
 
-    ``target`` names the label column (default: the last column). Labels may be
-    numbers or text; they are mapped to 0..C−1 in sorted order (numerically when all
-    are numbers) and ``classes`` keeps the original values. Rows are numbered from 1
-    after the header (so data row 1 is line 2 of the file). A missing, non-numeric,
-    infinite or too large feature value, a missing label, a row with the wrong number
-    of fields, a target column that is not in the header, and a file beyond the
-    limits of this module raise OptvizError saying where.
-    """
+    X: np.ndarray
+    y: np.ndarray
+    classes: list[str]
+    feature_names: list[str]
+    name: str
+
+
+def read_csv(path: str | Path, target: str | None = None) -> CsvTable:
+    """Read a CSV file for :func:`optviz.nn.data.load_csv` (which documents the format)."""
     from optviz.io import read_user_bytes, user_path
-    from optviz.nn.data import Dataset
 
     path = user_path(path)
     where = printable(path)
@@ -252,5 +253,4 @@ def load_csv(path: str | Path, target: str | None = None):
                           f"({printable(labels[0], 40)}); need 2 or more")
     y, classes = _classes(np.frombuffer(ids, dtype=np.int64), labels)
     X = np.frombuffer(values, dtype=np.float64).reshape(len(ids), len(header) - 1)  # no copy
-    return Dataset(X=X, y=y, classes=classes,
-                   feature_names=[h for j, h in enumerate(header) if j != t], name=path.stem)
+    return CsvTable(X, y, classes, [h for j, h in enumerate(header) if j != t], path.stem)

@@ -17,7 +17,6 @@ from typing import NamedTuple
 import numpy as np
 
 from optviz.errors import OptvizError
-from optviz.nn.csvdata import load_csv  # noqa: F401  (a user's CSV: re-exported)
 
 DIGITS_FILE = "digits.csv.gz"
 
@@ -184,7 +183,24 @@ def load_dataset(
     return GENERATED[name](**kwargs)
 
 
-# -- a user's CSV: optviz.nn.csvdata (re-exported here) ---------------------------
+# -- a user's CSV -----------------------------------------------------------------
+def load_csv(path: str | Path, target: str | None = None) -> Dataset:
+    """A CSV file with a header row: numeric feature columns and a ``target`` column.
+
+    ``target`` names the label column (default: the last column). Labels may be
+    numbers or text; they are mapped to 0..C−1 in sorted order (numerically when all
+    are numbers) and ``classes`` keeps the original values. Rows are numbered from 1
+    after the header (so data row 1 is line 2 of the file). A missing, non-numeric,
+    infinite or too large feature value, a missing label, a row with the wrong number
+    of fields, a target column that is not in the header, and a file beyond the
+    limits of :mod:`optviz.nn.csvdata` (size, columns, classes, field length, text
+    encoding, special files) raise OptvizError saying where, in one line.
+    """
+    from optviz.nn.csvdata import read_csv
+
+    return Dataset(*read_csv(path, target))
+
+
 # -- split and standardization -------------------------------------------------------
 def stratified_split(
     X: np.ndarray, y: np.ndarray, val_fraction: float = 0.2, seed: int = 0

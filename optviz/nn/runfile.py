@@ -25,7 +25,7 @@ import numpy as np
 
 from optviz.errors import OptvizError, printable
 from optviz.nn.data import Split
-from optviz.nn.train import OptimizerRun, TrainResult, _is_buffer
+from optviz.nn.train import OptimizerRun, TrainResult
 
 FORMAT = "optviz-run"
 VERSION = 1
@@ -343,10 +343,10 @@ def _check_fit(path: Path, spec: dict, initial: dict, split: Split, runs: list[O
             raise _fail(
                 path,
                 f"weights of {printable(label)} do not fit the {printable(spec.get('arch', '?'))} "
-                f"architecture the file names (foreign or edited file; first mismatch: {diff[0]})",
+                f"architecture the file names (foreign or edited file; first mismatch: {printable(diff[0])})",
             )
     _check_split(path, split, in_dim, out_dim)
-    n_params = sum(int(np.prod(v)) for k, v in want.items() if not _is_buffer(k))
+    n_params = net.num_params()
     for run in runs:
         if run.snapshots is None:
             continue
