@@ -63,6 +63,7 @@ from optviz.errors import OptvizError, printable
 from optviz.filekinds import OutputTarget, cannot_write, classify_output, kind_name
 
 MIB = 1 << 20
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX; Windows has no FIFOs to block on
 _TEMP = re.compile(r"(?P<pid>\d{1,10})\.(?P<tag>[0-9a-f]{6})[0-9a-f]{8}\.part(\.[^/]*)?\Z")
 
 
@@ -184,7 +185,7 @@ def _commit(tmp: Path, target: OutputTarget) -> None:
         os.close(fd)
     old = target.existing
     if old is not None:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, AttributeError):  # no chown on Windows
             os.chown(tmp, old.st_uid, old.st_gid)
         os.chmod(tmp, stat.S_IMODE(old.st_mode) & ~(stat.S_ISUID | stat.S_ISGID))
     with contextlib.suppress(FileNotFoundError):
@@ -202,7 +203,7 @@ def _open_through(target: OutputTarget) -> int:
     """A descriptor on a pipe or device, opened without waiting for a pipe's reader."""
     if target.kind == "stream":
         return os.dup(target.fd)
-    flags = os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_WRONLY | _NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(target.path, flags)
     except OSError as exc:
@@ -210,7 +211,8 @@ def _open_through(target: OutputTarget) -> int:
             raise cannot_write(target.path, "it is a pipe (FIFO) that nothing reads; start its reader "
                                        "first") from None
         raise _failed(target.path, exc) from None
-    os.set_blocking(fd, True)
+    if _NONBLOCK:
+        os.set_blocking(fd, True)
     return fd
 
 
@@ -330,7 +332,7 @@ def open_user_file(path: str | os.PathLike, limit: int, what: str) -> BinaryIO:
     problem = _unreadable(path, what, st, limit)
     if problem is not None:
         raise problem
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | _NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
     except OSError as exc:
