@@ -7,8 +7,10 @@ before any symbolic work, so a file cannot make optviz compile, allocate or plot
 anything its limits do not allow:
 
 - a file is at most ``MAX_FILE_BYTES``; a finite sum at most ``MAX_ROWS`` data rows
-  of at most ``MAX_COLUMNS`` columns and ``MAX_PARAMETERS`` parameters (drawing
-  the contour evaluates every row at each of the 90,000 grid points);
+  of at most ``MAX_COLUMNS`` columns and ``MAX_PARAMETERS`` parameters, and its rows
+  times the operations of its per-sample expression (plus one) at most
+  ``MAX_SAMPLE_WORK``: drawing the contour evaluates every row at each of the
+  90,000 grid points, about 0.1 ms of CPU per unit (2.5 s at the limit);
 - coordinates (domain, start, minima) are finite with ``|v| ≤ MAX_COORDINATE`` and a
   domain is wider than a millionth of its magnitude; ``steps`` is a whole number in
   1 … ``MAX_STEPS``; at most ``MAX_MINIMA`` minima;
@@ -29,6 +31,7 @@ from optviz.errors import OptvizError, printable
 
 MAX_FILE_BYTES = 4 << 20
 MAX_ROWS = 5_000
+MAX_SAMPLE_WORK = 25_000  # rows × (1 + operations of the per-sample expression)
 MAX_COLUMNS = 16
 MAX_PARAMETERS = 16
 MAX_MINIMA = 100

@@ -103,6 +103,7 @@ def _dim(spec, formulas: dict) -> int:
         unused = [p for p in spec.parameters if p not in formula.variables]
         if unused:
             raise OptvizError(f"parameter {unused[0]!r} does not appear in the sample expression")
+        _check_work(len(spec.data), formula.expr)
         return len(spec.parameters)
     if formula.dim == 0:
         raise OptvizError(f"expression {printable(spec.expression, 60)!r} has no variables; "
@@ -111,6 +112,20 @@ def _dim(spec, formulas: dict) -> int:
         raise OptvizError(f"'variables' {list(spec.variables)} do not match the expression's "
                           f"{list(formula.variables)}")
     return formula.dim
+
+
+def _check_work(rows: int, expr) -> None:
+    """Refuse a finite sum whose full-batch value would take too long on a contour grid."""
+    import sympy
+
+    from optviz.function_file import MAX_SAMPLE_WORK
+
+    ops = 1 + int(sympy.count_ops(expr))
+    if rows * ops > MAX_SAMPLE_WORK:
+        raise OptvizError(
+            f"'samples.data' has {rows} rows for a sample expression of {ops - 1} operations; "
+            f"rows × (operations + 1) must be ≤ {MAX_SAMPLE_WORK:,} to draw it in time: use at most "
+            f"{MAX_SAMPLE_WORK // ops} rows")
 
 
 def objective_from_data(data: dict, name: str, path: str | Path):

@@ -230,6 +230,15 @@ def test_too_many_rows_are_refused_before_any_symbolic_work(tmp_path):
     assert time.perf_counter() - start < 2
 
 
+def test_rows_times_operations_are_bounded(tmp_path):
+    terms = " + ".join(f"(w*u - b + {k})^2" for k in range(8))  # 38 operations
+    rows = ", ".join(["[1.0, 2.0]"] * 700)
+    refused(write(tmp_path, _sum(expression=f'"{terms}"', data=f"[{rows}]")),
+            "'samples.data' has 700 rows for a sample expression of 38 operations", "at most 641 rows")
+    rows = ", ".join(["[1.0, 2.0]"] * 641)
+    assert load_file(write(tmp_path, _sum(expression=f'"{terms}"', data=f"[{rows}]"))).finite_sum.n == 641
+
+
 # -- reading the file -----------------------------------------------------------------------
 def test_bad_bytes_and_bad_toml(tmp_path):
     path = tmp_path / "f.toml"
