@@ -118,7 +118,7 @@ def test_a_small_file_that_inflates_to_4_gib_is_refused_before_decompression(tmp
     bomb = tmp_path / "bomb.npz"
     bomb.write_bytes(_zip(members))
     assert bomb.stat().st_size < 5 << 20
-    refused(bomb, "would take 4 GiB once decompressed", "at most 1 GiB")
+    refused(bomb, "would take 4 GiB once decompressed", "at most 512 MiB")
 
 
 def test_an_unknown_member_is_refused_without_reading_it(tmp_path, saved):
@@ -307,3 +307,12 @@ def test_a_zip_of_one_member_twice_is_refused(tmp_path, saved):
             warnings.simplefilter("ignore")  # "Duplicate name"
             dst.writestr("meta.npy", src.read("meta.npy"))
     refused(path, "lists the member 'meta' twice")
+
+
+def test_save_run_refuses_a_run_over_the_size_budget(tmp_path, tiny_run, monkeypatch):
+    from optviz.nn import runarchive
+
+    monkeypatch.setattr(runarchive, "MAX_TOTAL_BYTES", 10_000)
+    with pytest.raises(OptvizError) as exc:
+        save_run(tmp_path / "r.npz", tiny_run)
+    assert "a run file holds at most 9.77 KiB" in one_line(exc) and not any(tmp_path.iterdir())

@@ -29,9 +29,10 @@ from typing import BinaryIO
 import numpy as np
 
 from optviz.errors import printable
+from optviz.io import size_text
 
-MAX_FILE_BYTES = 1 << 30
-MAX_TOTAL_BYTES = 1 << 30
+MAX_FILE_BYTES = 512 << 20
+MAX_TOTAL_BYTES = 512 << 20
 MAX_META_BYTES = 64 << 20
 MAX_MEMBERS = 20_000
 MAX_SNAPSHOTS = 100
@@ -104,13 +105,13 @@ def check_members(infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _unreadable(f"member {name!r} uses a compression optviz does not write")
         if name == "meta" and info.file_size > MAX_META_BYTES:
-            raise _unreadable(f"its metadata would take {info.file_size >> 20} MiB; at most "
-                               f"{MAX_META_BYTES >> 20} MiB")
+            raise _unreadable(f"its metadata would take {size_text(info.file_size)}; at most "
+                               f"{size_text(MAX_META_BYTES)}")
         total += info.file_size
         members[name] = info
     if total > MAX_TOTAL_BYTES:
-        raise _unreadable(f"its members would take {total / 2**30:.3g} GiB once decompressed; a run "
-                           f"file holds at most {MAX_TOTAL_BYTES / 2**30:.3g} GiB")
+        raise _unreadable(f"its members would take {size_text(total)} once decompressed; a run "
+                          f"file holds at most {size_text(MAX_TOTAL_BYTES)}")
     if "meta" not in members:
         raise _unreadable("it has no metadata (incomplete optviz run file)")
     return members

@@ -109,6 +109,7 @@ def save_run(path: str | Path, result: TrainResult) -> Path:
 
 def _check_budget(arrays: dict[str, np.ndarray], runs: int) -> None:
     """Refuse before writing a run that load_run would refuse (see optviz.nn.runarchive)."""
+    from optviz.io import size_text
     from optviz.nn.runarchive import MAX_RUNS, MAX_SNAPSHOTS, MAX_TOTAL_BYTES
 
     if runs > MAX_RUNS:
@@ -120,8 +121,8 @@ def _check_budget(arrays: dict[str, np.ndarray], runs: int) -> None:
                               f"max_snapshots ≤ {MAX_SNAPSHOTS})")
     total = sum(np.asarray(a).nbytes for a in arrays.values())
     if total > MAX_TOTAL_BYTES:
-        raise OptvizError(f"this run would take {total / 2**30:.3g} GiB; a run file holds at most "
-                          f"{MAX_TOTAL_BYTES / 2**30:.3g} GiB (record fewer snapshots or train a smaller network)")
+        raise OptvizError(f"this run would take {size_text(total)}; a run file holds at most "
+                          f"{size_text(MAX_TOTAL_BYTES)} (record fewer snapshots or train a smaller network)")
 
 
 def _fail(path: Path, why: str) -> OptvizError:
@@ -293,7 +294,7 @@ def load_run(path: str | Path) -> TrainResult:
     """Read a file written by ``save_run``.
 
     The file is checked before anything is decompressed (see :mod:`optviz.nn.runarchive`
-    for the budgets: at most 1 GiB on disk and once decompressed, 100 snapshots per
+    for the budgets: at most 512 MiB on disk and once decompressed, 100 snapshots per
     optimizer, only arrays of real numbers); a missing or special file, a file that is
     not a complete optviz run archive (truncated, corrupt, another program's .npz, a
     pickle), metadata of the wrong types, or weights that do not fit the architecture
