@@ -216,9 +216,13 @@ def _open_through(target: OutputTarget) -> int:
     return fd
 
 
-def _copy_into(source: Path, fd: int) -> None:
-    with contextlib.suppress(AttributeError, ValueError, OSError):
-        (sys.stdout if fd == 1 else sys.stderr if fd == 2 else None).flush()
+def _copy_into(source: Path, fd: int, stream: int | None) -> None:
+    """Copy ``source`` into ``fd``; first flush what Python buffered for the stream
+    ``stream`` (1 or 2) so the content lands after what was printed before it."""
+    for number, handle in ((1, sys.stdout), (2, sys.stderr)):
+        if stream == number and handle is not None:
+            with contextlib.suppress(ValueError, OSError):
+                handle.flush()
     with open(source, "rb") as src:
         while chunk := src.read(1 << 16):
             view = memoryview(chunk)
@@ -243,7 +247,7 @@ def _written_through(target: OutputTarget) -> Iterator[Path]:
                                        f"{exc.strerror}") from None
         try:
             yield Path(name)
-            _copy_into(Path(name), fd)
+            _copy_into(Path(name), fd, target.fd)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(name)

@@ -119,9 +119,10 @@ def test_stdout_redirected_to_a_pipe_or_a_file_is_written_through(tmp_path, alia
     head = subprocess.run(f"{sys.executable} -c \"{code}\" | head -1", shell=True, capture_output=True,
                           text=True, timeout=60, cwd=tmp_path)
     assert head.stdout == "a,b\n" and head.stderr == ""
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     with open(tmp_path / "out.txt", "w") as out:
         to_file = subprocess.run([sys.executable, "-c", f"print('before', flush=False); {code}"],
-                                 stdout=out, timeout=60)
+                                 stdout=out, timeout=60, env=buffered)
     assert to_file.returncode == 0
     assert (tmp_path / "out.txt").read_text() == "before\na,b\n1,2\n"  # appended, not replaced
 
