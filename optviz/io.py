@@ -101,8 +101,13 @@ def check_writable_file(path: str | os.PathLike) -> Path:
 def ensure_dir(path: str | os.PathLike) -> Path:
     """Create ``path`` if needed; refuse one that cannot be written."""
     path = user_path(path)
-    if path.exists() and not path.is_dir():
-        raise OptvizError(f"output directory {printable(path)} is a file; choose a directory with --out")
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        kind = "file" if stat.S_ISREG(st.st_mode) else kind_name(st.st_mode)
+        raise OptvizError(f"output directory {printable(path)} is a {kind}; choose a directory with --out")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

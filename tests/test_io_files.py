@@ -468,3 +468,10 @@ def test_printable_escapes_control_characters_and_caps_the_length():
     shown = printable(long, 60)
     assert len(shown) == 60 and shown.endswith("file.csv") and "…" in shown
     assert "\x1b" not in printable("\x1b" * 10**6) and len(printable("\x1b" * 10**6)) == 200
+
+
+def test_an_output_directory_that_is_a_special_file_is_named(tmp_path):
+    os.mkfifo(tmp_path / "out")
+    with pytest.raises(OptvizError) as exc:
+        ensure_dir(tmp_path / "out")
+    assert "is a pipe (FIFO)" in one_line(exc) and stat.S_ISFIFO(os.lstat(tmp_path / "out").st_mode)
