@@ -39,7 +39,7 @@ from optviz.nn.runfile import load_run, save_run
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-SLOW = settings(max_examples=600, deadline=None,
+SLOW = settings(max_examples=200, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 CPU_SECONDS, WALL_SECONDS, MIB = 2.0, 10.0, 256  # wall time catches a blocked read
 
