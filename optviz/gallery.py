@@ -87,6 +87,12 @@ def check_names(names: list[str]) -> None:
             raise OptvizError(f"unknown gallery entry {name!r}; entries: {', '.join(known)}", param="only")
 
 
+def entries_document(out: str = "gallery", only: list[str] | None = None) -> dict:
+    """``{"entries": [...]}``: each entry's name, caption, arguments and command line."""
+    return {"entries": [{"name": e.name, "caption": e.caption, "args": [*e.args, "--out", out],
+                         "command": e.command(out)} for e in ENTRIES if not only or e.name in only]}
+
+
 def run_entry(entry: Entry, out: Path, invoke: Callable[[list[str]], object]) -> list[Path]:
     """Run one entry's command into ``out`` with ``invoke(args)`` (the command line's own
     entry point, so an entry runs exactly as a user's command); return the files it wrote."""
