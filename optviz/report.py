@@ -92,9 +92,10 @@ def _status_style(text: str, status: str) -> str:
 
 
 def run_table(result, title: str | None = None):
-    from rich.table import Table
+    from optviz.tables import FitTable
 
-    table = Table(title=title or f"{result.objective.name}", title_justify="left")
+    table = FitTable(title=title or f"{result.objective.name}", title_justify="left",
+                     optional=("time", "start", "dist. to min", "steps", "lr", "final point", "f"))
     for col, just in [("optimizer", "left"), ("lr", "right"), ("start", "right"), ("final point", "right"),
                       ("f", "right"), ("f − f*", "right"), ("dist. to min", "right"), ("steps", "right"),
                       ("status", "left"), ("time", "right")]:
@@ -144,11 +145,12 @@ def compare_rows(result, sort: str = "gap") -> list[dict]:
 
 
 def compare_table(result, sort: str = "gap", tol: float = 1e-6):
-    from rich.table import Table
+    from optviz.tables import FitTable
 
     criterion = {"gap": "f − f*", "f": "final f", "distance": "distance to the nearest minimum",
                  "steps": f"steps to ‖∇f‖ ≤ {tol:g}"}[sort]
-    table = Table(title=f"{result.objective.name}: best first by {criterion}", title_justify="left")
+    table = FitTable(title=f"{result.objective.name}: best first by {criterion}", title_justify="left",
+                     optional=("loss", "time", "dist. to min", "steps to tol", "lr", "final f"))
     for col, just in [("#", "right"), ("optimizer", "left"), ("lr", "right"), ("final f", "right"),
                       ("f − f*", "right"), ("dist. to min", "right"), ("steps to tol", "right"),
                       ("status", "left"), ("time", "right"), ("loss", "left")]:
@@ -234,11 +236,12 @@ def optimizer_table():
 
 def sweep_table(results, tol: float = 1e-6):
     """Each optimizer's best setting and the lr range that converged."""
-    from rich.table import Table
+    from optviz.tables import FitTable
 
     first = results[0]
-    table = Table(title=f"{first.objective.name}: sweep of {' × '.join(a.name for a in first.axes)}, "
-                        f"{first.steps} steps, metric {first.metric}", title_justify="left")
+    table = FitTable(title=f"{first.objective.name}: sweep of {' × '.join(a.name for a in first.axes)}, "
+                           f"{first.steps} steps, metric {first.metric}", title_justify="left",
+                     optional=("cells", "lr not diverging", "diverged"))
     for col in ("optimizer", "cells", "best setting", "best value", "diverged", f"lr reaching ‖∇f‖ ≤ {tol:g}",
                 "lr not diverging"):
         table.add_column(col)
