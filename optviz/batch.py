@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from optviz import validate
+from optviz.domain import View, parse_domain
 from optviz.errors import OptvizError
 from optviz.export import jsonable
 from optviz.objective import Objective
@@ -252,7 +253,7 @@ def basins(objective: Objective, optimizer: str, *, lr: float, grid: int, steps:
     if objective.dim != 2:
         raise OptvizError(f"basins needs a function of 2 variables; {objective.name} has {objective.dim}")
     grid = validate.whole("grid", grid, 2, 3000)
-    domain = domain or objective.default_domain()
+    domain = View(parse_domain(domain)).ranges(2, objective.name) if domain is not None else objective.default_domain()
     xs = np.linspace(*domain[0], grid)
     ys = np.linspace(*domain[1], grid)
     XX, YY = np.meshgrid(xs, ys, indexing="xy")
@@ -279,7 +280,7 @@ def tune_lr(objective: Objective, optimizer: str, *, start, steps: int, tol: flo
     """The lr of the log grid ``grid`` that minimizes ``metric`` from ``start``, as one batched sweep.
 
     ``auc`` (default): the mean of log10(f − f*) (of f where f* is unknown) over
-    the whole budget, which rewards getting low early and staying low, not a
+    all the steps, which rewards getting low early and staying low, not a
     lucky last step; ``final-loss``; ``steps``: steps to reach --tol (ties and
     never-reached broken by final loss). Diverged cells never win.
     """

@@ -15,6 +15,7 @@ import sys
 import typer
 
 from optviz.cli import catalog, grids, network, surface
+from optviz.cli.options import LiteralHelpCommand
 from optviz.cli.output import flag_namer
 from optviz.errors import Interrupted, OptvizError
 
@@ -31,7 +32,7 @@ for _name, _command in (("run", surface.run), ("compare", surface.compare), ("sw
                         ("basins", grids.basins), ("functions", catalog.functions),
                         ("optimizers", catalog.optimizers), ("gallery", catalog.gallery),
                         ("train", network.train), ("landscape", network.landscape)):
-    app.command(_name)(_command)
+    app.command(_name, cls=LiteralHelpCommand)(_command)
 
 
 def _click_exceptions():
