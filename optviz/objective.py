@@ -172,8 +172,31 @@ class Objective:
 
     @property
     def f_star(self) -> float | None:
-        """The global minimum value, when known."""
+        """The global minimum value, when the function lists its minima."""
         return min(m.value for m in self.minima) if self.minima else None
+
+    def critical_points(self) -> list:
+        """The stationary points of a function of 1 or 2 variables, found numerically and
+        classified (see :mod:`optviz.critical`; computed once); [] in more dimensions."""
+        if "_critical" not in self.__dict__:
+            from optviz.critical import find_critical_points
+
+            self.__dict__["_critical"] = find_critical_points(self)
+        return self.__dict__["_critical"]
+
+    @property
+    def reference_value(self) -> float | None:
+        """f* for "f − f*": the listed global minimum, else the lowest minimum found
+        (:meth:`critical_points`), else None."""
+        if self.minima:
+            return self.f_star
+        values = [p.value for p in self.critical_points() if p.kind == "minimum"]
+        return min(values) if values else None
+
+    @property
+    def reference_is_listed(self) -> bool:
+        """Whether :attr:`reference_value` is the function file's own minimum."""
+        return bool(self.minima)
 
     def _points(self, X: np.ndarray) -> np.ndarray:
         if type(X) is np.ndarray and X.ndim == 2 and X.dtype == np.float64 and X.shape[1] == len(self.variables):
@@ -234,13 +257,20 @@ class Objective:
         symbols = [make_symbol(v) for v in self.variables]
         return [sympy.diff(self.expr, s) for s in symbols]
 
+    def minimum_points(self) -> list[tuple[float, ...]]:
+        """The listed minima, else the minima found (:meth:`critical_points`)."""
+        if self.minima:
+            return [m.point for m in self.minima]
+        return [p.point for p in self.critical_points() if p.kind == "minimum"]
+
     def nearest_minimum(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Index of the nearest known minimum and the distance to it, per point."""
+        """Index of the nearest minimum (:meth:`minimum_points`) and the distance to it, per point."""
         X = self._points(X)
-        if not self.minima:
+        points = self.minimum_points()
+        if not len(points):
             nan = np.full(X.shape[0], np.nan)
             return np.full(X.shape[0], -1), nan
-        M = np.array([m.point for m in self.minima])
+        M = np.asarray(points, dtype=float)
         with np.errstate(over="ignore", invalid="ignore"):
             dist = np.linalg.norm(X[:, None, :] - M[None, :, :], axis=-1)
         return dist.argmin(axis=1), dist.min(axis=1)

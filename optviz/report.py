@@ -65,7 +65,7 @@ def row_values(traj: Trajectory, k: int) -> dict:
     """The numbers a table row shows for point k of a run."""
     obj = traj.objective
     f = float(traj.final_loss[k])
-    f_star = obj.f_star
+    f_star = obj.reference_value
     _, dist = obj.nearest_minimum(traj.final_theta[k : k + 1])
     status = traj.status[k]
     lr = traj.hyperparameters.get("lr")
@@ -87,7 +87,7 @@ def row_values(traj: Trajectory, k: int) -> dict:
 
 
 def _status_style(text: str, status: str) -> str:
-    color = {"converged": "green", "diverged": "red"}.get(status, "yellow")
+    color = {"converged": "green", "diverged": "red", "max_steps": "yellow"}.get(status, "magenta")
     return f"[{color}]{text}[/]"
 
 
@@ -125,13 +125,13 @@ def compare_rows(result, sort: str = "gap") -> list[dict]:
         for ks in traj.seed_groups():
             r = group_values(traj, ks)
             if traj.recorded:
-                curves = traj.loss[:, ks] - (traj.objective.f_star or 0.0)
+                curves = traj.loss[:, ks] - (traj.objective.reference_value or 0.0)
                 with np.errstate(all="ignore"):
                     r["sparkline"] = sparkline(np.nanmedian(curves, axis=1) if len(ks) > 1 else curves[:, 0])
             else:
                 r["sparkline"] = ""
             rows.append(r)
-    key_name = sort if sort != "gap" or result.objective.f_star is not None else "f"
+    key_name = sort if sort != "gap" or result.objective.reference_value is not None else "f"
 
     def key(r):
         if key_name == "steps":

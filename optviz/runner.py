@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from optviz import validate
+from optviz.critical import endpoint_kinds, smallest_around
 from optviz.errors import OptvizError
 from optviz.objective import Objective
 from optviz.optim.base import Optimizer
@@ -46,7 +47,7 @@ def default_bound(objective: Objective, starts: np.ndarray) -> np.ndarray:
 class Batch:
     """Which points still move, how and when each stopped, and its last finite point."""
 
-    def __init__(self, X: np.ndarray, f: np.ndarray, gn: np.ndarray, tol: float, bound: np.ndarray):
+    def __init__(self, X: np.ndarray, f: np.ndarray, g: np.ndarray, gn: np.ndarray, tol: float, bound: np.ndarray):
         K = X.shape[0]
         self.tol, self.bound, self.bound_min = tol, bound, float(bound.min())
         self.check_tol = tol > 0  # with tol = 0 every step runs: no convergence test
@@ -55,11 +56,13 @@ class Batch:
         self.status = np.full(K, Status.MAX_STEPS, dtype=object)
         bad = ~np.isfinite(f) | ~(np.max(np.abs(X), axis=1) <= bound)
         self.status[bad] = Status.DIVERGED
+        undefined = ~bad & ~np.all(np.isfinite(g), axis=1)
+        self.status[undefined] = Status.UNDEFINED_GRADIENT
         done0 = (gn <= tol) & ~bad
         self.status[done0] = Status.CONVERGED
-        self.bad_start = bad
+        self.bad_start = bad | undefined
         self.last_good = X.copy()
-        self._set_active(~(bad | done0))
+        self._set_active(~(bad | undefined | done0))
 
     def _set_active(self, active: np.ndarray) -> None:
         self.active = active
@@ -67,27 +70,53 @@ class Batch:
         # inactive points are left out of the fast path's checks by these offsets
         self.gn_offset = np.where(active, 0.0, np.inf)
 
-    def quiet(self, f_or_gn: np.ndarray, X: np.ndarray, gn: np.ndarray) -> bool:
-        """The fast path: everything finite and within its bound, no active point converged."""
+    def quiet(self, checksum: float, X: np.ndarray, gn: np.ndarray) -> bool:
+        """The fast path: everything finite (``checksum`` sums f and ‖∇f‖, or ‖∇f‖) and
+        within its bound, no active point converged."""
         K = len(self.active)
-        return (math.isfinite(f_or_gn.sum()) and np.abs(X).max() <= self.bound_min
+        return (math.isfinite(checksum) and np.abs(X).max() <= self.bound_min
                 and (self.check_tol is False
                      or (gn.min() if self.n_active == K else (gn + self.gn_offset).min()) > self.tol))
 
-    def stop(self, t: int, X: np.ndarray, X_prev: np.ndarray, f: np.ndarray, gn: np.ndarray) -> None:
+    def stop(self, t: int, X: np.ndarray, X_prev: np.ndarray, f: np.ndarray, g: np.ndarray, gn: np.ndarray) -> None:
         """Stop the points that diverged or converged at step ``t`` (a diverged one is frozen at X_prev)."""
         active = self.active
         diverged = active & (~np.isfinite(f) | ~(np.max(np.abs(X), axis=1) <= self.bound))
+        undefined = active & ~diverged & ~np.all(np.isfinite(g), axis=1)  # f is defined, its gradient is not
         converged = active & ~diverged & (gn <= self.tol) if self.check_tol else np.zeros(len(active), bool)
-        if not (diverged.any() or converged.any()):
+        stopped = diverged | undefined | converged
+        if not stopped.any():
             return
         self.last_good[diverged] = X_prev[diverged]
-        X[diverged] = X_prev[diverged]  # frozen at its last finite point
+        self.last_good[undefined] = X[undefined]  # where the gradient is undefined is where it stopped
+        frozen = diverged | undefined
+        X[frozen] = X_prev[frozen]  # frozen at its last point with finite values
         self.status[diverged] = Status.DIVERGED
+        self.status[undefined] = Status.UNDEFINED_GRADIENT
         self.status[converged] = Status.CONVERGED
         self.steps_to_tol[converged] = t
-        self.stop_step[diverged | converged] = t
-        self._set_active(active & ~(diverged | converged))
+        self.stop_step[stopped] = t
+        self._set_active(active & ~stopped)
+
+
+ENDPOINT_STATUS = {"minimum": Status.CONVERGED, "flat": Status.CONVERGED, "maximum": Status.MAXIMUM,
+                   "saddle": Status.SADDLE, "degenerate": Status.DEGENERATE}
+
+
+def _settle(objective: Objective, batch: Batch) -> list[str]:
+    """Name what the stopped points reached: a point with ‖∇f‖ ≤ tol is ``converged`` only
+    at a minimum, else at a saddle, a maximum or a degenerate point (docs/math.md §8.2);
+    a point where the gradient is undefined says whether f is smallest around it."""
+    notes = [""] * len(batch.status)
+    at_tol = np.flatnonzero(batch.status == Status.CONVERGED)
+    if len(at_tol) and objective.dim <= 2:
+        for k, kind in zip(at_tol, endpoint_kinds(objective, batch.last_good[at_tol])):
+            batch.status[k] = ENDPOINT_STATUS[kind]
+    cusp = np.flatnonzero(batch.status == Status.UNDEFINED_GRADIENT)
+    if len(cusp):
+        for k, smallest in zip(cusp, smallest_around(objective, batch.last_good[cusp])):
+            notes[k] = "f is smallest around this point" if smallest else "f is not smallest around this point"
+    return notes
 
 
 def _check(mode: str, steps, tol, bound) -> int:
@@ -132,7 +161,7 @@ def run_optimizer(
         state = optimizer.init(X)
         f, g = objective.value_and_grad(X)
         gn = np.sqrt(np.einsum("kd,kd->k", g, g))
-        batch = Batch(X, f, gn, tol, bound)
+        batch = Batch(X, f, g, gn, tol, bound)
         recorder = (FullRecorder(objective, optimizer, state, X, f, gn, steps, track_auc=metrics_every_step)
                     if mode == "full" else SummaryRecorder(objective, f, track_auc=metrics_every_step))
         if batch.bad_start.any():
@@ -142,8 +171,9 @@ def run_optimizer(
             gn = np.sqrt(np.einsum("kd,kd->k", g, g))
         X, t_end, counts = _loop(objective, optimizer, oracle, recorder, batch, X, g, state, steps)
         taken = np.where(batch.active, t_end, batch.stop_step)
-        still = batch.status != Status.DIVERGED
+        still = (batch.status != Status.DIVERGED) & (batch.status != Status.UNDEFINED_GRADIENT)
         batch.last_good[still] = X[still]
+        extra_notes = _settle(objective, batch)
         recorder.finish_loop(X, steps, t_end)
     wall = time.perf_counter() - t0
     with np.errstate(all="ignore"):
@@ -151,8 +181,8 @@ def run_optimizer(
         final_gn = np.sqrt(np.einsum("kd,kd->k", final_g, final_g))
         record = recorder.result(taken, final_f, batch.last_good, final_gn, steps)
         auc = np.where(batch.status == Status.DIVERGED, np.inf, record.auc / (steps + 1))
-    notes = [optimizer.describe_events({name: int(c[k]) for name, c in counts.items()})
-             for k in range(X.shape[0])]
+    notes = ["; ".join(filter(None, (optimizer.describe_events({name: int(c[k]) for name, c in counts.items()}),
+                                     extra_notes[k]))) for k in range(X.shape[0])]
     return Trajectory(
         objective=objective, optimizer=optimizer.name, hyperparameters=optimizer.hyperparameters,
         schedule=optimizer.describe_schedule(), oracle=getattr(oracle, "description", "custom"),
@@ -196,9 +226,9 @@ def _loop(objective, optimizer, oracle, recorder, batch: Batch, X, g, state, ste
             record(t, X, f, gn, lr, state)
         for name, count in counts.items():
             count += batch.active & getattr(state, name)
-        if batch.quiet(f if need_f else gn, X, gn):
+        if batch.quiet(f.sum() + gn.sum() if need_f else gn.sum(), X, gn):
             continue
         if f is None:
             f = objective.f(X)
-        batch.stop(t, X, X_prev, f, gn)
+        batch.stop(t, X, X_prev, f, g, gn)
     return X, t_end, counts

@@ -92,13 +92,8 @@ class Trajectory:
         return self.loss[: int(self.steps[k]) + 1, k]
 
     def status_text(self, k: int = 0) -> str:
-        s = self.status[k]
-        if s == CONVERGED:
-            text = f"converged at step {int(self.steps[k])}"
-        elif s == DIVERGED:
-            text = f"diverged at step {int(self.steps[k])}"
-        else:
-            text = "step budget"
+        """'converged at step 20', 'stopped at a maximum at step 6', 'used all 500 steps' (and the note)."""
+        text = Status(self.status[k]).describe(int(self.steps[k]))
         return text + (f" ({self.notes[k]})" if self.notes[k] else "")
 
     def to_runs(self) -> list[dict[str, Any]]:

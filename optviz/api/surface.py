@@ -16,6 +16,7 @@ import numpy as np
 
 from optviz import validate
 from optviz.batch import TUNE_GRID, tune_lr
+from optviz.critical import CriticalPoint
 from optviz.errors import OptvizError
 from optviz.objective import Objective
 from optviz.optim import FIRST_ORDER, make_optimizer, optimizer_class
@@ -42,10 +43,16 @@ class RunResult:
     objective: Objective
     runs: list[Trajectory]
 
+    @property
+    def critical_points(self) -> list[CriticalPoint]:
+        """The function's stationary points (1-D and 2-D functions), minima first."""
+        return self.objective.critical_points()
+
     def to_json(self) -> dict[str, Any]:
         return {
             "function": self.objective.name,
             "variables": list(self.objective.variables),
+            "critical_points": [p.to_json() for p in self.critical_points],
             "runs": [entry for traj in self.runs for entry in traj.to_runs()],
         }
 

@@ -169,11 +169,12 @@ def status_summary(traj: Any) -> str:
     """'converged at step 20', 'diverged at step 5 (…)', or '2 converged, 1 diverged' for K > 1."""
     if traj.K == 1:
         return traj.status_text(0)
+    from optviz.status import GROUP_WORDS, Status
+
     counts: dict[str, int] = {}
     for s in traj.status:
         counts[s] = counts.get(s, 0) + 1
-    words = {"converged": "converged", "diverged": "diverged", "max_steps": "at the step budget"}
-    return ", ".join(f"{n} of {traj.K} {words.get(s, s)}" for s, n in counts.items())
+    return ", ".join(f"{n} of {traj.K} {GROUP_WORDS[Status(s)]}" for s, n in counts.items())
 
 
 def run_label(traj: Any, *, f_star: float | None = None, detail: bool = True) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from optviz.errors import OptvizError
+from optviz.status import Status
 from optviz.plot import _data, _files, _style
 from optviz.plot.writers import (
     FFMPEG_HELP,
@@ -249,7 +250,8 @@ def _lr_readouts(traj: Any, steps: np.ndarray) -> list[str]:
 def _status_readouts(traj: Any, steps: np.ndarray) -> list[str]:
     """'' while start 0 runs; 'converged at step 164' / 'diverged at step 5' once it stopped."""
     stop = int(traj.steps[0])
-    text = {"converged": f"converged at step {stop}", "diverged": f"diverged at step {stop}"}.get(traj.status[0], "")
+    status = Status(traj.status[0])
+    text = status.describe(stop) if status.stopped_early else ""
     return [text if t >= stop else "" for t in steps]
 
 

@@ -167,7 +167,7 @@ def test_loss_figure_legend_has_hyperparameters_and_schedule():
     result = optviz.run("rosenbrock", "adam", steps=20, schedule="exp:0.99")
     fig = static.loss_figure(result)
     text = fig.legends[0].get_texts()[0].get_text()
-    assert "η=" in text and "schedule exp:0.99" in text and "step budget" in text
+    assert "η=" in text and "schedule exp:0.99" in text and "used all 20 steps" in text
 
 
 # --------------------------------------------------------------------------- 1-D
