@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from optviz.errors import OptvizError
-from optviz.status import Status
 from optviz.plot import _data, _files, _style
 from optviz.plot.writers import (
     FFMPEG_HELP,
@@ -30,6 +29,7 @@ from optviz.plot.writers import (
     Mp4Writer,
     find_ffmpeg,
 )
+from optviz.status import Status
 
 __all__ = ["FFMPEG_HELP", "CountingWriter", "FrameWriter", "GifWriter", "Mp4Writer", "Scene", "build_scene",
            "find_ffmpeg", "render_animation", "render_scene", "save_animation", "save_scene"]
