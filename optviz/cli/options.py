@@ -167,6 +167,7 @@ NoPlot = Annotated[bool, typer.Option("--no-plot", help="Draw nothing.", rich_he
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (see README) instead of the table.", rich_help_panel=OUTPUT)]
 Format = Annotated[ImageFormat, typer.Option("--format", help="Image format.", rich_help_panel=PICTURE)]
 Dpi = Annotated[int, typer.Option(help="Resolution of raster images.", rich_help_panel=PICTURE)]
+RunDpi = Annotated[int | None, typer.Option("--dpi", help="Resolution of raster images and animations [default: 150 for images, 100 for animations]; an animation frame may have at most 20 million pixels (dpi 505).", rich_help_panel=PICTURE)]
 Animate = Annotated[AnimationFormat | None, typer.Option(help="Also write an animation of the paths (gif needs nothing; mp4 needs ffmpeg).", rich_help_panel=PICTURE)]
 Fps = Annotated[int, typer.Option(help="Frames per second of the animation.", rich_help_panel=PICTURE)]
 Frames = Annotated[int, typer.Option(help="Number of frames (long runs are subsampled evenly; the last step is always kept).", rich_help_panel=PICTURE)]
