@@ -100,6 +100,14 @@ class SweepResult:
             return None
         return {ax.name: float(ax.values[i]) for ax, i in zip(self.axes, idx)}
 
+    def best_on_edge(self) -> list[str]:
+        """The swept parameters whose best value is the first or last of its grid: the
+        optimum may lie outside the grid."""
+        idx = self.best_index
+        if idx is None:
+            return []
+        return [ax.name for ax, i in zip(self.axes, idx) if len(ax.values) > 1 and i in (0, len(ax.values) - 1)]
+
     def converged_lr_range(self) -> tuple[float, float] | None:
         """Smallest and largest lr at which some cell converged (reached --tol)."""
         names = [a.name for a in self.axes]
@@ -123,7 +131,7 @@ class SweepResult:
             "values": jsonable(self.values.astype(float)),
             "status": self.status.tolist(),
             "best": None if best is None else {"index": list(best), "setting": self.best_setting(),
-                                               "value": float(self.values[best])},
+                                               "value": float(self.values[best]), "on_edge": self.best_on_edge()},
             "converged_lr_range": self.converged_lr_range(),
             "fixed": self.fixed,
         }
@@ -134,10 +142,10 @@ def metric_values(traj: Trajectory, metric: str) -> np.ndarray:
     if metric == "final-loss":
         return traj.final_loss.copy()
     if metric == "gap":
-        f_star = traj.objective.f_star
+        f_star = traj.objective.reference_value  # the listed minimum, or the lowest found
         if f_star is None:
-            raise OptvizError(f"{{metric=gap}} needs a known minimum, and {traj.objective.name} has none; "
-                               "use {metric=final-loss}", param="metric")
+            raise OptvizError(f"{{metric=gap}} needs a known minimum, and {traj.objective.name} has none listed "
+                               "or found; use {metric=final-loss}", param="metric")
         return traj.final_loss - f_star
     if metric == "steps":
         return traj.metrics["steps_to_tol"].astype(float)
