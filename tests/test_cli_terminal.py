@@ -159,3 +159,13 @@ def test_sweep_and_basins_report_progress_per_optimizer():
     optviz.basins("himmelblau", "gd,momentum(label=heavy ball)", grid=4, steps=5,
                   progress=lambda done, total, label: calls.append((done, total, label)))
     assert calls == [(0, 2, "gd"), (1, 2, "heavy ball"), (2, 2, "")]
+
+
+def test_the_gallery_index_lists_every_entry_with_its_command():
+    from pathlib import Path
+
+    from optviz.gallery import ENTRIES
+
+    index = (Path(__file__).parent.parent / "gallery" / "README.md").read_text(encoding="utf-8")
+    for entry in ENTRIES:
+        assert f"## {entry.name}\n" in index and entry.command("gallery") in index, entry.name

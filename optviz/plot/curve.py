@@ -40,7 +40,8 @@ def draw_curve_1d(ax: Any, objective: Any, runs: Sequence[Any] = (), *, domain: 
     """
     domain = domain or _data.plot_domain(objective, runs)
     x, y = _data.evaluate_curve(objective, domain)
-    curve = ax.plot(x, y, color="#333333", linewidth=2.0, zorder=2, label="_curve")[0]
+    # The function in gray: the runs (GD is black) are drawn on top of it.
+    curve = ax.plot(x, y, color="#9a9a9a", linewidth=2.2, zorder=2, label="_curve")[0]
     styles = list(styles or _style.run_styles(runs))
     out = CurveArtists(curve, [], [], None, [], None)
     if convexity:
