@@ -189,13 +189,13 @@ def compare_table(result, sort: str = "gap", tol: float = 1e-6):
 
 def function_table():
     """The library as a table: name, formula, minima, domain."""
-    from rich.table import Table
-
     from optviz.library import function_names, load_named
+    from optviz.tables import FitTable
 
-    table = Table(title="optviz function library (use the name with --fn)", title_justify="left")
+    table = FitTable(title="optviz function library (use the name with --fn)", title_justify="left",
+                     optional=("domain",))
     for col in ("name", "d", "formula", "global minima", "domain"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold" if col == "formula" else "ellipsis")
     for name in function_names():
         obj = load_named(name)
         formula = obj.formula_text
@@ -243,13 +243,12 @@ def function_detail(obj):
 
 
 def optimizer_table():
-    from rich.table import Table
-
     from optviz.optim import OPTIMIZERS, defaults
+    from optviz.tables import FitTable
 
-    table = Table(title="optimizers (-p NAME=VALUE sets a parameter)", title_justify="left")
+    table = FitTable(title="optimizers (-p NAME=VALUE sets a parameter)", title_justify="left")
     for col in ("name", "update rule", "defaults", "what it does"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold" if col == "update rule" else "ellipsis")
     for name, cls in OPTIMIZERS.items():
         d = defaults(name)
         shown = ", ".join(f"{k}={v}" for k, v in d.items()) or "—"

@@ -57,14 +57,19 @@ class FitTable(Table):
         yield from Table.__rich_console__(table, console, options)
 
 
+FOLD_MINIMUM = 16  # a column that may fold its words (a formula) needs no more than this
+
+
 def _column_ranges(table: Table, console: Any, options: Any) -> list[tuple[int, int]]:
-    """Per column (content width): its longest word and its longest line."""
+    """Per column (content width): its longest word (at most :data:`FOLD_MINIMUM` for a
+    column whose overflow is "fold") and its longest line."""
     wide = options.update_width(10**6)
     out = []
     for column in table.columns:
         cells = [column.header, *column.cells]
         sizes = [Measurement.get(console, wide, cell) for cell in cells]
-        out.append((max(m.minimum for m in sizes), max(m.maximum for m in sizes)))
+        lo, hi = max(m.minimum for m in sizes), max(m.maximum for m in sizes)
+        out.append((min(lo, FOLD_MINIMUM) if column.overflow == "fold" else lo, hi))
     return out
 
 
