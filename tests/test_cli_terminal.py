@@ -169,3 +169,17 @@ def test_the_gallery_index_lists_every_entry_with_its_command():
     index = (Path(__file__).parent.parent / "gallery" / "README.md").read_text(encoding="utf-8")
     for entry in ENTRIES:
         assert f"## {entry.name}\n" in index and entry.command("gallery") in index, entry.name
+
+
+@pytest.mark.parametrize("command", [["functions"], ["optimizers"]])
+def test_catalog_tables_fit_80_columns_without_cutting_numbers(capsys, monkeypatch, command):
+    from optviz.cli import main
+
+    monkeypatch.setenv("COLUMNS", "80")
+    main(command)
+    out = capsys.readouterr().out
+    from rich.cells import cell_len  # m̂ is two code points in one cell
+
+    assert max(cell_len(line) for line in out.splitlines()) <= 80 and "…" not in out
+    if command == ["functions"]:
+        assert "(-2.904," in out and "-78.33" in out  # Styblinski–Tang's minimum: each number whole
