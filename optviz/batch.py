@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from optviz import budget, validate
+from optviz.domain import View, parse_domain
 from optviz.errors import OptvizError
 from optviz.export import jsonable
 from optviz.objective import Objective
@@ -103,6 +104,14 @@ class SweepResult:
             return None
         return {ax.name: float(ax.values[i]) for ax, i in zip(self.axes, idx)}
 
+    def best_on_edge(self) -> list[str]:
+        """The swept parameters whose best value is the first or last of its grid: the
+        optimum may lie outside the grid."""
+        idx = self.best_index
+        if idx is None:
+            return []
+        return [ax.name for ax, i in zip(self.axes, idx) if len(ax.values) > 1 and i in (0, len(ax.values) - 1)]
+
     def converged_lr_range(self) -> tuple[float, float] | None:
         """Smallest and largest lr at which some cell converged (reached --tol)."""
         names = [a.name for a in self.axes]
@@ -126,7 +135,7 @@ class SweepResult:
             "values": jsonable(self.values.astype(float)),
             "status": self.status.tolist(),
             "best": None if best is None else {"index": list(best), "setting": self.best_setting(),
-                                               "value": float(self.values[best])},
+                                               "value": float(self.values[best]), "on_edge": self.best_on_edge()},
             "converged_lr_range": self.converged_lr_range(),
             "fixed": self.fixed,
         }
@@ -137,10 +146,10 @@ def metric_values(traj: Trajectory, metric: str) -> np.ndarray:
     if metric == "final-loss":
         return traj.final_loss.copy()
     if metric == "gap":
-        f_star = traj.objective.f_star
+        f_star = traj.objective.reference_value  # the listed minimum, or the lowest found
         if f_star is None:
-            raise OptvizError(f"{{metric=gap}} needs a known minimum, and {traj.objective.name} has none; "
-                               "use {metric=final-loss}", param="metric")
+            raise OptvizError(f"{{metric=gap}} needs a known minimum, and {traj.objective.name} has none listed "
+                               "or found; use {metric=final-loss}", param="metric")
         return traj.final_loss - f_star
     if metric == "steps":
         return traj.metrics["steps_to_tol"].astype(float)
@@ -263,7 +272,7 @@ def basins(objective: Objective, optimizer: str, *, lr: float, grid: int, steps:
     slots = len(optimizer_class(optimizer).State._fields) - 1
     budget.fits(f"{grid}² = {grid * grid:,} starts", grid * grid * objective.dim * 8 * (slots + 10), "grid",
                 "choose a smaller grid")
-    domain = domain or objective.default_domain()
+    domain = View(parse_domain(domain)).ranges(2, objective.name) if domain is not None else objective.default_domain()
     xs = np.linspace(*domain[0], grid)
     ys = np.linspace(*domain[1], grid)
     XX, YY = np.meshgrid(xs, ys, indexing="xy")
@@ -290,7 +299,7 @@ def tune_lr(objective: Objective, optimizer: str, *, start, steps: int, tol: flo
     """The lr of the log grid ``grid`` that minimizes ``metric`` from ``start``, as one batched sweep.
 
     ``auc`` (default): the mean of log10(f − f*) (of f where f* is unknown) over
-    the whole budget, which rewards getting low early and staying low, not a
+    all the steps, which rewards getting low early and staying low, not a
     lucky last step; ``final-loss``; ``steps``: steps to reach --tol (ties and
     never-reached broken by final loss). Diverged cells never win.
     """
