@@ -158,6 +158,17 @@ def metric_values(traj: Trajectory, metric: str) -> np.ndarray:
     raise OptvizError(f"unknown {{metric}} {metric!r}; choose from {', '.join(METRICS)}", param="metric")
 
 
+def _uninterrupted(traj: Trajectory) -> Trajectory:
+    """A grid is whole or nothing: Ctrl-C inside its one batched run ends the command.
+
+    The runner keeps an interrupted run's completed steps (for ``run``, where they are a
+    path); a sweep or basin map cut short would colour unfinished cells as results.
+    """
+    if any(s == "interrupted" for s in traj.status):
+        raise KeyboardInterrupt
+    return traj
+
+
 def _check_cells(n: int, force: bool) -> None:
     if n > MAX_CELLS and not force:
         raise OptvizError(f"{n:,} cells is more than {MAX_CELLS:,}; pass {{force=True}} to run them anyway", param="force")
@@ -195,8 +206,8 @@ def sweep(objective: Objective, optimizer: str, axes: list[Axis], *, start, step
     start = np.asarray(start, dtype=float).reshape(1, -1)
     X = np.repeat(start, n, axis=0)
     oracle = oracle_factory(optimizer) if oracle_factory else None
-    traj = run_optimizer(objective, opt, X, steps=steps, tol=tol, oracle=oracle, mode="summary",
-                         metrics_every_step=metric == "auc")
+    traj = _uninterrupted(run_optimizer(objective, opt, X, steps=steps, tol=tol, oracle=oracle, mode="summary",
+                                        metrics_every_step=metric == "auc"))
     values = metric_values(traj, metric)
     status = np.array(traj.status, dtype=object)
     values[status == DIVERGED] = np.inf if metric != "steps" else np.nan
@@ -279,7 +290,7 @@ def basins(objective: Objective, optimizer: str, *, lr: float, grid: int, steps:
     X = np.column_stack([XX.ravel(), YY.ravel()])
     opt = make_optimizer(optimizer, lr=lr, schedule=schedule, **(hyper or {}))
     oracle = oracle_factory(optimizer) if oracle_factory else None
-    traj = run_optimizer(objective, opt, X, steps=steps, tol=tol, oracle=oracle, mode="summary")
+    traj = _uninterrupted(run_optimizer(objective, opt, X, steps=steps, tol=tol, oracle=oracle, mode="summary"))
     radius = basin_radius(objective, domain) if objective.minima else 0.0
     labels = np.full(len(X), NOT_CONVERGED)
     if objective.minima:

@@ -77,7 +77,7 @@ def finish(result: Any, *, figures: Any, out: Path, csv: Path | None, no_plot: b
     if result.interrupted:
         from optviz.errors import Interrupted
 
-        raise Interrupted("interrupted; wrote the steps completed so far")
+        raise Interrupted("interrupted; kept the steps completed so far")
 
 
 def _step_progress(bar: ProgressBar):
