@@ -8,6 +8,9 @@ import sys
 
 def main() -> None:
     try:
+        from optviz import interrupts
+
+        interrupts.install()
         from optviz.cli import main as command_line
 
         command_line()

@@ -254,3 +254,32 @@ def test_sigint_during_long_run_is_one_line(tmp_path):
     assert lines in (["optviz: interrupted; kept the steps completed so far"], ["optviz: interrupted"]), err
     assert ("interrupted at step" in stdout) == (lines[0] != "optviz: interrupted"), stdout[-2000:]
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- (f)
+
+
+def test_the_console_handler_remembers_ctrl_c(monkeypatch):
+    from optviz import interrupts
+
+    monkeypatch.setattr(interrupts, "PENDING", [])
+    with pytest.raises(KeyboardInterrupt):
+        interrupts.handler(signal.SIGINT, None)
+    assert interrupts.PENDING
+    with pytest.raises(KeyboardInterrupt):  # raised again where a long loop looks
+        interrupts.check()
+
+
+def test_a_swallowed_ctrl_c_still_stops_a_run_and_a_training(monkeypatch):
+    """Python drops a KeyboardInterrupt raised inside a weakref callback ("Exception ignored");
+    the remembered request stops the run at its next step and the training at its next batch."""
+    import optviz
+    from optviz import interrupts
+
+    monkeypatch.setattr(interrupts, "PENDING", [True])
+    run = optviz.run("rosenbrock", "adam", steps=100000, tol=0)
+    assert run.runs[0].status == ["interrupted"] and int(run.runs[0].steps[0]) == 0
+    trained = optviz.train("moons", "adam", arch="mlp", epochs=5)
+    assert trained.interrupted
+    monkeypatch.setattr(interrupts, "PENDING", [])
+    assert optviz.run("rosenbrock", "adam", steps=10).runs[0].status == ["max_steps"]

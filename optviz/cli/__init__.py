@@ -16,6 +16,7 @@ import threading
 
 import typer
 
+from optviz import interrupts
 from optviz.cli import catalog, explore, grids, network, surface, train_sweep
 from optviz.cli.options import LiteralHelpCommand
 from optviz.cli.output import flag_namer
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(0)
     except click_error as exc:
         _fail(exc.format_message())
-    if code == 130:  # typer turns Ctrl-C into exit code 130 without a word
+    if code == 130 or interrupts.PENDING:  # typer's silent 130, or a Ctrl-C Python swallowed
         _leave_interrupted("interrupted", console=argv is None)
     if isinstance(code, int) and code:
         sys.exit(code)

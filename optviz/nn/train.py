@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from optviz import validate
+from optviz import interrupts, validate
 from optviz.errors import OptvizError
 from optviz.nn.data import Dataset, Split, split_and_standardize
 from optviz.nn.evaluation import TRAIN_LOSSES, evaluate
@@ -188,6 +188,7 @@ def _epoch(ctx: _Context, stepper: Stepper, shuffle, snaps, run: OptimizerRun, n
     # overflow on the way to divergence is expected; it is caught as a non-finite loss
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for batch in _batches(len(split.y_train), ctx.batch_size, shuffle, net.has_batchnorm):
+            interrupts.check()
             yb = split.y_train[batch]
             loss, out = stepper.step(split.X_train[batch], yb, norm_sums)
             if not np.isfinite(loss):
