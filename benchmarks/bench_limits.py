@@ -81,7 +81,10 @@ def bomb_run_file(path: Path, mib: int) -> Path:
 
 
 def cases(tmp: Path) -> dict[str, list[tuple[str, list[str]]]]:
-    sines = "*".join(f"sin({k}*x + y)" for k in range(1, 75))[:900].rsplit("*", 1)[0]
+    terms = [f"sin({k}*x + y)" for k in range(1, 75)]
+    while len("*".join(terms)) > 900:
+        terms.pop()
+    sines = "*".join(terms)
     fifo = tmp / "pipe.toml"
     os.mkfifo(fifo)
     csv_fifo = tmp / "pipe.csv"
