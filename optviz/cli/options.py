@@ -53,34 +53,6 @@ class TuneMetric(str, Enum):
     steps = "steps"
 
 
-class Arch(str, Enum):
-    mlp = "mlp"
-    resnet = "resnet"
-
-
-class Norm(str, Enum):
-    bn = "bn"
-    ln = "ln"
-    none = "none"
-
-
-class Act(str, Enum):
-    relu = "relu"
-    leaky_relu = "leaky_relu"
-    prelu = "prelu"
-    elu = "elu"
-    tanh = "tanh"
-    sigmoid = "sigmoid"
-
-
-class Init(str, Enum):
-    he = "he"
-    he_normal = "he_normal"
-    xavier = "xavier"
-    xavier_normal = "xavier_normal"
-    zeros = "zeros"
-
-
 class Loss(str, Enum):
     cross_entropy = "cross_entropy"
     focal = "focal"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 # Keyword names of the library whose flag is not --NAME with dashes.
-FLAG_ALIASES = {"params": "param", "json": "json_out"}
+FLAG_ALIASES = {"params": "param", "json": "json_out", "save_weights": "save_run"}
 
 
 def stdout_console():

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import zipfile
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,13 @@ def save_run(path: str | Path, result: TrainResult) -> Path:
     path = check_writable_file(Path(path))
     if result.split is None:
         raise OptvizError("this result has no data split to save (train() keeps it)")
+    networks = result.groups()
+    if len({id(g.initial_state) for g in networks}) > 1:
+        varied = ", ".join(k for k in result.settings.varied if k not in ("lr", "batch_size"))
+        raise OptvizError(f"a run file keeps one network, and these runs train several (they differ in {varied}): "
+                          "save a training of one network (several optimizers, learning rates or batch sizes)",
+                          param="save_run")
+    result = replace(result, runs=[r for r in result.runs if r.started])
     arrays: dict[str, np.ndarray] = {
         "format": np.array(FORMAT),
         "split/X_train": result.split.X_train,
@@ -70,6 +78,9 @@ def save_run(path: str | Path, result: TrainResult) -> Path:
                 "running_stat_names": list(run.running_stats),
                 "final_names": list(run.final_state),
                 "has_snapshots": run.snapshots is not None,
+                "unit_spread": jsonable(run.unit_spread),
+                "evals": jsonable(run.evals),
+                "settings": jsonable(run.settings),
             }
         )
     meta = {
@@ -102,65 +113,68 @@ def load_run(path: str | Path) -> TrainResult:
     corrupt, another program's .npz) or one whose weights do not fit the architecture
     it names raises OptvizError with a one-line message.
     """
-    from optviz.nn.model import build_model
-
     path = Path(path)
     if not path.exists():
         raise _fail(path, "no such file")
     if path.is_dir():
         raise _fail(path, "is a directory, not a run file")
+    meta, arrays = _read_archive(path)
+    try:
+        spec = dict(meta["model_spec"])
+        initial = {k: arrays[f"initial/{k}"] for k in meta["initial_names"]}
+        split = Split(arrays["split/X_train"], arrays["split/y_train"], arrays["split/X_val"], arrays["split/y_val"])
+        runs = [_run(i, rm, arrays) for i, rm in enumerate(meta["runs"])]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _fail(path, f"incomplete optviz run file (missing {exc})") from None
+    _check_fits(path, spec, initial, runs)
+    return TrainResult(runs, spec, _settings(path, meta["settings"]), dict(meta["data_info"]), initial, split)
+
+
+def _read_archive(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """The metadata and the arrays of a run file, refused unless it is one optviz wrote."""
     try:
         with np.load(path, allow_pickle=False) as archive:
             if "format" not in archive.files or str(archive["format"]) != FORMAT:
-                raise _fail(
-                    path, "not an optviz run file (no optviz-run marker); save one with save_run"
-                )
+                raise _fail(path, "not an optviz run file (no optviz-run marker); save one with save_run")
             meta = json.loads(str(archive["meta"]))
             if not isinstance(meta, dict):
                 raise _fail(path, "not an optviz run file (its metadata is not a table)")
             if int(meta.get("version", 0)) > VERSION:
                 raise _fail(path, f"written by a newer optviz (format version {meta['version']})")
-            arrays = {
-                name: archive[name] for name in archive.files if name not in ("format", "meta")
-            }
+            arrays = {name: archive[name] for name in archive.files if name not in ("format", "meta")}
     except OptvizError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "pickle" in reason:
             reason = "it holds pickled Python objects, which optviz never loads"
-        raise _fail(
-            path, f"not a readable optviz run file, truncated or corrupt ({reason})"
-        ) from None
+        raise _fail(path, f"not a readable optviz run file, truncated or corrupt ({reason})") from None
+    return meta, arrays
 
-    try:
-        spec = dict(meta["model_spec"])
-        initial = {k: arrays[f"initial/{k}"] for k in meta["initial_names"]}
-        split = Split(
-            arrays["split/X_train"],
-            arrays["split/y_train"],
-            arrays["split/X_val"],
-            arrays["split/y_val"],
-        )
-        runs = []
-        for i, rm in enumerate(meta["runs"]):
-            run = OptimizerRun(rm["label"], rm["optimizer"], dict(rm["hyperparameters"]), _outcome(rm))
-            for name in _LISTS:
-                setattr(run, name, [float(v) for v in rm[name]])
-            run.grad_norms = {k: arrays[f"run{i}/grad_norms/{k}"] for k in rm["grad_norm_layers"]}
-            run.running_stats = {
-                k: arrays[f"run{i}/running_stats/{k}"] for k in rm["running_stat_names"]
-            }
-            run.final_state = {k: arrays[f"run{i}/final/{k}"] for k in rm["final_names"]}
-            if rm["has_snapshots"]:
-                run.snapshots = arrays[f"run{i}/snapshots"]
-                run.snapshot_steps = arrays[f"run{i}/snapshot_steps"]
-            runs.append(run)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _fail(path, f"incomplete optviz run file (missing {exc})") from None
 
-    # the weights must fit the architecture the file names; check its size against the
-    # stored weights before building it, so an edited spec cannot allocate terabytes
+def _run(i: int, rm: dict, arrays: dict[str, np.ndarray]) -> OptimizerRun:
+    """Run number ``i`` of a run file (files written before a record existed lack it)."""
+    run = OptimizerRun(rm["label"], rm["optimizer"], dict(rm["hyperparameters"]), _outcome(rm))
+    for name in _LISTS:
+        setattr(run, name, [float(v) for v in rm[name]])
+    run.grad_norms = {k: arrays[f"run{i}/grad_norms/{k}"] for k in rm["grad_norm_layers"]}
+    run.running_stats = {k: arrays[f"run{i}/running_stats/{k}"] for k in rm["running_stat_names"]}
+    run.final_state = {k: arrays[f"run{i}/final/{k}"] for k in rm["final_names"]}
+    run.unit_spread = {k: np.asarray(v, dtype=float) for k, v in rm.get("unit_spread", {}).items()}
+    run.evals = {str(name): {key: [float(v) for v in values] for key, values in dict(curves).items()}
+                 for name, curves in rm.get("evals", {}).items()}
+    run.settings = dict(rm.get("settings", {}))
+    if rm["has_snapshots"]:
+        run.snapshots = arrays[f"run{i}/snapshots"]
+        run.snapshot_steps = arrays[f"run{i}/snapshot_steps"]
+    return run
+
+
+def _check_fits(path: Path, spec: dict, initial: dict[str, np.ndarray], runs: list[OptimizerRun]) -> None:
+    """Refuse weights that do not fit the architecture the file names, checking its size
+    against the stored weights before building it (an edited spec cannot allocate terabytes)."""
+    from optviz.nn.model import build_model
+
     stored = sum(int(np.size(v)) for v in initial.values())
     try:
         depth, width = int(spec.get("depth", 1)), int(spec.get("width", 1))
@@ -179,22 +193,15 @@ def load_run(path: str | Path) -> TrainResult:
         got = {k: v.shape for k, v in state.items()}
         if got != want:
             diff = sorted(set(got) ^ set(want)) or sorted(k for k in got if got[k] != want[k])
-            raise _fail(
-                path,
-                f"weights of {label} do not fit the {spec.get('arch', '?')} architecture the file "
-                f"names (foreign or edited file; first mismatch: {diff[0]})",
-            )
+            raise _fail(path, f"weights of {label} do not fit the {spec.get('arch', '?')} architecture the file "
+                              f"names (foreign or edited file; first mismatch: {diff[0]})")
     n_params = sum(int(np.prod(v)) for k, v in want.items() if not is_buffer(k))
     for run in runs:
-        if run.snapshots is not None and (
-            run.snapshots.ndim != 2
-            or run.snapshots.shape[1] != n_params
-            or len(run.snapshot_steps) != len(run.snapshots)
-        ):
+        if run.snapshots is not None and (run.snapshots.ndim != 2 or run.snapshots.shape[1] != n_params
+                                          or len(run.snapshot_steps) != len(run.snapshots)):
             raise _fail(path, f"weight snapshots of {run.label} do not fit the architecture")
         if run.snapshots is not None and not np.isfinite(run.snapshots).all():
             raise _fail(path, f"weight snapshots of {run.label} hold non-finite values (corrupt file)")
-    return TrainResult(runs, spec, _settings(path, meta["settings"]), dict(meta["data_info"]), initial, split)
 
 
 def _outcome(rm: dict) -> Outcome:
