@@ -9,12 +9,12 @@ import numpy as np
 
 from optviz.errors import OptvizError
 from optviz.plot.figure import new_figure, style
-from optviz.plot.train_common import epochs_axis, run_title, subtitle
+from optviz.plot.train_common import as_results, epochs_axis, run_title, subtitle
 
 
 def weight_layers(result: Any, run: Any) -> list[str]:
     """Layers with a weight matrix (Linear layers, shortcuts, the head), input to output."""
-    weighted = {name.rsplit(".", 1)[0] for name in result.initial_state if name.endswith(".W")}
+    weighted = {name.rsplit(".", 1)[0] for name in result.initial_of(run) if name.endswith(".W")}
     return [layer for layer in run.grad_norms if layer in weighted]
 
 
@@ -98,7 +98,10 @@ def _layer_colorbar(fig: Any, ax: Any, names: list[str], cmap: str = "viridis") 
 
 
 def diagnostics_figure(result: Any, dpi: float = 100) -> Any:
-    """Per optimizer a row: gradient norm per layer, and BatchNorm running mean/variance."""
+    """Per run a row: gradient norm per layer, and BatchNorm running mean/variance.
+    ``result``: one result, or one per seed (the first seed is drawn, and the title says so)."""
+    results = as_results(result)
+    result = results[0]
     runs = [r for r in result.runs if r.val_acc]
     if not runs:
         raise OptvizError("no optimizer finished an epoch: nothing to diagnose")
@@ -113,9 +116,8 @@ def diagnostics_figure(result: Any, dpi: float = 100) -> Any:
             if has_bn:
                 draw_running_stats(row[1], row[2], run)
                 _layer_colorbar(fig, row[2], bn_layers(run))
-        fig.suptitle(
-            f"Diagnostics (layers colored from input to output)\n{subtitle(result)}", fontsize=13
-        )
+        seed = f", seed {result.settings.seed} of {len(results)}" if len(results) > 1 else ""
+        fig.suptitle(f"Diagnostics (layers colored from input to output{seed})\n{subtitle(result)}", fontsize=13)
     return fig
 
 
