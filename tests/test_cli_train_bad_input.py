@@ -99,6 +99,21 @@ TRAIN_BAD = [
     (["--data", "moons", "--noise", "-1"], ("noise",)),
     (["--data", "moons", "--noise", "nan", "--arch", "mlp", "--depth", "1", "--epochs", "1"], ("noise",)),
     (["--data", "moons", "--samples", "3"], ("3",)),
+    (["--data", "moons", "--target", "label"], ("--target", "moons")),
+    (["--data", "digits", "--samples", "50"], ("--samples", "digits")),
+    (["--data", "good.csv", "--noise", "0.1"], ("--noise", "CSV")),
+    (["--data", "moons", "--norm", "bn,,none"], ("--norm", "empty entry")),
+    (["--data", "moons", "--norm", "bn,batchnorm"], ("--norm", "batchnorm", "bn, ln, none")),
+    (["--data", "moons", "--arch", "mlp,mlp"], ("--arch", "twice")),
+    (["--data", "moons", "--depth", "2,x"], ("--depth", "'x'")),
+    (["--data", "moons", "--lr", "0.1,-1"], ("--lr", "-1")),
+    (["--data", "moons", "--batch-size", "8,0"], ("--batch-size",)),
+    (["--data", "moons", "--opt", "sgd", "--lr", "0.1,1", "-p", "lr=0.5"], ("--lr", "--param")),
+    (["--data", "moons", "--norm", "none", "--eval-bn", "running,batch"], ("--eval-bn", "--norm bn")),
+    (["--data", "moons", "--eval-bn", "batch:1"], ("--eval-bn", "2 or more")),
+    (["--data", "moons", "--eval-bn", "mean"], ("--eval-bn", "'mean'")),
+    (["--data", "moons", "--threads", "0"], ("--threads",)),
+    (["--data", "moons", "--norm", "bn,none", "--save-run", "run.npz"], ("--save-run", "--norm")),
 ]
 
 

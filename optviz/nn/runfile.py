@@ -220,7 +220,9 @@ def _settings(path: Path, saved: Any) -> TrainSettings:
         raise _fail(path, "incomplete optviz run file (its settings are not a table)")
     known = TrainSettings.__dataclass_fields__
     values = {k: v for k, v in saved.items() if k in known}
-    values["notes"] = tuple(str(n) for n in values.get("notes", ()))
+    for key in ("notes", "varied", "eval_bn"):
+        if key in values:
+            values[key] = tuple(str(n) for n in values[key])
     try:
         return TrainSettings(**values)
     except TypeError as exc:
