@@ -10,7 +10,7 @@ import numpy as np
 from optviz.errors import OptvizError
 from optviz.nn.evaluation import decision_grid
 from optviz.plot.figure import new_figure, style
-from optviz.plot.train_common import as_results, run_name, run_rate, run_title, subtitle
+from optviz.plot.train_common import as_results, heading, run_name, run_rate, run_title, subtitle
 
 
 def is_two_d(result: Any) -> bool:
@@ -134,5 +134,5 @@ def boundary_figure(result: Any, dpi: float = 100, resolution: int = 200) -> Any
         axes[0].legend(handles, ["training", "validation"], loc="lower left", fontsize=9, frameon=True,
                        framealpha=0.85, handletextpad=0.2, borderpad=0.3)
         seed = f" (seed {result.settings.seed} of {len(results)})" if len(results) > 1 else ""
-        fig.suptitle(f"Decision boundaries after training{seed}\n{subtitle(result)}", fontsize=13)
+        heading(fig, f"Decision boundaries after training{seed}", subtitle(result))
     return fig

@@ -9,7 +9,7 @@ import numpy as np
 
 from optviz.errors import OptvizError
 from optviz.plot.figure import new_figure, style
-from optviz.plot.train_common import as_results, epochs_axis, run_title, subtitle
+from optviz.plot.train_common import as_results, epochs_axis, heading, run_title, subtitle
 
 
 def weight_layers(result: Any, run: Any) -> list[str]:
@@ -23,7 +23,8 @@ def bn_layers(run: Any) -> list[str]:
 
 
 def draw_grad_norms(ax: Any, result: Any, run: Any, cmap: str = "viridis") -> list[Any]:
-    """Mean per-epoch gradient norm of each weight layer (log y), colored input → output."""
+    """Mean per-epoch gradient norm of each weight layer (log y), colored input → output;
+    an epoch whose norm is exactly 0 (a layer of dead units) leaves a gap."""
     import matplotlib
 
     layers = weight_layers(result, run)
@@ -31,6 +32,7 @@ def draw_grad_norms(ax: Any, result: Any, run: Any, cmap: str = "viridis") -> li
     lines = []
     for i, layer in enumerate(layers):
         values = np.asarray(run.grad_norms[layer], dtype=float)
+        values = np.where(values > 0, values, np.nan)  # log axis: 0 has no place on it
         color = colormap(i / max(len(layers) - 1, 1) * 0.9)
         marker = "o" if len(values) <= 3 else None
         lines.append(
@@ -38,6 +40,7 @@ def draw_grad_norms(ax: Any, result: Any, run: Any, cmap: str = "viridis") -> li
         )
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("‖∂L/∂(W, b)‖ (mean over steps)")
     ax.set_title(f"{run_title(run)}: gradient norm per layer")
     ax.grid(True, which="major", alpha=0.3)
@@ -78,6 +81,7 @@ def draw_running_stats(
     ax_var.set_yscale("log")
     for ax in (ax_mean, ax_var):
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(True, alpha=0.3)
     ax_mean.set_ylabel("mean over features (band: 10–90%)")
     ax_var.set_ylabel("mean over features")
@@ -113,11 +117,16 @@ def diagnostics_figure(result: Any, dpi: float = 100) -> Any:
         for row, run in zip(axes, runs, strict=True):
             draw_grad_norms(row[0], result, run)
             _layer_colorbar(fig, row[0], weight_layers(result, run))
-            if has_bn:
+            if has_bn and bn_layers(run):
                 draw_running_stats(row[1], row[2], run)
                 _layer_colorbar(fig, row[2], bn_layers(run))
+            elif has_bn:  # this run's network has no BatchNorm
+                row[1].axis("off")
+                row[2].axis("off")
+                row[1].text(0.5, 0.5, "no BatchNorm in this network", transform=row[1].transAxes, ha="center",
+                            va="center", color="0.35", fontsize=12)
         seed = f", seed {result.settings.seed} of {len(results)}" if len(results) > 1 else ""
-        fig.suptitle(f"Diagnostics (layers colored from input to output{seed})\n{subtitle(result)}", fontsize=13)
+        heading(fig, f"Diagnostics (layers colored from input to output{seed})", subtitle(result))
     return fig
 
 

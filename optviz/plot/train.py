@@ -31,6 +31,7 @@ from optviz.plot.train_common import (
     as_results,
     colored_groups,
     default_stem,
+    heading,
     run_colors,
     run_title,
     seed_band,
@@ -75,7 +76,8 @@ def draw_curves(ax_loss: Any, ax_acc: Any, result: Any, colors: Sequence[str] | 
 
     ``result``: one result, or one per seed: then each line is the median over the seeds
     that reached the epoch, with a band from the 10th to the 90th percentile of the
-    validation values. A diverged run gets a dotted line to an × at the top of the loss
+    validation values; past the epoch where a seed diverged the line is faded (the
+    median of the seeds left, key ``"val_loss_rest"`` …). A diverged run gets a dotted line to an × at the top of the loss
     axis at the epoch where its loss stopped being finite, and a dotted vertical line
     there on both axes; its legend label says so. The x axis spans the whole epoch budget.
     Returns ``{label: {"train_loss": Line2D, "val_loss": …, "train_acc": …, "val_acc": …,
@@ -91,9 +93,14 @@ def draw_curves(ax_loss: Any, ax_acc: Any, result: Any, colors: Sequence[str] | 
         for key, ax, ls in (("train_loss", ax_loss, "--"), ("val_loss", ax_loss, "-"),
                             ("train_acc", ax_acc, "--"), ("val_acc", ax_acc, "-")):
             x, mid, lo, hi = seed_band([getattr(r, key) for r in runs])
+            every = min(len(getattr(r, key)) for r in runs)  # epochs every seed finished
             marker = "o" if len(x) == 1 else None
-            arts[key] = ax.plot(x, mid, ls, color=color, marker=marker, lw=2.0 if ls == "-" else 1.6,
-                                alpha=1.0 if ls == "-" else 0.9, label=label if ls == "-" else "_")[0]
+            arts[key] = ax.plot(x[:every], mid[:every], ls, color=color, marker=marker, label=label if ls == "-" else "_",
+                                lw=2.0 if ls == "-" else 1.6, alpha=1.0 if ls == "-" else 0.9)[0]
+            if every < len(x):  # after a seed diverged: the median of the others, faded
+                start = max(every - 1, 0)
+                arts[key + "_rest"] = ax.plot(x[start:], mid[start:], ls, color=color, lw=1.4, alpha=0.4,
+                                              marker="o" if len(x) - start == 1 else None, label="_")[0]
             if len(runs) > 1 and ls == "-" and len(x):
                 arts["bands"].append(ax.fill_between(x, lo, hi, color=color, alpha=0.15, lw=0))
         artists[runs[0].label] = arts
@@ -254,7 +261,7 @@ def curves_figure(result: Any, dpi: float = 100, diagnostics: bool = False) -> A
         else:
             fig.legend(key + handles, texts + labels, loc="outside lower center",
                        ncol=min(3, max(2, len(labels) // 3 + 1)) if len(labels) > 2 else 2)
-        fig.suptitle(f"Training\n{subtitle(results[0], len(results))}", fontsize=13)
+        heading(fig, "Training", subtitle(results[0], len(results)))
     return fig
 
 

@@ -96,6 +96,27 @@ def subtitle(result: Any, seeds: int = 1) -> str:
     return " · ".join(p for p in (head, ", ".join(x for x in net if x), ", ".join(train)) if p)
 
 
+def heading(fig: Any, title: str, sub: str, fontsize: float = 13) -> Any:
+    """The figure title over the subtitle, the subtitle broken at its ' · ' parts into as
+    many lines as the figure's width needs (and shrunk if one part alone is too wide)."""
+    from optviz.plot.figure import fit_title
+
+    text = fig.suptitle(title, fontsize=fontsize)
+    renderer = fig.canvas.get_renderer()
+    limit = fig.bbox.width * 0.97
+    lines: list[str] = []
+    for part in sub.split(" · "):
+        candidate = f"{lines[-1]} · {part}" if lines else part
+        text.set_text(candidate)
+        if lines and text.get_window_extent(renderer).width <= limit:
+            lines[-1] = candidate
+        else:
+            lines.append(part)
+    text.set_text("\n".join([title, *lines]))
+    fit_title(fig, text)
+    return text
+
+
 def across_seeds(results: Sequence[Any]) -> list[list[Any]]:
     """For each run of the first seed, that run in every seed (the runs of all seeds come
     in the same order); runs that never started are left out."""

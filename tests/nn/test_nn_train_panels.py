@@ -174,3 +174,48 @@ def test_save_train_figures_of_all_seeds(seeds, tmp_path):
     paths = save_train_figures(seeds.results, tmp_path, dpi=40, diagnostics=True)
     assert sorted(p.name.rsplit("_", 1)[1] for p in paths) == ["boundary.png", "curves.png", "diagnostics.png"]
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_diagnostics_of_a_network_without_batchnorm_say_so():
+    from optviz.plot.diagnostics import diagnostics_figure
+
+    report = optviz.train("moons", "adam", arch="mlp", depth=2, width=8, norm="bn,none", epochs=2)
+    fig = diagnostics_figure(report.results)
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(panels) == 6
+    bn_row, none_row = panels[:3], panels[3:]
+    assert bn_row[1].get_title() == "BatchNorm running mean" and bn_row[1].get_lines()
+    assert [t.get_text() for t in none_row[1].texts] == ["no BatchNorm in this network"]
+    assert not none_row[1].axison and not none_row[2].axison
+    assert none_row[0].get_title().startswith("Adam · norm=none")
+
+
+def test_past_a_seed_that_diverged_the_median_of_the_others_is_faded(seeds):
+    from dataclasses import replace
+
+    from optviz.status import Outcome, Status
+
+    results = [replace(res, runs=list(res.runs)) for res in seeds.results]
+    cut = results[2].runs[0]
+    results[2].runs[0] = replace(cut, outcome=Outcome(Status.DIVERGED, 2), val_loss=cut.val_loss[:1],
+                                 train_loss=cut.train_loss[:1], val_acc=cut.val_acc[:1], train_acc=cut.train_acc[:1])
+    fig = new_figure((10, 4))
+    arts = draw_curves(*fig.subplots(1, 2), results)["adam"]
+    both = np.array([res.runs[0].val_loss for res in seeds.results[:2]])
+    all_three = np.median([res.runs[0].val_loss[:1] for res in seeds.results], axis=0)
+    np.testing.assert_allclose(arts["val_loss"].get_ydata(), all_three)  # the epoch all three finished
+    np.testing.assert_array_equal(arts["val_loss_rest"].get_xdata(), [1, 2, 3])
+    np.testing.assert_allclose(arts["val_loss_rest"].get_ydata()[1:], np.median(both, axis=0)[1:])
+    assert arts["val_loss_rest"].get_alpha() < arts["val_loss"].get_alpha()
+    assert [list(m.get_xdata()) for m in arts["diverged"]] == [[2], [2]]
+
+
+def test_a_long_subtitle_is_broken_into_lines_that_fit(seeds):
+    from dataclasses import replace
+
+    results = [replace(res, data_info={**res.data_info, "name": "a-rather-long-name-of-a-csv-file-" * 2})
+               for res in seeds.results]
+    fig = curves_figure(results, diagnostics=True)
+    text = fig._suptitle.get_text()
+    assert text.startswith("Training\n") and text.count("\n") >= 2 and "median of 3 seeds" in text
+    assert_fits(fig)
