@@ -32,7 +32,7 @@ from optviz.cli.surface import figure_options
 
 def train(
     data: Annotated[str, typer.Option(help="digits, moons, circles, spirals, xor, blobs, or a CSV file with a header row.", rich_help_panel=DATA)] = "digits",
-    target: Annotated[str | None, typer.Option(help="The CSV column to predict [default: the last].", rich_help_panel=DATA)] = None,
+    target: Annotated[str | None, typer.Option(help="The CSV column to predict (default: the last one); only with a CSV file.", rich_help_panel=DATA)] = None,
     samples: Annotated[int | None, typer.Option(help="Samples of a generated 2-D set.", rich_help_panel=DATA)] = None,
     noise: Annotated[float | None, typer.Option(help="Noise of a generated 2-D set.", rich_help_panel=DATA)] = None,
     arch: Annotated[str, typer.Option(help="mlp (plain) or resnet (residual blocks). Comma list: one run per value (mlp,resnet); so for every network option and --lr, --batch-size.", rich_help_panel=NET)] = "resnet",
@@ -45,7 +45,7 @@ def train(
     dtype: Annotated[Dtype, typer.Option(help="Floating-point type of the network.", rich_help_panel=NET)] = Dtype.float32,
     loss: Annotated[Loss, typer.Option(help="Training loss.", rich_help_panel=TRAINING)] = Loss.cross_entropy,
     opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated; each starts from the same initial weights.", rich_help_panel=TRAINING)] = "adam,momentum",
-    lr: Annotated[str | None, typer.Option(help="Learning rate for all, or a comma list (0.1,1) for one run per rate [default: adam 1e-3, momentum/nesterov/adagrad 0.05, rmsprop 1e-3, sgd 0.1].", rich_help_panel=TRAINING)] = None,
+    lr: Annotated[str | None, typer.Option(help="Learning rate for all, or a comma list (0.1,1) for one run per rate. Default: each optimizer's own (adam 1e-3, momentum/nesterov/adagrad 0.05, rmsprop 1e-3, sgd 0.1).", rich_help_panel=TRAINING)] = None,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Hyperparameter NAME=VALUE or OPT.NAME=VALUE (repeatable).", rich_help_panel=TRAINING)] = None,
     schedule: Annotated[str | None, typer.Option(help="Learning-rate schedule, same syntax as run (exp:0.95, cosine:30, warmup:5+cosine:30, ...).", rich_help_panel=TRAINING)] = None,
     schedule_unit: Annotated[Unit, typer.Option(help="Whether the schedule counts optimizer steps or epochs.", rich_help_panel=TRAINING)] = Unit.step,
@@ -67,7 +67,7 @@ def train(
     plane: Annotated[PlaneChoice, typer.Option(help="pca: the top two principal directions of the optimizer's own path; random: filter-normalized random directions; both.", rich_help_panel=LAND)] = PlaneChoice.pca,
     include_bn: Annotated[bool, typer.Option("--include-bn", help="Let the directions move biases and normalization parameters too.", rich_help_panel=LAND)] = False,
     resolution: Annotated[int, typer.Option(help="Grid points per axis of the landscape.", rich_help_panel=LAND)] = 41,
-    record_every: Annotated[int | None, typer.Option(help="Record the weights every K steps [default with --landscape or --save-run: every epoch].", rich_help_panel=LAND)] = None,
+    record_every: Annotated[int | None, typer.Option(help="Record the weights every K steps (default with --landscape or --save-run: every epoch).", rich_help_panel=LAND)] = None,
     save_run: Annotated[Path | None, typer.Option(help="Save the run (weights path included) to a compressed .npz for 'optviz landscape'.", rich_help_panel=LAND)] = None,
     animate: Annotated[AnimationFormat | None, typer.Option(help="gif: also animate the path over the landscape.", rich_help_panel=LAND)] = None,
 ) -> None:
@@ -159,6 +159,7 @@ def landscape(
     fmt: Format = ImageFormat.png,
     dpi: Dpi = 150,
     animate: Annotated[AnimationFormat | None, typer.Option(help="gif: also animate each path over its landscape.")] = None,
+    threads: Annotated[int, typer.Option(help="BLAS/OpenMP threads; the environment's thread variables are not read.")] = 1,
 ) -> None:
     """Redraw loss landscapes from a saved run, without retraining."""
     figures = figure_options(fmt=fmt, dpi=dpi, animate=animate, fps=8, frames=48, animations=("gif",))
@@ -167,7 +168,7 @@ def landscape(
 
     with ProgressBar("landscape") as bar:
         report = api.landscape(run_file, plane=value(plane), include_bn=include_bn, resolution=resolution,
-                               progress=lambda label, done, rows: bar.update(done, rows, f"landscape of {label}"))
+                               threads=threads, progress=lambda label, done, rows: bar.update(done, rows, f"landscape of {label}"))
     ensure_dir(out)
     for path in _draw_landscapes(report, out, figures):
         print(f"wrote {path}")

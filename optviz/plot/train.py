@@ -151,11 +151,7 @@ def _finish_axes(ax_loss: Any, ax_acc: Any, results: list[Any]) -> None:
     ax_acc.yaxis.set_major_formatter(_percent())
     lo, hi = ax_acc.get_ylim() if finished else (0.0, 1.0)
     ax_acc.set_ylim(max(0.0, lo), min(1.02, max(hi, max(0.0, lo) + 0.02)))
-    if n_classes and ax_acc.get_ylim()[0] <= 1 / n_classes:
-        ax_acc.axhline(1 / n_classes, color="0.45", ls=(0, (1, 3)), lw=1.2, zorder=0)
-        ax_acc.annotate(f"chance ({100 / n_classes:.0f}%)", (1, 1 / n_classes), xycoords=("axes fraction", "data"),
-                        xytext=(-4, 3), textcoords="offset points", ha="right", va="bottom", color="0.35",
-                        fontsize=10)
+    _chance(ax_acc, n_classes)
     if not finished:
         if first.settings.loss == "cross_entropy" and n_classes:
             ax_loss.set_ylim(np.log(n_classes) / 10, np.log(n_classes) * 10)
@@ -265,6 +261,14 @@ def curves_figure(result: Any, dpi: float = 100, diagnostics: bool = False) -> A
     return fig
 
 
+def _chance(ax: Any, n_classes: int) -> None:
+    """A dotted line at the accuracy of guessing, 1/C, when the axis reaches down to it."""
+    if n_classes and ax.get_ylim()[0] <= 1 / n_classes:
+        ax.axhline(1 / n_classes, color="0.45", ls=(0, (1, 3)), lw=1.2, zorder=0)
+        ax.annotate(f"chance ({100 / n_classes:.0f}%)", (1, 1 / n_classes), xycoords=("axes fraction", "data"),
+                    xytext=(-4, 3), textcoords="offset points", ha="right", va="bottom", color="0.35", fontsize=10)
+
+
 def _draw_extra(ax: Any, panel: str, results: list[Any]) -> None:
     if panel == "layers":
         draw_layer_gradients(ax, results)
@@ -272,6 +276,7 @@ def _draw_extra(ax: Any, panel: str, results: list[Any]) -> None:
     if panel == "eval":
         draw_eval_modes(ax, results)
         ax.yaxis.set_major_formatter(_percent())
+        _chance(ax, int(results[0].data_info.get("n_classes") or 0))
     else:
         draw_unit_spread(ax, results)
     epochs = int(results[0].settings.epochs)
