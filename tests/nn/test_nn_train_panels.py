@@ -149,7 +149,9 @@ def test_eval_bn_adds_a_panel_with_one_line_per_statistics_and_bn_run():
     fig = curves_figure(report.results)
     ax = _axis(fig, "Validation accuracy: which BatchNorm")
     bn = report.first.runs[0]
-    styles = {line.get_linestyle(): np.asarray(line.get_ydata()) for line in ax.get_lines()}
+    chance = [line for line in ax.get_lines() if line.get_color() == "0.45"]
+    assert [list(line.get_ydata()) for line in chance] == [[0.5, 0.5]]  # two classes
+    styles = {line.get_linestyle(): np.asarray(line.get_ydata()) for line in ax.get_lines() if line not in chance}
     assert set(styles) == {"-", "-.", ":"}  # the run without BatchNorm is left out
     np.testing.assert_array_equal(styles["-"], bn.val_acc)
     np.testing.assert_array_equal(styles["-."], bn.evals["batch:8"]["val_acc"])
