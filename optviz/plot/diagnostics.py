@@ -8,8 +8,15 @@ from typing import Any
 import numpy as np
 
 from optviz.errors import OptvizError
-from optviz.plot.figure import decade_formatter, new_figure, style
-from optviz.plot.train_common import as_results, epochs_axis, heading, run_title, subtitle
+from optviz.plot.figure import new_figure, style
+from optviz.plot.train_common import (
+    as_results,
+    epochs_axis,
+    heading,
+    plain_log_formatter,
+    run_title,
+    subtitle,
+)
 
 
 def weight_layers(result: Any, run: Any) -> list[str]:
@@ -79,8 +86,8 @@ def draw_running_stats(
     ax_mean.set_title("BatchNorm running mean")
     ax_var.set_title("BatchNorm running variance")
     ax_var.set_yscale("log")
-    ax_var.yaxis.set_major_formatter(_plain_log_formatter())
-    ax_var.yaxis.set_minor_formatter(_plain_log_formatter())
+    ax_var.yaxis.set_major_formatter(plain_log_formatter())
+    ax_var.yaxis.set_minor_formatter(plain_log_formatter())
     for ax in (ax_mean, ax_var):
         ax.set_xlabel("epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)
@@ -88,20 +95,6 @@ def draw_running_stats(
     ax_mean.set_ylabel("mean over features (band: 10–90%)")
     ax_var.set_ylabel("mean over features")
     return out
-
-
-def _plain_log_formatter() -> Any:
-    """matplotlib's choice of which log ticks to label, written '3' and '0.6' rather than
-    '3×10⁰' (decades as '10²')."""
-    from matplotlib.ticker import LogFormatterSciNotation
-
-    plain = decade_formatter()
-
-    class Plain(LogFormatterSciNotation):
-        def __call__(self, x: float, pos: Any = None) -> str:
-            return plain(x, pos) if super().__call__(x, pos) else ""
-
-    return Plain()
 
 
 def _layer_colorbar(fig: Any, ax: Any, names: list[str], cmap: str = "viridis") -> None:

@@ -117,6 +117,22 @@ def heading(fig: Any, title: str, sub: str, fontsize: float = 13) -> Any:
     return text
 
 
+def plain_log_formatter() -> Any:
+    """matplotlib's choice of which log ticks to label, written '3' and '0.6' rather than
+    '3×10⁰' (decades as '10²')."""
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    from optviz.plot.figure import decade_formatter
+
+    plain = decade_formatter()
+
+    class Plain(LogFormatterSciNotation):
+        def __call__(self, x: float, pos: Any = None) -> str:
+            return plain(x, pos) if super().__call__(x, pos) else ""
+
+    return Plain()
+
+
 def across_seeds(results: Sequence[Any]) -> list[list[Any]]:
     """For each run of the first seed, that run in every seed (the runs of all seeds come
     in the same order); runs that never started are left out."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from optviz.plot.train_common import colored_groups, run_title, seed_band
+from optviz.plot.train_common import colored_groups, plain_log_formatter, run_title, seed_band
 
 EVAL_STYLES = {"running": "-", "batch": "-.", "sorted": ":"}
 EVAL_WORDS = {"running": "running statistics", "batch": "batch statistics", "sorted": "class-sorted batches"}
@@ -119,6 +119,8 @@ def draw_layer_gradients(ax: Any, results: list[Any]) -> dict[str, Any]:
         if len(per_seed) > 1:
             ax.fill_between(x, lo, hi, color=color, alpha=0.15, lw=0)
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(plain_log_formatter())
+    ax.yaxis.set_minor_formatter(plain_log_formatter())
     ax.set_title("Gradient norm per layer, first epoch")
     ax.set_xlabel("Linear layer (1: next to the input; last: the head)")
     ax.set_ylabel("‖∂L/∂(W, b)‖, mean over the epoch's steps")
