@@ -49,7 +49,7 @@ def draw_grad_norms(ax: Any, result: Any, run: Any, cmap: str = "viridis") -> li
     ax.set_xlabel("epoch")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("‖∂L/∂(W, b)‖ (mean over steps)")
-    ax.set_title(f"{run_title(run)}: gradient norm per layer")
+    ax.set_title(f"{run_title(run)}\ngradient norm per layer")
     ax.grid(True, which="major", alpha=0.3)
     return lines
 

@@ -181,15 +181,17 @@ def test_save_train_figures_of_all_seeds(seeds, tmp_path):
 def test_diagnostics_of_a_network_without_batchnorm_say_so():
     from optviz.plot.diagnostics import diagnostics_figure
 
-    report = optviz.train("moons", "adam", arch="mlp", depth=2, width=8, norm="bn,none", epochs=2)
-    fig = diagnostics_figure(report.results)
+    report = optviz.train("moons", "adam", arch="mlp", depth=2, width=8, norm="bn,none", act="relu,sigmoid",
+                          epochs=2)
+    fig = diagnostics_figure(report.results, dpi=50)
+    assert_fits(fig)  # long labels: the panel titles stay inside the figure
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
-    assert len(panels) == 6
-    bn_row, none_row = panels[:3], panels[3:]
+    assert len(panels) == 12
+    bn_row, none_row = panels[:3], panels[6:9]
     assert bn_row[1].get_title() == "BatchNorm running mean" and bn_row[1].get_lines()
     assert [t.get_text() for t in none_row[1].texts] == ["no BatchNorm in this network"]
     assert not none_row[1].axison and not none_row[2].axison
-    assert none_row[0].get_title().startswith("Adam · norm=none")
+    assert none_row[0].get_title().startswith("Adam · norm=none, act=relu")
 
 
 def test_past_a_seed_that_diverged_the_median_of_the_others_is_faded(seeds):
