@@ -12,6 +12,8 @@ from optviz.nn.evaluation import EvalMode, evaluate
 from optviz.nn.records import OptimizerRun, flatten_params
 from optviz.nn.symmetry import unit_spread
 
+MAX_SNAPSHOTS = 100  # weight snapshots kept per run at most (a run file's budget counts on it)
+
 
 class Snapshots:
     """Flattened weights every ``every`` steps, at most ``cap`` of them (the last one included).
@@ -37,6 +39,15 @@ class Snapshots:
             keep = [i for i, t in enumerate(self.steps) if t % self.stride == 0]
             self.steps = [self.steps[i] for i in keep]
             self.thetas = [self.thetas[i] for i in keep]
+
+    @staticmethod
+    def count(steps: int, every: int, cap: int = MAX_SNAPSHOTS) -> int:
+        """How many snapshots a run of ``steps`` optimizer steps keeps (the final one
+        included), without running it: the stride doubles until the multiples of it fit."""
+        stride = every
+        while steps // stride + 1 > cap - 1:
+            stride *= 2
+        return steps // stride + 1 + (1 if steps % stride else 0)
 
     def finish(self, step: int, params: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         if not self.steps or self.steps[-1] != step:
@@ -70,6 +81,12 @@ class EpochRecord:
             val_loss, val_acc = evaluate(net, X, y, loss=loss, batch_size=mode.size, bn="batch")
             self.evals[mode.name]["val_loss"].append(float(val_loss))
             self.evals[mode.name]["val_acc"].append(float(val_acc))
+
+    def keep(self, epochs: int) -> None:
+        """Forget what an epoch interrupted half-way recorded: keep the first ``epochs``."""
+        for series in [*self.grad_norms.values(), *self.stats.values(), *self.spread.values(),
+                       *(curve for curves in self.evals.values() for curve in curves.values())]:
+            del series[epochs:]
 
     def store(self, run: OptimizerRun) -> None:
         run.grad_norms = {k: np.asarray(v) for k, v in self.grad_norms.items()}

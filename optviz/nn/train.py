@@ -32,7 +32,7 @@ from optviz.nn.data import Dataset, Split, split_and_standardize
 from optviz.nn.evaluation import TRAIN_LOSSES, EvalMode, eval_modes, evaluate, parse_eval_bn
 from optviz.nn.losses import accuracy
 from optviz.nn.model import Model, build_model
-from optviz.nn.recorders import EpochRecord, Snapshots
+from optviz.nn.recorders import MAX_SNAPSHOTS, EpochRecord, Snapshots
 from optviz.nn.records import (
     OptimizerRun,
     TrainResult,
@@ -137,7 +137,7 @@ class _Context:
     l1: float
     batch_size: int
     record_weights: int | None = None
-    max_snapshots: int = 100
+    max_snapshots: int = MAX_SNAPSHOTS
     loss: str = "cross_entropy"
     modes: list[EvalMode] = field(default_factory=list)
 
@@ -178,7 +178,7 @@ def _train_one(ctx: _Context, opt, label: str, epochs: int, shuffle: np.random.G
     snaps = Snapshots(ctx.record_weights, ctx.max_snapshots) if ctx.record_weights else None
     if snaps:
         snaps.offer(0, stepper.params)
-    epoch = 0
+    done = 0  # epochs recorded in full: Ctrl-C may land anywhere, in the bookkeeping too
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
@@ -194,11 +194,15 @@ def _train_one(ctx: _Context, opt, label: str, epochs: int, shuffle: np.random.G
             run.lr.append(float(np.mean(stepper.last_lr)))
             record.add(net, norm_sums, len(losses), split, ctx.loss)
             run.epoch_time.append(time.perf_counter() - start)
+            done = epoch
             if callback is not None:
                 callback(label, epoch, run)
     except KeyboardInterrupt:
-        # Ctrl-C: keep the completed epochs; the caller stops and reports them.
-        run.outcome = Outcome(Status.INTERRUPTED, epoch)
+        # Ctrl-C: keep the completed epochs, nothing of the one it cut; the caller stops and reports them.
+        for series in (run.train_loss, run.train_acc, run.val_loss, run.val_acc, run.lr, run.epoch_time):
+            del series[done:]
+        record.keep(done)
+        run.outcome = Outcome(Status.INTERRUPTED, min(done + 1, epochs))  # the epochs before it are recorded
     record.store(run)
     run.final_state = net.get_state()
     if snaps:
@@ -222,7 +226,7 @@ def train(
     val_fraction: float = 0.2,
     callback: Callable[[str, int, OptimizerRun], None] | None = None,
     record_weights: int | str | None = None,
-    max_snapshots: int = 100,
+    max_snapshots: int = MAX_SNAPSHOTS,
     labels: Sequence[str] | None = None,
     eval_bn: str | Sequence[str] = "running",
 ) -> TrainResult:
@@ -247,11 +251,13 @@ def train(
     size by default, normalized with their own statistics, as a network left in
     training mode does) and "sorted[:N]" (the same batches cut from the validation part
     sorted by class): each run records them per epoch in ``run.evals``. Ctrl-C ends
-    the optimizer that is training (``interrupted``) and the ones after it are kept as
-    ``not_started`` runs.
+    the optimizer that is training (``interrupted in epoch k``: epochs 1 … k−1 are
+    recorded in full and nothing of epoch k, or all epochs when it came after the last)
+    and the ones after it are kept as ``not_started`` runs.
 
     ``record_weights=k`` (opt-in, for loss landscapes) keeps a copy of all weights
     every k optimizer steps (``"epoch"``: at the end of every epoch) in ``run.snapshots``, at most ``max_snapshots`` of them
+    (3 to 100)
     (the start and the final weights always included): past the cap the spacing
     doubles and every other snapshot is dropped, so memory stays below
     ``max_snapshots`` × (number of parameters) × 4 bytes per optimizer.
@@ -327,7 +333,7 @@ def _check_train_arguments(epochs, batch_size, weight_decay, l1, loss, optimizer
             raise OptvizError(f"{{record_weights}} must be a whole number of steps ≥ 1 or 'epoch', "
                               f"got {record_weights!r}", param="record_weights")
         validate.whole("record_weights", record_weights)
-    validate.whole("max_snapshots", max_snapshots, 3)
+    validate.whole("max_snapshots", max_snapshots, 3, MAX_SNAPSHOTS)
 
 
 def _split(data: Dataset | Split, val_fraction: float, seed: int) -> tuple[Split, dict[str, Any], int]:

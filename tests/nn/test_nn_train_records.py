@@ -51,7 +51,9 @@ def test_ctrl_c_in_one_network_lists_the_networks_after_it():
     report = optviz.train("moons", "sgd,adam", norm="bn,none,ln", arch="mlp", depth=2, width=8, epochs=2,
                           callback=_interrupt_at("adam · norm=bn", 1))
     runs = report.first.runs
-    assert [r.status for r in runs] == ["ok", "interrupted in epoch 1"] + ["not started"] * 4
+    # Ctrl-C after epoch 1 was recorded (in the callback): epoch 1 is kept, the run was in epoch 2
+    assert [r.status for r in runs] == ["ok", "interrupted in epoch 2"] + ["not started"] * 4
+    assert len(runs[1].val_acc) == len(runs[1].grad_norms["layer1"]) == 1
     assert [r.settings["norm"] for r in runs] == ["bn", "bn", "none", "none", "ln", "ln"]
     assert report.interrupted and report.first.settings.interrupted
     doc = report.to_json()
