@@ -114,6 +114,9 @@ TRAIN_BAD = [
     (["--data", "moons", "--eval-bn", "mean"], ("--eval-bn", "'mean'")),
     (["--data", "moons", "--threads", "0"], ("--threads",)),
     (["--data", "moons", "--norm", "bn,none", "--save-run", "run.npz"], ("--save-run", "--norm")),
+    (["--data", "moons", "--seed", "-1"], ("--seed", "≥ 0")),
+    (["--data", "moons", "--width", "2000", "--depth", "20", "--save-run", "run.npz"],
+     ("--save-run", "over its budget of 1,000 MB", "--record-every")),
 ]
 
 

@@ -20,7 +20,10 @@ from optviz.nn.data import load_data
 from optviz.nn.evaluation import parse_eval_bn
 from optviz.nn.interpolation import Interpolation
 from optviz.nn.landscape import Landscape, LandscapeOptions, landscape_report
+from optviz.nn.model import parameter_count
+from optviz.nn.recorders import Snapshots
 from optviz.nn.records import OptimizerRun, TrainResult, merge_results
+from optviz.nn.runfile import check_run_file_budget
 from optviz.nn.train import train as train_network
 from optviz.nn.variants import MODEL_KEYS, Variant, run_label, variants
 from optviz.optim import make_optimizer, optimizer_class
@@ -46,7 +49,10 @@ class LandscapeReport:
 class TrainReport:
     """One :class:`~optviz.nn.records.TrainResult` per seed, each with every run of that
     seed (every network variant with every optimizer, from the same initial weights where
-    the networks agree), and the landscapes of the first seed when asked."""
+    the networks agree), and the landscapes of the first seed when asked. Only the first
+    seed keeps its weights (snapshots, final weights), step losses and running
+    statistics; the others keep the per-epoch records the figures over seeds draw
+    (:meth:`~optviz.nn.records.TrainResult.lighten`), so memory does not grow with seeds."""
 
     results: list[TrainResult]
     landscape: LandscapeReport | None = None
@@ -180,7 +186,9 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
     ``interrupted``; the runs whose turn had not come are ``not started``).
     """
     names = optimizer_names(opt)
+    seed = validate.whole("seed", seed, 0)
     validate.whole("seeds", seeds)
+    validate.whole("epochs", epochs)
     if record_every is not None:
         validate.whole("record_every", record_every)
     check_threads(threads)
@@ -199,6 +207,8 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
                           param="eval_bn", names=("norm",))
     dataset = load_data(data, target, samples, noise, seed)
     record = record_every if record_every is not None else ("epoch" if (options or save_weights) else None)
+    if save_weights:
+        _check_run_file(plan, dataset, epochs, record, dtype)
     common = {"dropout": dropout, "dtype": np.dtype(dtype).type}
     counter = _Counter(progress, plan.runs * epochs * seeds, callback)
     results = []
@@ -212,15 +222,33 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
                 parts.append(train_network(dataset, specs, model={**variant.model, **common, "seed": s},
                                            epochs=epochs, batch_size=variant.batch_size, schedule=schedule,
                                            schedule_unit=schedule_unit, loss=loss, weight_decay=weight_decay,
-                                           l1=l1, seed=s, callback=counter, record_weights=record,
+                                           l1=l1, seed=s, callback=counter,
+                                           record_weights=record if s == seed else None,
                                            labels=labels, eval_bn=eval_bn))
             results.append(merge_results(parts, varied=plan.varied, threads=threads))
+            if s != seed:
+                results[-1].lighten()
             if results[-1].interrupted:
                 break
         report = TrainReport(results, notes=_notes(results, seed, seeds))
         if options is not None and not report.interrupted and not all(r.diverged for r in results[0].runs):
             report.landscape = _landscapes(results[0], options, landscape_progress)
     return report
+
+
+def _check_run_file(plan: _Plan, dataset: Any, epochs: int, record: int | str, dtype: str) -> None:
+    """Refuse before any training a run file over its budget (one network: checked before)."""
+    model = plan.groups[0][0].model
+    n, features = dataset.X.shape
+    n_params = parameter_count(model["arch"], features, dataset.n_classes, model["depth"], model["width"],
+                               model["norm"], model["act"])
+    n_train = max(1, n - round(0.2 * n))  # the validation part is a fifth of the data
+    counts = []
+    for variant, specs, _ in plan.groups:
+        per_epoch = -(-n_train // min(variant.batch_size, n_train))
+        every = per_epoch if record == "epoch" else int(record)
+        counts += [Snapshots.count(epochs * per_epoch, every)] * len(specs)
+    check_run_file_budget(n_params, counts, n * (features + 1), np.dtype(dtype).itemsize)
 
 
 class _Counter:

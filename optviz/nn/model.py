@@ -279,6 +279,24 @@ def build_model(
     return Model(layers, spec, dtype)
 
 
+def parameter_count(arch: str, in_dim: int, out_dim: int, depth: int, width: int, norm: str = "bn",
+                    act: str = "relu") -> int:
+    """The number of parameters ``build_model`` makes with these arguments (running
+    statistics not counted), without allocating the network's weight matrices."""
+    per_norm = sum(v.size for v in norm_layer.params.values()) if (norm_layer := make_norm(norm, width)) else 0
+    per_act = sum(v.size for v in make_activation(act, width).params.values())
+    if arch == "mlp":
+        dims = [in_dim] + [width] * depth
+        body = sum((n_in + 1) * width + per_norm + per_act for n_in in dims[:-1])
+        return body + dims[-1] * out_dim + out_dim
+    body, prev = 0, in_dim
+    for _ in range(resnet_blocks(depth)):
+        shortcut = (prev + 1) * width if prev != width else 0
+        body += (prev + 1) * width + (width + 1) * width + shortcut + 2 * per_norm + 2 * per_act
+        prev = width
+    return body + prev * out_dim + out_dim
+
+
 def _mlp_layers(in_dim, depth, width, norm, act, init, dropout, zero_init_residual, seed, rng, dtype):
     """``layer1`` … ``layerD``: Linear → norm → act → dropout; returns the layers and the last width."""
     layers: list[tuple[str, Module]] = []

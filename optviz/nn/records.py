@@ -197,6 +197,19 @@ class TrainResult:
         """(name, shape) of every parameter, in the order of a flattened snapshot."""
         return [(k, tuple(v.shape)) for k, v in self.initial_state.items() if not is_buffer(k)]
 
+    def lighten(self) -> TrainResult:
+        """Drop what only the weights' figures, landscapes and run files read (weight
+        snapshots, final and initial weights, step losses, running statistics, the data
+        split), keeping the per-epoch records (curves, evaluations, unit spreads,
+        gradient norms) a figure over seeds draws; returns ``self``."""
+        for run in self.runs:
+            run.snapshots = run.snapshot_steps = None
+            run.final_state, run.running_stats, run.step_loss = {}, {}, []
+            if run.initial_state is not None:
+                run.initial_state = {}
+        self.initial_state, self.split = {}, None
+        return self
+
     def spec_of(self, run: OptimizerRun) -> dict[str, Any]:
         """The ``build_model`` arguments of ``run``'s network."""
         return self.model_spec if run.model_spec is None else run.model_spec

@@ -12,6 +12,10 @@ Layout of the archive: ``format`` (the string "optviz-run"), ``meta`` (JSON),
 ``split/X_train`` …, ``initial/<param>``, ``run<i>/final/<name>``,
 ``run<i>/grad_norms/<layer>``, ``run<i>/running_stats/<name>``, ``run<i>/snapshots``,
 ``run<i>/snapshot_steps``.
+
+Budget: a run file's arrays take at most :data:`RUN_FILE_BUDGET` bytes (1 GB) before
+compression; ``train(save_weights=True)`` refuses, before any training, a training
+whose file would be larger (:func:`run_file_bytes`).
 """
 
 from __future__ import annotations
@@ -33,7 +37,25 @@ from optviz.status import Outcome, Status
 
 FORMAT = "optviz-run"
 VERSION = 1
+RUN_FILE_BUDGET = 1_000_000_000  # bytes of arrays before compression
 _LISTS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_time", "step_loss")
+
+
+def run_file_bytes(n_params: int, snapshots: list[int], data_values: int, itemsize: int) -> int:
+    """About the bytes of a run file's arrays before compression: each run's weight
+    snapshots (``snapshots`` has one count per run) and final weights, the initial
+    weights and the data split (``data_values`` numbers), ``itemsize`` bytes a number."""
+    return itemsize * (n_params * (sum(snapshots) + len(snapshots) + 1) + data_values)
+
+
+def check_run_file_budget(n_params: int, snapshots: list[int], data_values: int, itemsize: int) -> None:
+    """Refuse a run file over :data:`RUN_FILE_BUDGET` (see :func:`run_file_bytes`)."""
+    size = run_file_bytes(n_params, snapshots, data_values, itemsize)
+    if size > RUN_FILE_BUDGET:
+        raise OptvizError(f"{{save_weights}} would write a run file of about {size / 1e6:,.0f} MB, over its budget "
+                          f"of {RUN_FILE_BUDGET / 1e6:,.0f} MB ({len(snapshots)} runs of {n_params:,} weights, "
+                          f"{max(snapshots)} snapshots each): record less often with {{record_every}}, or train "
+                          "fewer optimizers or a smaller network", param="save_weights", names=("record_every",))
 
 
 def save_run(path: str | Path, result: TrainResult) -> Path:

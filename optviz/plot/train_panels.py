@@ -34,7 +34,7 @@ def draw_eval_modes(ax: Any, results: list[Any]) -> dict[str, dict[str, Any]]:
     modes = ["running", *eval_modes(results)]
     out: dict[str, dict[str, Any]] = {}
     for runs, color in colored_groups(results):
-        if not runs[0].running_stats:
+        if not any(r.running_stats for r in runs):
             continue  # without BatchNorm every evaluation is the same
         lines = {}
         for mode in modes:
