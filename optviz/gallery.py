@@ -93,6 +93,9 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("claim-bn-evaluation", "Evaluation must use BatchNorm's running statistics: the same trained networks "
           "evaluated with batch statistics, and with class-sorted batches (3 seeds).",
           ("train", "--opt", "adam", "--eval-bn", "running,batch:8,sorted:8", "--seeds", "3")),
+    Entry("claim-default-network", "The default network (residual, depth 6, width 128, BatchNorm) trains well "
+          "on the digits with Adam, SGD-momentum and AdaGrad (3 seeds).",
+          ("train", "--opt", "adam,momentum,adagrad", "--seeds", "3")),
 )
 
 
