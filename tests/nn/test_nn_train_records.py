@@ -53,7 +53,7 @@ def test_ctrl_c_in_one_network_lists_the_networks_after_it():
     runs = report.first.runs
     # Ctrl-C after epoch 1 was recorded (in the callback): epoch 1 is kept, the run was in epoch 2
     assert [r.status for r in runs] == ["ok", "interrupted in epoch 2"] + ["not started"] * 4
-    assert len(runs[1].val_acc) == len(runs[1].grad_norms["layer1"]) == 1
+    assert len(runs[1].val_acc) == len(runs[1].grad_norms["layer1.linear"]) == 1
     assert [r.settings["norm"] for r in runs] == ["bn", "bn", "none", "none", "ln", "ln"]
     assert report.interrupted and report.first.settings.interrupted
     doc = report.to_json()
