@@ -66,8 +66,8 @@ def trajectory_csv(result) -> str:
                      *[c[2] for c in state_cols]])
     for traj in result.runs:
         for k in range(traj.K):
-            for t in range(int(traj.steps[k]) + 1):
-                row = [traj.label or traj.optimizer, k, t, *traj.theta[t, k], traj.loss[t, k],
+            for t, step in enumerate(traj.steps_of_rows(traj.rows(k))):
+                row = [traj.label or traj.optimizer, k, int(step), *traj.theta[t, k], traj.loss[t, k],
                        traj.grad_norm[t, k], traj.lr[t, k]]
                 for name, j, _ in state_cols:
                     arr = traj.state.get(name)

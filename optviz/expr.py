@@ -53,6 +53,16 @@ FUNCTIONS: dict[str, tuple[object, int]] = {
 }
 CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "e": sympy.E}
 
+# The same functions on floats, to check a constant part of a formula before sympy
+# evaluates it (sympy would compute exp(exp(exp(exp(exp(1))))) to the last digit).
+FLOAT_FUNCTIONS: dict[str, object] = {
+    "sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp, "log": math.log, "ln": math.log,
+    "sqrt": math.sqrt, "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh, "arcsin": math.asin,
+    "asin": math.asin, "arccos": math.acos, "acos": math.acos, "arctan": math.atan, "atan": math.atan,
+    "atan2": math.atan2, "arctan2": math.atan2, "abs": abs, "Abs": abs,
+}
+FLOAT_CONSTANTS = {"pi": math.pi, "e": math.e}
+
 _ALLOWED_CHARS = re.compile(r"[0-9A-Za-z_+\-*/^().,\s]")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _PRIORITY = {"x": 0, "y": 1, "z": 2}
@@ -92,39 +102,58 @@ class _Builder:
         self.reserved = reserved
         self.symbols: dict[str, sympy.Symbol] = {}
 
-    def refuse(self, node: ast.AST | None, what: str, why: str) -> OptvizError:
-        col = getattr(node, "col_offset", None)
+    def refuse(self, node: ast.AST | None, what: str, why: str, col: int | None = None) -> OptvizError:
+        """The error for ``node`` (at ``col`` of the parsed source when given: an operator)."""
+        col = getattr(node, "col_offset", None) if col is None else col
         where = ""
         if col is not None:
             where = f" at column {_original_column(self.original, col + self.lead) + 1}"
         return OptvizError(f"formula {self.original!r}: {what}{where} is not allowed: {why}")
+
+    def operator_col(self, node: ast.BinOp) -> int | None:
+        """Column of a binary operator: the first character between its operands that is
+        neither a space nor a parenthesis."""
+        start, stop = getattr(node.left, "end_col_offset", None), getattr(node.right, "col_offset", None)
+        if start is None or stop is None:
+            return None
+        for i in range(start, stop):
+            if self.text[i] not in " ()":
+                return i
+        return None
 
     def part(self, node: ast.AST) -> str:
         segment = ast.get_source_segment(self.text, node) or type(node).__name__
         return repr(segment if len(segment) <= 40 else segment[:37] + "...")
 
     def build(self, node: ast.AST, depth: int = 0) -> sympy.Expr:
+        return self.walk(node, depth)[0]
+
+    def walk(self, node: ast.AST, depth: int) -> tuple[sympy.Expr, float | None]:
+        """The sympy expression of ``node`` and, for a constant part, its float value
+        (checked: a constant that overflows a float or is not real is refused)."""
         if depth > MAX_DEPTH:
             raise self.refuse(node, "nesting", f"more than {MAX_DEPTH} levels deep")
         if isinstance(node, ast.Expression):
-            return self.build(node.body, depth + 1)
+            return self.walk(node.body, depth + 1)
         if isinstance(node, ast.Constant):
             return self.number(node)
         if isinstance(node, ast.Name):
             return self.name(node)
+        if isinstance(node, ast.Attribute):
+            dot = getattr(node.value, "end_col_offset", None)
+            raise self.refuse(node, self.part(node), "attribute access", col=dot)
         if isinstance(node, ast.UnaryOp):
-            operand = self.build(node.operand, depth + 1)
+            operand, value = self.walk(node.operand, depth + 1)
             if isinstance(node.op, ast.USub):
-                return -operand
+                return -operand, None if value is None else -value
             if isinstance(node.op, ast.UAdd):
-                return operand
+                return operand, value
             raise self.refuse(node, self.part(node), "only unary - and + are allowed")
         if isinstance(node, ast.BinOp):
             return self.binop(node, depth)
         if isinstance(node, ast.Call):
             return self.call(node, depth)
         kinds = {
-            ast.Attribute: "attribute access",
             ast.Subscript: "subscripts",
             ast.Lambda: "lambdas",
             ast.ListComp: "comprehensions",
@@ -136,61 +165,81 @@ class _Builder:
         why = kinds.get(type(node), "only numbers, variables, + - * / ** ^ and math functions")
         raise self.refuse(node, self.part(node), why)
 
-    def number(self, node: ast.Constant) -> sympy.Expr:
+    def checked(self, node: ast.AST, compute) -> float:
+        """A constant part's float value, refused when it is not a finite real number."""
+        try:
+            value = compute()
+        except OverflowError:
+            raise self.refuse(node, self.part(node), "the number is too large for a float") from None
+        except (ValueError, ZeroDivisionError, TypeError):
+            raise self.refuse(node, self.part(node), "it is not a real number") from None
+        if isinstance(value, complex):
+            raise self.refuse(node, self.part(node), "it is not a real number")
+        if not math.isfinite(value):
+            raise self.refuse(node, self.part(node), "the number is too large for a float")
+        return float(value)
+
+    def number(self, node: ast.Constant) -> tuple[sympy.Expr, float]:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.refuse(node, self.part(node), "only real numbers are allowed")
         if isinstance(value, int):
             if value.bit_length() > 1000 or value > MAX_LITERAL:
                 raise self.refuse(node, "number", f"larger than {MAX_LITERAL:g}")
-            return sympy.Integer(value)
+            return sympy.Integer(value), float(value)
         if not math.isfinite(value) or abs(value) > MAX_LITERAL:
             raise self.refuse(node, "number", f"larger than {MAX_LITERAL:g}")
-        return sympy.Float(repr(value))
+        return sympy.Float(repr(value)), float(value)
 
-    def name(self, node: ast.Name) -> sympy.Expr:
+    def name(self, node: ast.Name) -> tuple[sympy.Expr, float | None]:
         name = node.id
         if name in CONSTANTS:
-            return CONSTANTS[name]
+            return CONSTANTS[name], FLOAT_CONSTANTS[name]
         if name in FUNCTIONS:
             raise self.refuse(node, repr(name), "it is a function; call it like sin(x)")
         if name.startswith("_") or not _NAME.match(name) or name in self.reserved:
             raise self.refuse(node, repr(name), "variable names are letters and digits")
         if name not in self.symbols:
             self.symbols[name] = make_symbol(name)
-        return self.symbols[name]
+        return self.symbols[name], None
 
-    def binop(self, node: ast.BinOp, depth: int) -> sympy.Expr:
+    def binop(self, node: ast.BinOp, depth: int) -> tuple[sympy.Expr, float | None]:
         op = node.op
         if not isinstance(op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
-            raise self.refuse(node, self.part(node), "only + - * / ** ^ are allowed")
-        left = self.build(node.left, depth + 1)
-        right = self.build(node.right, depth + 1)
+            col = self.operator_col(node)
+            shown = repr(self.text[col:].split()[0].rstrip("()")) if col is not None else self.part(node)
+            raise self.refuse(node, f"operator {shown}", "only + - * / ** ^ are allowed", col=col)
+        left, a = self.walk(node.left, depth + 1)
+        right, b = self.walk(node.right, depth + 1)
+        if isinstance(op, ast.Div) and (b == 0 or right == 0):
+            raise self.refuse(node, self.part(node), "division by zero", col=node.right.col_offset)
+        if isinstance(op, ast.Pow):
+            return self.power(node, left, right, a, b)
+        value = None
+        if a is not None and b is not None:
+            arithmetic = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
+                          ast.Div: lambda: a / b}[type(op)]
+            value = self.checked(node, arithmetic)
         if isinstance(op, ast.Add):
-            return left + right
+            return left + right, value
         if isinstance(op, ast.Sub):
-            return left - right
+            return left - right, value
         if isinstance(op, ast.Mult):
-            return left * right
-        if isinstance(op, ast.Div):
-            if right == 0:
-                raise self.refuse(node, self.part(node), "division by zero")
-            return left / right
-        return self.power(node, left, right)
+            return left * right, value
+        return left / right, value
 
-    def power(self, node: ast.BinOp, base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
+    def power(self, node: ast.BinOp, base: sympy.Expr, exponent: sympy.Expr, b: float | None,
+              p: float | None) -> tuple[sympy.Expr, float | None]:
         # Refuse huge powers before sympy tries to expand them (9**9**9**9).
-        if exponent.is_number:
-            magnitude = abs(complex(sympy.N(exponent, 15)))
-            if magnitude > MAX_EXPONENT:
-                raise self.refuse(node, self.part(node), f"exponent larger than {MAX_EXPONENT:g}")
-            if base.is_number:
-                b = abs(complex(sympy.N(base, 15)))
-                if b > 1 and magnitude * math.log10(b) > 300:
-                    raise self.refuse(node, self.part(node), "the power overflows")
-        return sympy.Pow(base, exponent)
+        if p is not None and abs(p) > MAX_EXPONENT:
+            raise self.refuse(node, self.part(node), f"exponent larger than {MAX_EXPONENT:g}",
+                              col=node.right.col_offset)
+        value = None
+        if b is not None and p is not None:
+            value = self.checked(node, lambda: math.pow(b, p))
+        return sympy.Pow(base, exponent), value
 
-    def call(self, node: ast.Call, depth: int) -> sympy.Expr:
+    def call(self, node: ast.Call, depth: int) -> tuple[sympy.Expr, float | None]:
         if not isinstance(node.func, ast.Name):
             raise self.refuse(node, self.part(node.func), "only calls of plain function names")
         fname = node.func.id
@@ -202,8 +251,12 @@ class _Builder:
         ctor, arity = FUNCTIONS[fname]
         if len(node.args) != arity or any(isinstance(a, ast.Starred) for a in node.args):
             raise self.refuse(node, self.part(node), f"{fname} takes {arity} argument(s)")
-        args = [self.build(a, depth + 1) for a in node.args]
-        return ctor(*args)
+        built = [self.walk(a, depth + 1) for a in node.args]
+        values = [v for _, v in built]
+        value = None
+        if all(v is not None for v in values):
+            value = self.checked(node, lambda: FLOAT_FUNCTIONS[fname](*values))
+        return ctor(*[e for e, _ in built]), value
 
 
 def _source_for_ast(text: str) -> str:
@@ -220,6 +273,27 @@ def _original_column(text: str, col: int) -> int:
         if ch == "^":
             shift += 1
     return len(text)
+
+
+def _syntax_message(text: str, source: str, exc: SyntaxError) -> str:
+    """Where Python's parser stopped, as a column of ``text``: the offending token, or
+    just after the last character when the formula ends too soon (Python reports
+    column 0 or one past the end for that)."""
+    body = source.strip()
+    lead = len(source) - len(source.lstrip())
+    lines = body.split("\n")
+    line = min(max(exc.lineno or 1, 1), len(lines))
+    offset = exc.offset or 0
+    if offset:
+        offset += sum(len(previous) + 1 for previous in lines[: line - 1])
+    if not 1 <= offset <= len(body):
+        end = len(text.rstrip())
+        last = text.rstrip().split()[-1] if text.split() else ""
+        return (f"formula {text!r}: syntax error at column {end + 1}: the formula ends too soon, "
+                f"after {last[-2:] if last.endswith('**') else last[-1:]!r}; something must follow it")
+    col = _original_column(text, offset - 1 + lead)
+    hint = " (write 2*x for a product)" if "decimal literal" in str(exc.msg) else ""
+    return f"formula {text!r}: syntax error at column {col + 1}: {exc.msg}{hint}"
 
 
 def parse_formula(text: str, *, reserved: frozenset[str] = frozenset()) -> Formula:
@@ -246,9 +320,7 @@ def parse_formula(text: str, *, reserved: frozenset[str] = frozenset()) -> Formu
             warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for '2x'
             tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        col = _original_column(text, (exc.offset or 1) - 1 + (len(source) - len(source.lstrip())))
-        hint = " (write 2*x for a product)" if "decimal literal" in str(exc.msg) else ""
-        raise OptvizError(f"formula {text!r}: syntax error at column {col + 1}: {exc.msg}{hint}") from None
+        raise OptvizError(_syntax_message(text, source, exc)) from None
     except (RecursionError, MemoryError, ValueError):
         raise OptvizError(f"formula {text!r}: too deeply nested to parse") from None
     lead = len(source) - len(source.lstrip())
@@ -257,6 +329,9 @@ def parse_formula(text: str, *, reserved: frozenset[str] = frozenset()) -> Formu
         expr = builder.build(tree)
     except RecursionError:
         raise OptvizError(f"formula {text!r}: too deeply nested to parse") from None
+    # numpy computes in floats: an exact integer beyond 2⁵³ (10**300) would reach numpy as
+    # a Python int that its functions cannot take; give it as the float it will be.
+    expr = expr.replace(lambda a: a.is_Integer and abs(a) > 2**53, lambda a: sympy.Float(a))
     if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         raise OptvizError(f"formula {text!r} is undefined (a division by zero or an infinity)")
     names = sorted(builder.symbols, key=variable_order)

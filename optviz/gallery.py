@@ -21,7 +21,7 @@ class Entry:
     args: tuple[str, ...]
 
     def command(self, out: str = "gallery") -> str:
-        shown = [f'"{a}"' if (" " in a or "*" in a) else a for a in self.args]
+        shown = [f'"{a}"' if any(c in a for c in " *()|") else a for a in self.args]
         return " ".join(["optviz", *shown, "--out", out])
 
 
@@ -49,6 +49,12 @@ ENTRIES: tuple[Entry, ...] = (
            "--dpi", "60")),
     Entry("newton-xcos", "Newton's method on x·cos(0.15πx) from x = 10 walks to a maximum; GD goes down.",
           ("run", "--fn", "xcos", "--opt", "newton,gd")),
+    Entry("newton-concave", "Newton from inside the shaded region where f'' < 0 climbs to the maximum; GD goes "
+          "down to the lowest minimum. Critical points found for a typed formula, f* the lowest found.",
+          ("run", "--fn", "x**4 - 3*x**2 + x", "--opt", "newton,gd", "--start=-0.3", "--show-convexity")),
+    Entry("himmelblau-convexity", "Himmelblau's critical points (four minima, four saddles, a maximum) and where it "
+          "is not convex.", ("run", "--fn", "himmelblau", "--opt", "gd,adam", "--start", "0,0", "--start",
+                              "-1,-1", "--show-convexity")),
     Entry("newton-cosh", "Newton on cosh(0.5x): quadratic convergence.",
           ("run", "--fn", "cosh", "--opt", "newton,gd")),
     Entry("newton-parabola", "Newton on x²: one step.",
@@ -67,6 +73,22 @@ ENTRIES: tuple[Entry, ...] = (
            "--metric", "gap")),
     Entry("himmelblau-basins", "Which minimum does each start reach? GD, momentum and Adam on Himmelblau.",
           ("basins", "--fn", "himmelblau", "--opt", "gd,momentum,adam", "--grid", "200")),
+    Entry("explore-momentum", "Explorable page: momentum on an ill-conditioned quadratic. GD zig-zags across the "
+          "narrow valley; slide β of the heavy ball and watch it overshoot, then settle.",
+          ("explore", "--fn", "ill_conditioned", "--opt",
+           "gd(lr=0.45), momentum(lr=0.45, beta=0.5), momentum(lr=0.1, beta=0.9, label=heavy ball)")),
+    Entry("explore-adam", "Explorable page: Adam against GD and momentum in Rosenbrock's curved valley; drag the "
+          "start, slide each learning rate.",
+          ("explore", "--fn", "rosenbrock", "--opt", "gd, momentum, adam")),
+    Entry("explore-newton", "Explorable page: Newton on x·cos(0.15πx) from x = 10 stops at a maximum (the page "
+          "says so); with |eigenvalues| (safeguard abs) it goes down.",
+          ("explore", "--fn", "xcos", "--opt", "newton, gd, newton(safeguard=abs, label=safeguarded Newton)")),
+    Entry("explore-sgd", "Explorable page: the noise of SGD and minibatch SGD on a least-squares fit; slide the "
+          "batch size and the seed.",
+          ("explore", "--fn", "least_squares", "--opt", "gd, sgd, minibatch")),
+    Entry("explore-saddle", "Explorable page: escaping the saddle of x² − y². Gradient methods slow down near it, "
+          "then leave; Newton jumps onto it and stops at a saddle point.",
+          ("explore", "--fn", "saddle", "--opt", "gd, momentum, adam, newton", "--steps", "60")),
     Entry("digits-landscape", "Adam and SGD-momentum training the default residual network on the digits: "
           "learning curves, each optimizer's loss landscape on the PCA plane of its own path (with how far "
           "the path leaves the plane), the interpolation from θ₀ to θ*, and animations.",
@@ -109,6 +131,12 @@ def check_names(names: list[str]) -> None:
             raise OptvizError(f"unknown gallery entry {name!r}; entries: {', '.join(known)}", param="only")
 
 
+def entries_document(out: str = "gallery", only: list[str] | None = None) -> dict:
+    """``{"entries": [...]}``: each entry's name, caption, arguments and command line."""
+    return {"entries": [{"name": e.name, "caption": e.caption, "args": [*e.args, "--out", out],
+                         "command": e.command(out)} for e in ENTRIES if not only or e.name in only]}
+
+
 def run_entry(entry: Entry, out: Path, invoke: Callable[[list[str]], object]) -> list[Path]:
     """Run one entry's command into ``out`` with ``invoke(args)`` (the command line's own
     entry point, so an entry runs exactly as a user's command); return the files it wrote."""
@@ -126,5 +154,9 @@ def index_markdown(made: list[tuple[Entry, list[Path]]], out_name: str = "galler
         for f in files:
             if f.suffix in (".png", ".gif", ".svg"):
                 lines.append(f"![{entry.name}]({f.name})")
+            elif f.suffix == ".html":  # an explorable page: its screenshot links to it
+                shot = f.with_suffix(".png")
+                picture = f"![{entry.name}]({shot.name})" if shot.exists() else f.name
+                lines.append(f"[{picture}]({f.name}) (open the page in a browser)")
         lines.append("")
     return "\n".join(lines)

@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 import sympy
 
+from optviz.derivatives import gradient, hessian
 from optviz.errors import OptvizError
 from optviz.expr import Formula, make_symbol, parse_formula
 
@@ -28,18 +29,36 @@ class Minimum:
     value: float
 
 
+@dataclass(frozen=True)
+class Symbolic:
+    """The expressions an objective's numpy functions are compiled from.
+
+    ``params`` are the generated symbols (v0, v1, ...) standing for the
+    variables, ``data`` those of a finite sum's columns (u0, u1, ...; empty
+    otherwise). ``value``, ``grad`` (d entries) and ``hess`` (d·d, row-major)
+    are the objective itself or, for a finite sum, one sample's fᵢ, whose mean
+    over the ``rows`` of data is the objective. Other code generators (the
+    explorable page's JavaScript) start from these, never from user text.
+    """
+
+    params: tuple[sympy.Symbol, ...]
+    data: tuple[sympy.Symbol, ...]
+    value: sympy.Expr
+    grad: tuple[sympy.Expr, ...]
+    hess: tuple[sympy.Expr, ...]
+    rows: np.ndarray | None = None
+
+
 def _generated(prefix: str, n: int) -> list[sympy.Symbol]:
     return [sympy.Symbol(f"{prefix}{i}", real=True) for i in range(n)]
-
-
-def _drop_distributions(expr: sympy.Expr) -> sympy.Expr:
-    # d|x|/dx = sign(x); its derivative is 2*DiracDelta(x), zero almost everywhere.
-    return expr.replace(sympy.DiracDelta, lambda *args: sympy.S.Zero)
 
 
 def _compile(args: Sequence[sympy.Symbol], exprs: list[sympy.Expr]) -> Callable:
     """Compile a flat list of expressions; the result returns a list of arrays/scalars."""
     return sympy.lambdify(args, exprs, modules="numpy", cse=True)
+
+
+BLOCK = 1 << 16  # values a finite sum evaluates at once (4 MiB per array of float64)
 
 
 class FiniteSum:
@@ -59,16 +78,40 @@ class FiniteSum:
             )
         self.data = data
         self.n = data.shape[0]
-        p_gen = _generated("v", len(params))
-        d_gen = _generated("u", len(data_symbols))
-        sub = dict(zip(params, p_gen)) | dict(zip(data_symbols, d_gen))
-        e = per_sample.xreplace(sub)
-        grad = [_drop_distributions(sympy.diff(e, v)) for v in p_gen]
-        hess = [_drop_distributions(sympy.diff(g, w)) for g in grad for w in p_gen]
-        self._f = _compile(p_gen + d_gen, [e])
-        self._g = _compile(p_gen + d_gen, grad)
-        self._h = _compile(p_gen + d_gen, hess)
+        self._p_gen = _generated("v", len(params))
+        self._d_gen = _generated("u", len(data_symbols))
+        sub = dict(zip(params, self._p_gen)) | dict(zip(data_symbols, self._d_gen))
+        self._expr = per_sample.xreplace(sub)
+        self._shown = per_sample
         self.dim = len(params)
+
+    # Derivatives and compiled functions are made on first use, within the size budget
+    # of optviz.derivatives (the Hessian only for Newton).
+    @cached_property
+    def _grad_exprs(self) -> list[sympy.Expr]:
+        return gradient(self._expr, self._p_gen, self._shown)
+
+    @cached_property
+    def _hess_exprs(self) -> list[sympy.Expr]:
+        return hessian(self._expr, self._grad_exprs, self._p_gen, self._shown)
+
+    @cached_property
+    def _f(self) -> Callable:
+        return _compile(self._p_gen + self._d_gen, [self._expr])
+
+    @cached_property
+    def _g(self) -> Callable:
+        return _compile(self._p_gen + self._d_gen, self._grad_exprs)
+
+    @cached_property
+    def _h(self) -> Callable:
+        return _compile(self._p_gen + self._d_gen, self._hess_exprs)
+
+    def symbolic_parts(self, hessian: bool = True) -> Symbolic:
+        """The expressions of one sample's fᵢ (see :class:`Symbolic`)."""
+        hess = tuple(self._hess_exprs) if hessian else ()
+        return Symbolic(tuple(self._p_gen), tuple(self._d_gen), self._expr, tuple(self._grad_exprs), hess,
+                        self.data)
 
     def _eval(self, fn: Callable, X: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
         """Per-sample values, stacked: shape (m, K, b) for m outputs."""
@@ -83,14 +126,28 @@ class FiniteSum:
         args += [rows[..., k] for k in range(rows.shape[-1])]
         return np.stack([np.broadcast_to(np.asarray(o, dtype=float), shape) for o in fn(*args)])
 
+    def _means(self, fn: Callable, outputs: int, X: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
+        """Mean over the samples of each output, shape (m, K), evaluated for blocks of
+        points so that no array holds more than ``BLOCK`` values: a 300×300 contour grid
+        against 20,000 rows would otherwise need 14 GB per output. Each point's mean is
+        computed exactly as for the whole batch (the same reduction over its samples)."""
+        X = np.asarray(X, dtype=float)
+        per_point = outputs * (self.n if idx is None else idx.shape[1])
+        step = max(1, BLOCK // per_point)
+        if X.shape[0] <= step:
+            return self._eval(fn, X, idx).mean(axis=-1)
+        parts = [self._eval(fn, X[s:s + step], None if idx is None else idx[s:s + step]).mean(axis=-1)
+                 for s in range(0, X.shape[0], step)]
+        return np.concatenate(parts, axis=1)
+
     def value(self, X: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
-        return self._eval(self._f, X, idx)[0].mean(axis=-1)
+        return self._means(self._f, 1, X, idx)[0]
 
     def grad(self, X: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
-        return np.moveaxis(self._eval(self._g, X, idx).mean(axis=-1), 0, -1)
+        return np.moveaxis(self._means(self._g, self.dim, X, idx), 0, -1)
 
     def hess(self, X: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
-        h = np.moveaxis(self._eval(self._h, X, idx).mean(axis=-1), 0, -1)
+        h = np.moveaxis(self._means(self._h, self.dim * self.dim, X, idx), 0, -1)
         return h.reshape(h.shape[0], self.dim, self.dim)
 
 
@@ -132,11 +189,11 @@ class Objective:
     # needs only f and ∇f, and each compilation costs tens of milliseconds.
     @cached_property
     def _grad_exprs(self) -> list[sympy.Expr]:
-        return [_drop_distributions(sympy.diff(self._expr_gen, v)) for v in self._gen]
+        return gradient(self._expr_gen, self._gen, self.expr)
 
     @cached_property
     def _hess_exprs(self) -> list[sympy.Expr]:
-        return [_drop_distributions(sympy.diff(g, w)) for g in self._grad_exprs for w in self._gen]
+        return hessian(self._expr_gen, self._grad_exprs, self._gen, self.expr)
 
     @cached_property
     def _f(self) -> Callable:
@@ -172,8 +229,31 @@ class Objective:
 
     @property
     def f_star(self) -> float | None:
-        """The global minimum value, when known."""
+        """The global minimum value, when the function lists its minima."""
         return min(m.value for m in self.minima) if self.minima else None
+
+    def critical_points(self) -> list:
+        """The stationary points of a function of 1 or 2 variables, found numerically and
+        classified (see :mod:`optviz.critical`; computed once); [] in more dimensions."""
+        if "_critical" not in self.__dict__:
+            from optviz.critical import find_critical_points
+
+            self.__dict__["_critical"] = find_critical_points(self)
+        return self.__dict__["_critical"]
+
+    @property
+    def reference_value(self) -> float | None:
+        """f* for "f − f*": the listed global minimum, else the lowest minimum found
+        (:meth:`critical_points`), else None."""
+        if self.minima:
+            return self.f_star
+        values = [p.value for p in self.critical_points() if p.kind == "minimum"]
+        return min(values) if values else None
+
+    @property
+    def reference_is_listed(self) -> bool:
+        """Whether :attr:`reference_value` is the function file's own minimum."""
+        return bool(self.minima)
 
     def _points(self, X: np.ndarray) -> np.ndarray:
         if type(X) is np.ndarray and X.ndim == 2 and X.dtype == np.float64 and X.shape[1] == len(self.variables):
@@ -185,16 +265,16 @@ class Objective:
             raise OptvizError(f"{self.name} takes points of dimension {self.dim}; got shape {X.shape}")
         return X
 
-    def f(self, X: np.ndarray) -> np.ndarray:
-        """Values at a batch of points: (K, d) -> (K,)."""
+    def f_unchecked(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`f` without silencing numpy (call inside ``np.errstate``)."""
         X = self._points(X)
         if self.finite_sum is not None:
             return self.finite_sum.value(X)
         out = self._f(*X.T)
         return np.broadcast_to(np.asarray(out, dtype=float), X.shape[:1]).copy()
 
-    def grad(self, X: np.ndarray) -> np.ndarray:
-        """Gradients at a batch of points: (K, d) -> (K, d)."""
+    def grad_unchecked(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`grad` without silencing numpy (call inside ``np.errstate``)."""
         X = self._points(X)
         if self.finite_sum is not None:
             return self.finite_sum.grad(X)
@@ -204,8 +284,8 @@ class Objective:
             out[:, j] = col
         return out
 
-    def hess(self, X: np.ndarray) -> np.ndarray:
-        """Hessians at a batch of points: (K, d) -> (K, d, d)."""
+    def hess_unchecked(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`hess` without silencing numpy (call inside ``np.errstate``)."""
         X = self._points(X)
         if self.finite_sum is not None:
             return self.finite_sum.hess(X)
@@ -215,8 +295,8 @@ class Objective:
             out[:, j] = col
         return out.reshape(K, d, d)
 
-    def value_and_grad(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """f and ∇f in one compiled call (shared subexpressions computed once)."""
+    def value_and_grad_unchecked(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`value_and_grad` without silencing numpy (call inside ``np.errstate``)."""
         X = self._points(X)
         if self.finite_sum is not None:
             return self.finite_sum.value(X), self.finite_sum.grad(X)
@@ -229,18 +309,57 @@ class Objective:
             g[:, j] = col
         return f, g
 
+    # The public evaluations are quiet: a pole or an overflow gives inf/nan, never a
+    # RuntimeWarning on the terminal. The run loop, already inside np.errstate, calls the
+    # *_unchecked forms (an errstate costs microseconds, a step of one point about 30).
+    def f(self, X: np.ndarray) -> np.ndarray:
+        """Values at a batch of points: (K, d) -> (K,)."""
+        with np.errstate(all="ignore"):
+            return self.f_unchecked(X)
+
+    def grad(self, X: np.ndarray) -> np.ndarray:
+        """Gradients at a batch of points: (K, d) -> (K, d)."""
+        with np.errstate(all="ignore"):
+            return self.grad_unchecked(X)
+
+    def hess(self, X: np.ndarray) -> np.ndarray:
+        """Hessians at a batch of points: (K, d) -> (K, d, d)."""
+        with np.errstate(all="ignore"):
+            return self.hess_unchecked(X)
+
+    def value_and_grad(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """f and ∇f in one compiled call (shared subexpressions computed once)."""
+        with np.errstate(all="ignore"):
+            return self.value_and_grad_unchecked(X)
+
+    def symbolic(self, *, hessian: bool = True) -> Symbolic:
+        """The generated symbols and the f, ∇f, Hessian expressions the numpy
+        functions are compiled from (see :class:`Symbolic`); without ``hessian``
+        its expressions are left out (and not derived)."""
+        if self.finite_sum is not None:
+            return self.finite_sum.symbolic_parts(hessian)
+        hess = tuple(self._hess_exprs) if hessian else ()
+        return Symbolic(tuple(self._gen), (), self._expr_gen, tuple(self._grad_exprs), hess)
+
     def gradient_exprs(self) -> list[sympy.Expr]:
         """The gradient in the user's variable names (for display)."""
         symbols = [make_symbol(v) for v in self.variables]
         return [sympy.diff(self.expr, s) for s in symbols]
 
+    def minimum_points(self) -> list[tuple[float, ...]]:
+        """The listed minima, else the minima found (:meth:`critical_points`)."""
+        if self.minima:
+            return [m.point for m in self.minima]
+        return [p.point for p in self.critical_points() if p.kind == "minimum"]
+
     def nearest_minimum(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Index of the nearest known minimum and the distance to it, per point."""
+        """Index of the nearest minimum (:meth:`minimum_points`) and the distance to it, per point."""
         X = self._points(X)
-        if not self.minima:
+        points = self.minimum_points()
+        if not len(points):
             nan = np.full(X.shape[0], np.nan)
             return np.full(X.shape[0], -1), nan
-        M = np.array([m.point for m in self.minima])
+        M = np.asarray(points, dtype=float)
         with np.errstate(over="ignore", invalid="ignore"):
             dist = np.linalg.norm(X[:, None, :] - M[None, :, :], axis=-1)
         return dist.argmin(axis=1), dist.min(axis=1)

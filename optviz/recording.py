@@ -24,6 +24,7 @@ class Record:
     lr: np.ndarray
     state: dict[str, np.ndarray]
     auc: np.ndarray  # summed over steps 0..T; the caller divides by T + 1
+    row_steps: np.ndarray | None = None  # the step of each row, when the record thinned
 
 
 class _AucTracker:
@@ -61,8 +62,18 @@ class SummaryRecorder(_AucTracker):
         return Record(last_good[None], final_f[None], final_gn[None], np.full((1, K), np.nan), {}, auc)
 
 
+MAX_RECORD_BYTES = 256 * 2**20  # every array of a full record together
+FIRST_ROWS = 1024
+
+
 class FullRecorder(_AucTracker):
-    """θ, f, ‖∇f‖, η and the optimizer's state at every step, index 0 the start."""
+    """θ, f, ‖∇f‖, η and the optimizer's state after every step, index 0 the start.
+
+    The arrays grow as the run goes (a run that converges in 20 of its 10⁹ allowed steps
+    allocates 21 rows, not 10⁹). Past :data:`MAX_RECORD_BYTES` the record thins itself:
+    it keeps every second row and from then on records every ``stride``-th step only, so
+    memory stays bounded however many steps are allowed; ``stride`` says how far it thinned.
+    """
 
     def __init__(self, objective, optimizer, state, X: np.ndarray, f: np.ndarray, gn: np.ndarray, steps: int,
                  track_auc: bool = False):
@@ -71,48 +82,86 @@ class FullRecorder(_AucTracker):
         self.optimizer = optimizer
         self.state_type = type(state)
         K, d = X.shape
-        T1 = steps + 1
-        self.theta = np.full((T1, K, d), np.nan)
-        self.loss = np.full((T1, K), np.nan)
-        self.grad_norm = np.full((T1, K), np.nan)
-        self.lr = np.full((T1, K), np.nan)
-        self.slots = [np.full((T1, *np.shape(slot)), np.nan) for slot in state[1:]]
+        per_row = 8 * (K * (d + 3) + sum(int(np.size(slot)) for slot in state[1:]))
+        self.max_rows = max(64, MAX_RECORD_BYTES // max(per_row, 1))
+        rows = min(steps + 1, FIRST_ROWS, self.max_rows)
+        self.theta = np.full((rows, K, d), np.nan)
+        self.loss = np.full((rows, K), np.nan)
+        self.grad_norm = np.full((rows, K), np.nan)
+        self.lr = np.full((rows, K), np.nan)
+        self.slots = [np.full((rows, *np.shape(slot)), np.nan) for slot in state[1:]]
         self.theta[0], self.loss[0], self.grad_norm[0] = X, f, gn
         self.lr_is_scalar = np.ndim(optimizer.learning_rate(0)) == 0
+        self.stride = 1
+
+    def _arrays(self) -> list[np.ndarray]:
+        return [self.theta, self.loss, self.grad_norm, self.lr, *self.slots]
+
+    def _make_room(self, row: int) -> None:
+        """Grow the arrays (doubling, up to the budget), or thin them to every second row."""
+        capacity = len(self.loss)
+        if capacity < self.max_rows:
+            new = min(self.max_rows, 2 * capacity)
+            grown = []
+            for arr in self._arrays():
+                bigger = np.full((new, *arr.shape[1:]), np.nan)
+                bigger[:capacity] = arr
+                grown.append(bigger)
+        else:
+            grown = []
+            for arr in self._arrays():
+                thin = np.full_like(arr, np.nan)
+                kept = arr[::2]
+                thin[: len(kept)] = kept
+                grown.append(thin)
+            self.stride *= 2
+        self.theta, self.loss, self.grad_norm, self.lr, *self.slots = grown
 
     def record(self, t: int, X, f, gn, lr, state) -> None:
-        self.theta[t] = X
-        self.loss[t] = f
-        self.grad_norm[t] = gn
-        self.lr[t] = lr if self.lr_is_scalar else np.reshape(lr, -1)
-        for rec, slot in zip(self.slots, state[1:]):
-            rec[t] = slot
         if self.track_auc:
             self.auc += self.gap(f)
+        if t % self.stride:
+            return
+        row = t // self.stride
+        while row >= len(self.loss):
+            self._make_room(row)
+            if t % self.stride:
+                return
+            row = t // self.stride
+        self.theta[row] = X
+        self.loss[row] = f
+        self.grad_norm[row] = gn
+        self.lr[row] = lr if self.lr_is_scalar else np.reshape(lr, -1)
+        for rec, slot in zip(self.slots, state[1:]):
+            rec[row] = slot
 
-    def _observed(self, sl: slice, T: int) -> dict[str, np.ndarray]:
+    def _observed(self, rows: int, steps_of_rows: np.ndarray) -> dict[str, np.ndarray]:
         """The optimizer's observable state (m̂, v̂, effective step, …) over the whole record at once."""
         if not self.slots:
             return {}
-        counts = np.arange(T + 1).reshape(-1, *([1] * (self.slots[0].ndim - 1)))
-        recorded = self.state_type(counts, *(r[sl] for r in self.slots))
-        lr = self.lr[sl]
+        counts = steps_of_rows.reshape(-1, *([1] * (self.slots[0].ndim - 1)))
+        recorded = self.state_type(counts, *(r[:rows] for r in self.slots))
+        lr = self.lr[:rows]
         lr_b = lr.reshape(lr.shape + (1,) * (self.slots[0].ndim - 2))
         return {k: np.asarray(v, dtype=float) for k, v in self.optimizer.observe(recorded, lr_b).items()}
 
     def result(self, taken, final_f, last_good, final_gn, steps: int) -> Record:
         T = int(taken.max(initial=0))
-        sl = slice(0, T + 1)
-        theta, loss, grad_norm, lr = self.theta[sl], self.loss[sl], self.grad_norm[sl], self.lr[sl]
-        state = self._observed(sl, T)
-        after = np.arange(T + 1)[:, None] > taken[None, :]
+        rows = T // self.stride + 1
+        steps_of_rows = np.arange(rows) * self.stride
+        theta, loss, grad_norm, lr = (a[:rows] for a in (self.theta, self.loss, self.grad_norm, self.lr))
+        state = self._observed(rows, steps_of_rows)
+        after = steps_of_rows[:, None] > taken[None, :]
         for arr in (theta, loss, grad_norm, lr, *state.values()):
             arr[after] = np.nan
         for arr in state.values():
             arr[0] = np.nan
         auc = self.auc
         if not self.track_auc:
-            # Same definition as step by step, from the record.
+            # Same definition as step by step, from the record (each row standing for
+            # ``stride`` steps once the record thinned).
             filled = np.where(after, final_f[None, :], loss)
-            auc = self.gap(filled).sum(axis=0) + (steps - T) * self.gap(final_f)
-        return Record(theta, loss, grad_norm, lr, state, auc)
+            auc = self.stride * self.gap(filled).sum(axis=0) + (steps - steps_of_rows[-1]) * self.gap(final_f)
+            if self.stride > 1:
+                auc -= (self.stride - 1) * self.gap(filled[0])
+        return Record(theta, loss, grad_norm, lr, state, auc, None if self.stride == 1 else steps_of_rows)

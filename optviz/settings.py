@@ -15,8 +15,9 @@ import numpy as np
 
 from optviz.errors import OptvizError
 from optviz.objective import Objective
-from optviz.optim import OPTIMIZERS, defaults, optimizer_class
+from optviz.optim import defaults, optimizer_class
 from optviz.oracles import ExactOracle, NoisyOracle, SampleOracle
+from optviz.variants import Variant, parse_variants
 
 DEFAULT_NOISE = 1.0
 DEFAULT_BATCH = 10
@@ -34,17 +35,16 @@ def resolve_function(fn: str | Objective) -> Objective:
 
 def optimizer_names(opt: str | Iterable[str]) -> list[str]:
     """Canonical optimizer names from ``"adam,momentum"`` or a list; each at most once."""
-    names = [s.strip() for s in opt.split(",")] if isinstance(opt, str) else [str(s).strip() for s in opt]
-    names = [n for n in names if n]
-    if not names:
-        raise OptvizError(f"no optimizer given in {{opt}}; choose from {', '.join(OPTIMIZERS)}", param="opt")
-    out = []
-    for n in names:
-        canonical = optimizer_class(n).name
-        if canonical in out:
-            raise OptvizError(f"optimizer {canonical!r} is listed twice in {{opt}}", param="opt")
-        out.append(canonical)
-    return out
+    variants = parse_variants(opt)
+    for v in variants:
+        if v.settings:
+            raise OptvizError(f"{{opt}}: settings in parentheses ({v.label}) are not taken here; "
+                              f"set them with {{params}} {v.name}.NAME=VALUE", param="opt", names=("params",))
+    names = [v.name for v in variants]
+    if len(set(names)) < len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise OptvizError(f"optimizer {twice!r} is listed twice in {{opt}}", param="opt")
+    return names
 
 
 def parse_params(items: Mapping[str, Any] | Iterable[str] | None) -> dict[str, Any]:
@@ -62,26 +62,41 @@ def parse_params(items: Mapping[str, Any] | Iterable[str] | None) -> dict[str, A
     return params
 
 
-def scoped_params(params: Mapping[str, Any], names: list[str]) -> dict[str, dict[str, Any]]:
-    """Split ``{"beta": 0.5, "adam.beta1": 0.8}`` by optimizer; a bare name goes to
-    every listed optimizer that has it."""
-    per: dict[str, dict[str, Any]] = {n: {} for n in names}
+def _as_variants(runs: list[str] | list[Variant]) -> list[Variant]:
+    return [r if isinstance(r, Variant) else Variant(optimizer_class(r).name, optimizer_class(r).name) for r in runs]
+
+
+def _takes(variant: Variant, key: str) -> bool:
+    return key in ("lr", "schedule") or key in defaults(variant.name)
+
+
+def scoped_params(params: Mapping[str, Any], runs: list[str] | list[Variant]) -> dict[str, dict[str, Any]]:
+    """Split ``{"beta": 0.5, "adam.beta1": 0.8}`` over the runs (optimizer names or
+    :class:`~optviz.variants.Variant` s), keyed by label: a bare name goes to every run
+    whose optimizer has it; ``OPT.NAME`` to the runs of that optimizer, or to the run
+    labelled OPT."""
+    variants = _as_variants(runs)
+    per: dict[str, dict[str, Any]] = {v.label: {} for v in variants}
     for key, value in params.items():
         if "." in key:
-            opt, _, pname = key.partition(".")
-            opt = optimizer_class(opt).name
-            if opt not in per:
-                raise OptvizError(f"parameter {key!r} is for {opt}, which is not among the optimizers run "
-                                  f"({', '.join(names)})", param="params")
-            per[opt][pname] = value
+            scope, _, pname = key.partition(".")
+            targets = [v for v in variants if v.label == scope]
+            if not targets:
+                name = optimizer_class(scope).name
+                targets = [v for v in variants if v.name == name]
+                if not targets:
+                    raise OptvizError(f"parameter {key!r} is for {name}, which is not among the optimizers run "
+                                      f"({', '.join(v.label for v in variants)})", param="params")
+            for v in targets:
+                per[v.label][pname] = value
             continue
-        takers = [n for n in names if key == "lr" or key in defaults(n)]
+        takers = [v for v in variants if _takes(v, key)]
         if not takers:
-            valid = sorted({p for n in names for p in ["lr", *defaults(n)]})
-            raise OptvizError(f"no optimizer among {', '.join(names)} has a parameter {key!r}; "
-                              f"valid: {', '.join(valid)}", param="params")
-        for n in takers:
-            per[n][key] = value
+            valid = sorted({p for v in variants for p in ["lr", *defaults(v.name)]})
+            raise OptvizError(f"no optimizer among {', '.join(dict.fromkeys(v.name for v in variants))} has a "
+                              f"parameter {key!r}; valid: {', '.join(valid)}", param="params")
+        for v in takers:
+            per[v.label][key] = value
     return per
 
 
@@ -135,8 +150,9 @@ def estimated_lr(objective: Objective, name: str, start: np.ndarray) -> float:
 
     By the optimizer's ``lr_family``: gradient methods take 0.5/L with L the largest
     |eigenvalue| of the Hessian at the start (momentum methods a tenth of that, since
-    they accumulate about 1/(1−β) steps); adaptive methods move about 1/20 of the
-    domain's width per step, AdaGrad a quarter of it; Newton takes its full step.
+    they accumulate about 1/(1−β) steps), to two significant digits; adaptive methods
+    move about 1/40 of the domain's width per step, AdaGrad a quarter of it; Newton
+    takes its full step.
     """
     family = optimizer_class(name).lr_family
     if family == "newton":
@@ -147,11 +163,13 @@ def estimated_lr(objective: Objective, name: str, start: np.ndarray) -> float:
         return 0.05 * width / 2
     if family == "adagrad":
         return 0.25 * width
+    from optviz.critical import gradient_jacobian  # central differences: no Hessian to compile
+
     with np.errstate(all="ignore"):
-        H = objective.hess(start[None])[0]
+        H = gradient_jacobian(objective, np.asarray(start, dtype=float)[None])[0]
         L = float(np.max(np.abs(np.linalg.eigvalsh(H)))) if np.all(np.isfinite(H)) else 1.0
-    lr = 0.5 / max(L, 1e-3)
-    return min(lr * (0.1 if family == "momentum" else 1.0), 1.0)
+    lr = min(0.5 / max(L, 1e-3) * (0.1 if family == "momentum" else 1.0), 1.0)
+    return float(f"{lr:.2g}")  # a rate to read and type, not the digits of a difference quotient
 
 
 def optimizer_settings(objective: Objective, name: str, overrides: Mapping[str, Any] = (), *,

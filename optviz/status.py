@@ -17,7 +17,7 @@ class Status(str, Enum):
     On a surface: ``converged`` (‖∇f‖ ≤ tol at a local minimum), ``saddle``,
     ``maximum``, ``degenerate`` (‖∇f‖ ≤ tol, the Hessian singular and the kind
     undecided), ``undefined_gradient`` (the gradient is not defined where the run
-    stands), ``max_steps`` (the step budget ran out), ``diverged`` (a non-finite value
+    stands), ``max_steps`` (the run used all its steps), ``diverged`` (a non-finite value
     or |θ| beyond the bound), ``interrupted`` (Ctrl-C). A training run: ``ok`` (all its
     epochs), ``diverged``, ``interrupted``, or ``not_started`` (Ctrl-C came before its
     turn: it has no epoch).
@@ -37,10 +37,35 @@ class Status(str, Enum):
     def __str__(self) -> str:
         return self.value
 
+    def describe(self, step: int) -> str:
+        """What happened, in plain words: 'converged at step 20', 'used all 500 steps'."""
+        return _PHRASES[self].format(step=step)
+
     @property
     def stopped_early(self) -> bool:
         """Whether the run stopped before its budget for a reason of its own."""
         return self not in (Status.MAX_STEPS, Status.OK, Status.INTERRUPTED, Status.NOT_STARTED)
+
+
+_PHRASES = {
+    Status.CONVERGED: "converged at step {step}",
+    Status.SADDLE: "stopped at a saddle point at step {step}",
+    Status.MAXIMUM: "stopped at a maximum at step {step}",
+    Status.DEGENERATE: "stopped at a degenerate stationary point at step {step}",
+    Status.UNDEFINED_GRADIENT: "gradient undefined at step {step}",
+    Status.MAX_STEPS: "used all {step} steps",
+    Status.DIVERGED: "diverged at step {step}",
+    Status.INTERRUPTED: "interrupted at step {step}",
+    Status.OK: "ok",
+}
+
+# How many points of a batch ended each way: "3 of 5 converged".
+GROUP_WORDS = {
+    Status.CONVERGED: "converged", Status.SADDLE: "at a saddle point", Status.MAXIMUM: "at a maximum",
+    Status.DEGENERATE: "at a degenerate point", Status.UNDEFINED_GRADIENT: "where the gradient is undefined",
+    Status.MAX_STEPS: "used all steps", Status.DIVERGED: "diverged", Status.INTERRUPTED: "interrupted",
+    Status.OK: "ok",
+}
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,14 @@ class Trajectory:
     mode: str = "full"  # "full": every step recorded; "summary": finals and metrics only
     seeds: tuple[int, ...] = ()  # with --seeds N: rows form N equal groups, group i used seeds[i]
     tuned: dict[str, Any] | None = None  # with --tune: {"metric": ..., "lr": ..., "grid": [...]}
+    row_steps: np.ndarray | None = None  # the step of each row when the record thinned (None: row t is step t)
+
+    def __repr__(self) -> str:
+        name = getattr(self.objective, "name", "?")
+        ends = sorted({Status(s).value for s in self.status})
+        return (f"<Trajectory {self.label or self.optimizer} on {name}: {self.K} start(s), "
+                f"{self.theta.shape[0] - 1 if self.recorded else int(np.max(self.steps, initial=0))} steps, "
+                f"{', '.join(ends)}>")
 
     def seed_groups(self) -> list[list[int]]:
         """Rows that belong together: each start alone, or a start's N seed rows."""
@@ -78,10 +86,24 @@ class Trajectory:
         """Whether every step was recorded (False for summary-mode sweeps)."""
         return self.mode == "full"
 
+    @property
+    def stride(self) -> int:
+        """Every how many steps a row was kept: 1 unless a very long run thinned its record."""
+        return 1 if self.row_steps is None or len(self.row_steps) < 2 else int(self.row_steps[1])
+
+    def steps_of_rows(self, n: int | None = None) -> np.ndarray:
+        """The step of each of the first ``n`` rows of the per-step arrays."""
+        n = self.loss.shape[0] if n is None else n
+        return np.arange(n) * self.stride
+
+    def rows(self, k: int = 0) -> int:
+        """How many rows of the per-step arrays belong to point k (up to its last step)."""
+        return int(self.steps[k]) // self.stride + 1
+
     def path(self, k: int = 0) -> np.ndarray:
         """The finite points of the k-th path, (n, d)."""
-        n = int(self.steps[k]) + 1
-        if self.status[k] == DIVERGED:
+        n = self.rows(k)
+        if self.status[k] == DIVERGED and int(self.steps[k]) % self.stride == 0:
             n -= 1  # the point that left the finite range or the bound
         p = self.theta[:n, k]
         keep = np.all(np.isfinite(p), axis=1)
@@ -89,16 +111,11 @@ class Trajectory:
         return p[:last]
 
     def losses(self, k: int = 0) -> np.ndarray:
-        return self.loss[: int(self.steps[k]) + 1, k]
+        return self.loss[: self.rows(k), k]
 
     def status_text(self, k: int = 0) -> str:
-        s = self.status[k]
-        if s == CONVERGED:
-            text = f"converged at step {int(self.steps[k])}"
-        elif s == DIVERGED:
-            text = f"diverged at step {int(self.steps[k])}"
-        else:
-            text = "step budget"
+        """'converged at step 20', 'stopped at a maximum at step 6', 'used all 500 steps' (and the note)."""
+        text = Status(self.status[k]).describe(int(self.steps[k]))
         return text + (f" ({self.notes[k]})" if self.notes[k] else "")
 
     def to_runs(self) -> list[dict[str, Any]]:
@@ -106,9 +123,10 @@ class Trajectory:
         out = []
         hp = {k: plain_setting(v) for k, v in self.hyperparameters.items()}
         for k in range(self.K):
-            n = int(self.steps[k]) + 1
+            n = self.rows(k)
             entry = {
                 "optimizer": self.optimizer,
+                "label": self.label or self.optimizer,
                 "hyperparameters": hp,
                 "schedule": self.schedule,
                 "gradient": self.oracle,
@@ -120,6 +138,7 @@ class Trajectory:
                 "note": self.notes[k],
                 "seed": self.seed_of(k),
                 "tuned": self.tuned,
+                "recorded_every": self.stride if self.recorded else None,
                 "trajectory": jsonable(self.theta[:n, k]) if self.recorded else None,
                 "losses": jsonable(self.loss[:n, k]) if self.recorded else None,
             }

@@ -116,7 +116,7 @@ TRAIN_BAD = [
     (["--data", "moons", "--norm", "bn,none", "--save-run", "run.npz"], ("--save-run", "--norm")),
     (["--data", "moons", "--seed", "-1"], ("--seed", "≥ 0")),
     (["--data", "moons", "--width", "2000", "--depth", "20", "--save-run", "run.npz"],
-     ("--save-run", "over its budget of 1,000 MB", "--record-every")),
+     ("--save-run", "over its budget of 512 MiB", "--record-every")),
 ]
 
 

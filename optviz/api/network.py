@@ -23,9 +23,10 @@ from optviz.nn.landscape import Landscape, LandscapeOptions, landscape_report
 from optviz.nn.model import parameter_count
 from optviz.nn.recorders import Snapshots
 from optviz.nn.records import OptimizerRun, TrainResult, merge_results
-from optviz.nn.runfile import check_run_file_budget
+from optviz.nn.runarchive import check_run_file_budget
 from optviz.nn.train import train as train_network
 from optviz.nn.variants import MODEL_KEYS, Variant, run_label, variants
+from optviz.notebook import Shows
 from optviz.optim import make_optimizer, optimizer_class
 from optviz.settings import optimizer_names, parse_params, scoped_params
 from optviz.status import Outcome, Status
@@ -36,7 +37,7 @@ Listed = Any  # one value, a list of values or a comma string: "bn,none"
 
 
 @dataclass
-class LandscapeReport:
+class LandscapeReport(Shows):
     """Loss landscapes of a training run: each plane for every usable optimizer, and the
     1-D interpolations (θ₀ → each solution, and between the first two)."""
 
@@ -46,7 +47,7 @@ class LandscapeReport:
 
 
 @dataclass
-class TrainReport:
+class TrainReport(Shows):
     """One :class:`~optviz.nn.records.TrainResult` per seed, each with every run of that
     seed (every network variant with every optimizer, from the same initial weights where
     the networks agree), and the landscapes of the first seed when asked. Only the first

@@ -68,7 +68,7 @@ def train(
     include_bn: Annotated[bool, typer.Option("--include-bn", help="Let the directions move biases and normalization parameters too.", rich_help_panel=LAND)] = False,
     resolution: Annotated[int, typer.Option(help="Grid points per axis of the landscape.", rich_help_panel=LAND)] = 41,
     record_every: Annotated[int | None, typer.Option(help="Record the weights every K steps (default with --landscape or --save-run: every epoch).", rich_help_panel=LAND)] = None,
-    save_run: Annotated[Path | None, typer.Option(help="Save the run (weights path included) to a compressed .npz for 'optviz landscape' (at most 1 GB before compression: a larger one is refused before training).", rich_help_panel=LAND)] = None,
+    save_run: Annotated[Path | None, typer.Option(help="Save the run (weights path included) to a compressed .npz for 'optviz landscape' (at most 512 MiB decompressed: a larger one is refused before training).", rich_help_panel=LAND)] = None,
     animate: Annotated[AnimationFormat | None, typer.Option(help="gif: also animate the path over the landscape.", rich_help_panel=LAND)] = None,
 ) -> None:
     """Train a small network in numpy with the same optimizers, and compare them.

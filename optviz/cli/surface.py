@@ -14,7 +14,7 @@ from optviz.cli.options import (
     BatchSize,
     Bound,
     Csv,
-    Dpi,
+    DomainOpt,
     Fn,
     Format,
     Fps,
@@ -26,9 +26,11 @@ from optviz.cli.options import (
     NoPlot,
     Out,
     Param,
+    RunDpi,
     ScheduleOpt,
     Seed,
     Seeds,
+    ShowConvexity,
     ShowState,
     SortBy,
     Start,
@@ -38,18 +40,22 @@ from optviz.cli.options import (
     Tune,
     TuneBy,
     TuneMetric,
+    Xlim,
+    Ylim,
     value,
 )
 from optviz.cli.output import ProgressBar, emit
 
 
-def figure_options(*, fmt: ImageFormat, dpi: int, animate, fps: int, frames: int, surface: bool = False,
-                   show_state: bool = False, animations: tuple[str, ...] = ("gif", "mp4")):
+def figure_options(*, fmt: ImageFormat, dpi: int | None, animate, fps: int, frames: int, surface: bool = False,
+                   show_state: bool = False, animations: tuple[str, ...] = ("gif", "mp4"), domain: str | None = None,
+                   xlim: str | None = None, ylim: str | None = None, show_convexity: bool = False):
     """The pictures asked for, checked by the library before any work."""
     from optviz.plot.options import FigureOptions
 
     return FigureOptions(fmt=fmt.value, dpi=dpi, animate=value(animate), fps=fps, frames=frames, surface=surface,
-                         show_state=show_state, animations=animations)
+                         show_state=show_state, animations=animations, domain=domain, xlim=xlim, ylim=ylim,
+                         show_convexity=show_convexity)
 
 
 def finish(result: Any, *, figures: Any, out: Path, csv: Path | None, no_plot: bool, json_out: bool,
@@ -68,6 +74,17 @@ def finish(result: Any, *, figures: Any, out: Path, csv: Path | None, no_plot: b
     if csv is not None:
         written.append(write_text(csv, trajectory_csv(result)))
     emit(json_out, result.to_json, lambda: table, written)
+    if result.interrupted:
+        from optviz.errors import Interrupted
+
+        raise Interrupted("interrupted; kept the steps completed so far")
+
+
+def _step_progress(bar: ProgressBar):
+    def report(label: str, step: int, steps: int) -> None:
+        bar.update(step, steps, f"{label} step {step:,} of {steps:,}")
+
+    return report
 
 
 def _checked_csv(csv: Path | None) -> Path | None:
@@ -99,26 +116,32 @@ def run(
     no_plot: NoPlot = False,
     json_out: Json = False,
     fmt: Format = ImageFormat.png,
-    dpi: Dpi = 150,
+    dpi: RunDpi = None,
     animate: Animate = None,
     fps: Fps = 20,
     frames: Frames = 100,
     surface: Surface = False,
     show_state: ShowState = False,
+    domain: DomainOpt = None,
+    xlim: Xlim = None,
+    ylim: Ylim = None,
+    show_convexity: ShowConvexity = False,
 ) -> None:
     """Run optimizers on a function and draw their paths and losses.
 
     With no options: Adam on Rosenbrock with that function's suggested settings.
     """
     figures = figure_options(fmt=fmt, dpi=dpi, animate=animate, fps=fps, frames=frames, surface=surface,
-                             show_state=show_state)
+                             show_state=show_state, domain=domain, xlim=xlim, ylim=ylim,
+                             show_convexity=show_convexity)
     csv = _checked_csv(csv)
     import optviz.api as api
     from optviz.report import run_table
 
-    result = api.run(fn, opt, lr=lr, start=start, steps=steps, tol=tol, schedule=schedule, noise=noise,
-                     batch_size=batch_size, seed=seed, bound=bound, params=param, tune=tune,
-                     tune_metric=tune_metric.value, seeds=seeds)
+    with ProgressBar("running", quiet=json_out, delay=1.0) as bar:
+        result = api.run(fn, opt, lr=lr, start=start, steps=steps, tol=tol, schedule=schedule, noise=noise,
+                         batch_size=batch_size, seed=seed, bound=bound, params=param, tune=tune,
+                         tune_metric=tune_metric.value, seeds=seeds, progress=_step_progress(bar))
     finish(result, figures=figures, out=out, csv=csv, no_plot=no_plot, json_out=json_out, table=run_table(result))
 
 
@@ -144,22 +167,29 @@ def compare(
     no_plot: NoPlot = False,
     json_out: Json = False,
     fmt: Format = ImageFormat.png,
-    dpi: Dpi = 150,
+    dpi: RunDpi = None,
     animate: Animate = None,
     fps: Fps = 20,
     frames: Frames = 100,
     surface: Surface = False,
     show_state: ShowState = False,
+    domain: DomainOpt = None,
+    xlim: Xlim = None,
+    ylim: Ylim = None,
+    show_convexity: ShowConvexity = False,
 ) -> None:
     """Compare optimizers from the same start: one overlay figure and a ranked table."""
     figures = figure_options(fmt=fmt, dpi=dpi, animate=animate, fps=fps, frames=frames, surface=surface,
-                             show_state=show_state)
+                             show_state=show_state, domain=domain, xlim=xlim, ylim=ylim,
+                             show_convexity=show_convexity)
     csv = _checked_csv(csv)
     import optviz.api as api
     from optviz.report import compare_table
 
-    result = api.compare(fn, opt, sort=sort.value, lr=lr, start=start, steps=steps, tol=tol, schedule=schedule,
-                         noise=noise, batch_size=batch_size, seed=seed, bound=bound, params=param, tune=tune,
-                         tune_metric=tune_metric.value, seeds=seeds)
+    with ProgressBar("running", quiet=json_out, delay=1.0) as bar:
+        result = api.compare(fn, opt, sort=sort.value, lr=lr, start=start, steps=steps, tol=tol,
+                             schedule=schedule, noise=noise, batch_size=batch_size, seed=seed, bound=bound,
+                             params=param, tune=tune, tune_metric=tune_metric.value, seeds=seeds,
+                             progress=_step_progress(bar))
     finish(result, figures=figures, out=out, csv=csv, no_plot=no_plot, json_out=json_out,
            table=compare_table(result, result.sort, result.tol))

@@ -15,6 +15,7 @@ from optviz.nn.activations import (
     Tanh,
     make_activation,
 )
+from optviz.nn.conv import Conv2d
 from optviz.nn.data import (
     Dataset,
     Split,
@@ -52,6 +53,8 @@ from optviz.nn.losses import (
 )
 from optviz.nn.model import Model, ResidualBlock, build_model
 from optviz.nn.module import Module, Sequential, named_leaves
+from optviz.nn.norm2d import BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm2d
+from optviz.nn.pool import AvgPool2d, Flatten, GlobalAvgPool2d, MaxPool2d
 from optviz.nn.records import OptimizerRun, TrainResult, TrainSettings
 from optviz.nn.runfile import load_run, save_run
 from optviz.nn.train import evaluate, train
@@ -63,13 +66,22 @@ __all__ = [
     "Landscape",
     "LandscapeOptions",
     "LOSSES",
+    "AvgPool2d",
     "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
     "Dataset",
     "Dropout",
+    "Flatten",
+    "GlobalAvgPool2d",
+    "GroupNorm",
     "Identity",
+    "InstanceNorm2d",
     "LayerNorm",
+    "LayerNorm2d",
     "LeakyReLU",
     "Linear",
+    "MaxPool2d",
     "Model",
     "Module",
     "PReLU",

@@ -10,9 +10,8 @@ import numpy as np
 
 from optviz.nn.evaluation import EvalMode, evaluate
 from optviz.nn.records import OptimizerRun, flatten_params
+from optviz.nn.runarchive import MAX_SNAPSHOTS  # no more snapshots than a run file holds
 from optviz.nn.symmetry import unit_spread
-
-MAX_SNAPSHOTS = 100  # weight snapshots kept per run at most (a run file's budget counts on it)
 
 
 class Snapshots:

@@ -91,6 +91,9 @@ class OptimizerRun:
     model_spec: dict[str, Any] | None = None
     initial_state: dict[str, np.ndarray] | None = None
 
+    def __repr__(self) -> str:
+        return f"<OptimizerRun {self.label}: {len(self.train_loss)} epoch(s), {self.status}>"
+
     @property
     def status(self) -> str:
         """'ok', 'diverged at epoch 3', 'interrupted in epoch 2' or 'not started' (for tables and JSON)."""
@@ -178,6 +181,10 @@ class TrainResult:
     data_info: dict[str, Any]
     initial_state: dict[str, np.ndarray]
     split: Any = None
+
+    def __repr__(self) -> str:
+        data = self.data_info.get("name", "data") if isinstance(self.data_info, dict) else "data"
+        return f"<TrainResult {data}: {', '.join(r.label for r in self.runs)}; {', '.join(r.status for r in self.runs)}>"
 
     def run(self, label: str | None = None) -> OptimizerRun:
         """The run called ``label`` (the first run when None); unknown labels raise OptvizError."""

@@ -31,7 +31,7 @@ def optimizer_class(name: str) -> type[Optimizer]:
     if key not in OPTIMIZERS:
         close = difflib.get_close_matches(key, list(OPTIMIZERS), n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
-        raise OptvizError(f"unknown optimizer {name!r}{hint}; choose from {', '.join(OPTIMIZERS)}")
+        raise OptvizError(f"unknown optimizer {name!r}{hint}; choose from {', '.join(OPTIMIZERS)}", param="opt")
     return OPTIMIZERS[key]
 
 

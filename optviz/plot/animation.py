@@ -27,8 +27,10 @@ from optviz.plot.writers import (
     FrameWriter,
     GifWriter,
     Mp4Writer,
+    check_frame_size,
     find_ffmpeg,
 )
+from optviz.status import Status
 
 __all__ = ["FFMPEG_HELP", "CountingWriter", "FrameWriter", "GifWriter", "Mp4Writer", "Scene", "build_scene",
            "find_ffmpeg", "render_animation", "render_scene", "save_animation", "save_scene"]
@@ -93,15 +95,20 @@ def texts(text: Any, strings: Sequence[str]) -> Callable[[int], None]:
     return fn
 
 
-def _counts(n_points: int, steps: np.ndarray, first: int = 0) -> np.ndarray:
-    """Points shown per frame of a series whose first point is step ``first``."""
-    return np.clip(steps + 1 - first, 0, n_points)
+def _counts(n_points: int, steps: np.ndarray, first: int = 0, stride: int = 1) -> np.ndarray:
+    """Points shown per frame of a series whose first point is step ``first`` (a record
+    thinned to every ``stride``-th step holds one point per ``stride`` steps)."""
+    return np.clip(steps // stride + 1 - first, 0, n_points)
 
 
 def build_scene(result: Any, *, frames: int = 100, surface: bool = False, dpi: float = 100,
-                resolution: int = 200) -> Scene:
-    """The animated figure: picture (contour, curve or surface) | f − f* and η | run readout."""
+                resolution: int = 200, domain: Any = None, xlim: Any = None, ylim: Any = None,
+                show_convexity: bool = False) -> Scene:
+    """The animated figure: picture (contour, curve or surface) | f − f* and η | run readout.
+    ``domain`` (or ``xlim``/``ylim``) and ``show_convexity`` as for the static pictures
+    (see :func:`optviz.plot.static.picture_domain`)."""
     from optviz.plot import static
+    from optviz.plot.options import ANIMATION_INCHES
 
     objective, runs = result.objective, result.runs
     d = objective.dim
@@ -111,7 +118,7 @@ def build_scene(result: Any, *, frames: int = 100, surface: bool = False, dpi: f
         raise OptvizError(f"an animated surface needs a function of 2 variables; {objective.name} has {d}")
     steps = _data.frame_steps(_data.last_step(runs), frames)
     styles = _style.run_styles(runs)
-    fig = static.new_figure((13.5, 5.8), dpi=dpi)
+    fig = static.new_figure(ANIMATION_INCHES, dpi=dpi)
     gs = fig.add_gridspec(2, 3, width_ratios=[1.35, 1.0, 0.62], height_ratios=[1.5, 1.0])
     scene = Scene(fig, steps)
     ax = fig.add_subplot(gs[:, 0], projection="3d") if surface else fig.add_subplot(gs[:, 0])
@@ -119,8 +126,9 @@ def build_scene(result: Any, *, frames: int = 100, surface: bool = False, dpi: f
     ax_lr = fig.add_subplot(gs[1, 1], sharex=ax_loss)
     ax_info = fig.add_subplot(gs[:, 2])
     ax_info.set_axis_off()
-    owners = [(color, marker) for traj, (color, marker) in zip(runs, styles) for _ in range(traj.K)]
-    _animate_paths(scene, ax, result, styles, owners, surface=surface, resolution=resolution)
+    owners = [(color, marker, traj.stride) for traj, (color, marker) in zip(runs, styles) for _ in range(traj.K)]
+    region = _Region(domain, xlim, ylim, show_convexity)
+    _animate_paths(scene, ax, result, styles, owners, surface=surface, resolution=resolution, region=region)
     _animate_losses(scene, ax_loss, ax_lr, result, styles, owners)
     _readout(scene, ax_info, runs, styles)
     if surface:
@@ -129,24 +137,36 @@ def build_scene(result: Any, *, frames: int = 100, surface: bool = False, dpi: f
     return scene
 
 
-def _picture_paths(ax: Any, result: Any, styles, *, surface: bool, resolution: int) -> list[tuple]:
+@dataclass(frozen=True)
+class _Region:
+    domain: Any = None
+    xlim: Any = None
+    ylim: Any = None
+    show_convexity: bool = False
+
+
+def _picture_paths(ax: Any, result: Any, styles, *, surface: bool, resolution: int, region: _Region) -> list[tuple]:
     """Draw the picture with every path at full length (limits fit them); return
     (line, xs, ys, zs or None, color) per path, the end markers removed."""
+    from optviz.domain import View
     from optviz.plot import static
 
     objective, runs = result.objective, result.runs
+    box = static.picture_domain(objective, runs, region.domain, region.xlim, region.ylim)
     paths: list[tuple[Any, np.ndarray, np.ndarray, np.ndarray | None, Any]] = []
     if surface:
-        art = static.draw_surface(ax, objective, runs, styles=styles, resolution=60)
+        art = static.draw_surface(ax, objective, runs, styles=styles, resolution=60, domain=box)
         for line in art.paths:
             xs, ys, zs = (np.asarray(a, dtype=float).copy() for a in line.get_data_3d())
             paths.append((line, xs, ys, zs, line.get_color()))
         return paths
     if objective.dim == 2:
-        static.draw_contour(ax, objective, runs, resolution=resolution)
+        static.draw_contour(ax, objective, runs, resolution=resolution, domain=box, convexity=region.show_convexity)
         art = static.draw_paths(ax, runs, detail=False, styles=styles)
     else:
-        art = static.draw_curve_1d(ax, objective, runs, detail=False, number_steps=False, styles=styles)
+        value_range = View.parse(region.domain, region.xlim, region.ylim).value_range(1)
+        art = static.draw_curve_1d(ax, objective, runs, detail=False, number_steps=False, styles=styles, domain=box,
+                                   ylim=value_range, convexity=region.show_convexity)
     for extra in art.ends + ([art.indefinite] if art.indefinite is not None else []):
         extra.remove()
     for line in art.paths:
@@ -155,12 +175,13 @@ def _picture_paths(ax: Any, result: Any, styles, *, surface: bool, resolution: i
     return paths
 
 
-def _animate_paths(scene: Scene, ax: Any, result: Any, styles, owners, *, surface: bool, resolution: int) -> None:
+def _animate_paths(scene: Scene, ax: Any, result: Any, styles, owners, *, surface: bool, resolution: int,
+                   region: _Region) -> None:
     """The paths grow with a marker on the newest point; the background keeps only what never changes."""
     steps = scene.steps
-    paths = _picture_paths(ax, result, styles, surface=surface, resolution=resolution)
-    for (line, xs, ys, zs, color), (_, marker) in zip(paths, owners):
-        counts = _counts(len(xs), steps)
+    paths = _picture_paths(ax, result, styles, surface=surface, resolution=resolution, region=region)
+    for (line, xs, ys, zs, color), (_, marker, stride) in zip(paths, owners):
+        counts = _counts(len(xs), steps, stride=stride)
         line.set_animated(True)
         head_kw = dict(color=color, marker=marker, markersize=11, markeredgecolor="black",
                        markeredgewidth=1.2, linestyle="none", zorder=9, animated=True)
@@ -171,6 +192,11 @@ def _animate_paths(scene: Scene, ax: Any, result: Any, styles, owners, *, surfac
             tip = ax.plot(xs[:1], ys[:1], zs[:1], **head_kw)[0]
             scene.updates += [grow3d(line, xs, ys, zs, counts), head(tip, xs, ys, counts, zs)]
         scene.animated += [line, tip]
+    # The star of the lowest minimum is drawn after the moving markers, so it stays on top.
+    stars = [ln for ln in ax.get_lines() if ln.get_gid() == "critical lowest"]
+    for star in stars:
+        star.set_animated(True)
+    scene.animated += stars
 
 
 def _animate_losses(scene: Scene, ax_loss: Any, ax_lr: Any, result: Any, styles, owners) -> None:
@@ -187,11 +213,11 @@ def _animate_losses(scene: Scene, ax_loss: Any, ax_lr: Any, result: Any, styles,
                 extra.remove()  # the diverged markers: the readout says it
         a.set_xlim(-0.01 * max(1, last), 1.03 * max(1, last))  # room for the end markers
     ax_lr.set_title("")
-    ax_loss.set_title("f − f*" if result.objective.f_star is not None else "f", fontsize=12)
+    ax_loss.set_title(_loss_title(result), fontsize=12)
     for panel, lines in drawn.items():
-        for line, (color, marker) in zip(lines, owners):
+        for line, (color, marker, stride) in zip(lines, owners):
             xs, ys = (a.copy() for a in line.get_data())
-            counts = _counts(len(xs), scene.steps, 1 if panel == "lr" else 0)
+            counts = _counts(len(xs), scene.steps, 1 if panel == "lr" else 0, stride)
             line.set_animated(True)
             scene.updates.append(grow(line, xs, ys, counts))
             scene.animated.append(line)
@@ -200,6 +226,15 @@ def _animate_losses(scene: Scene, ax_loss: Any, ax_lr: Any, result: Any, styles,
                                    markeredgecolor="black", linestyle="none", animated=True)[0]
                 scene.updates.append(head(tip, xs, ys, counts))
                 scene.animated.append(tip)
+
+
+def _loss_title(result: Any) -> str:
+    """'f − f*', 'f − f* (f* = the lowest minimum found)', or 'f' (as draw_loss draws it)."""
+    objective = result.objective
+    ref = objective.reference_value
+    if ref is None or _data.below_reference(result.runs, ref):
+        return "f"
+    return "f − f*" if objective.reference_is_listed else "f − f*  (f* = the lowest minimum found)"
 
 
 def _readout(scene: Scene, ax_info: Any, runs, styles) -> None:
@@ -237,11 +272,12 @@ def _readout(scene: Scene, ax_info: Any, runs, styles) -> None:
 def _lr_readouts(traj: Any, steps: np.ndarray) -> list[str]:
     """'η = 0.1' per frame: the rate of the step that led to the shown point (start 0),
     frozen at the last step once the point stopped; the base rate before any step."""
-    stop = min(int(traj.steps[0]), traj.lr.shape[0] - 1)
+    stop = min(traj.rows(0) - 1, traj.lr.shape[0] - 1)
     base = np.asarray(traj.hyperparameters.get("lr", np.nan), dtype=float).reshape(-1)
     out = []
     for t in steps:
-        value = float(traj.lr[int(min(max(t, 1), stop)), 0]) if stop >= 1 else float(base[0])
+        row = int(min(max(t // traj.stride, 1), stop))
+        value = float(traj.lr[row, 0]) if stop >= 1 else float(base[0])
         out.append(f"η = {_style.fmt_number(value, 2)}" if np.isfinite(value) else "η = –")
     return out
 
@@ -249,7 +285,8 @@ def _lr_readouts(traj: Any, steps: np.ndarray) -> list[str]:
 def _status_readouts(traj: Any, steps: np.ndarray) -> list[str]:
     """'' while start 0 runs; 'converged at step 164' / 'diverged at step 5' once it stopped."""
     stop = int(traj.steps[0])
-    text = {"converged": f"converged at step {stop}", "diverged": f"diverged at step {stop}"}.get(traj.status[0], "")
+    status = Status(traj.status[0])
+    text = status.describe(stop) if status.stopped_early else ""
     return [text if t >= stop else "" for t in steps]
 
 
@@ -265,6 +302,7 @@ def render_scene(scene: Scene, writer: FrameWriter, *, fps: int = 20, progress: 
     """
     fig = scene.fig
     canvas = fig.canvas
+    check_frame_size(*(int(round(v * fig.dpi)) for v in fig.get_size_inches()))
     canvas.draw()  # static parts only: the changing artists are animated
     fig.set_layout_engine("none")  # frozen: nothing may move between frames
     background = canvas.copy_from_bbox(fig.bbox)
@@ -324,30 +362,30 @@ def save_scene(path: str | Path, make_scene: Callable[[], Scene], *, fps: int = 
     _files.prepare_dir(path.parent)
     with _files.atomic_path(path) as tmp, style():
         writer: FrameWriter = GifWriter(tmp) if kind == "gif" else Mp4Writer(tmp, ffmpeg=ffmpeg)
-        try:
-            render_scene(make_scene(), writer, fps=fps, progress=progress)
-        except OSError as exc:
-            raise OptvizError(f"cannot write {path}: {exc.strerror or exc}") from None
+        render_scene(make_scene(), writer, fps=fps, progress=progress)  # atomic_path names a failed write
     return path
 
 
 def render_animation(result: Any, writer: FrameWriter, *, frames: int = 100, fps: int = 20,
-                     surface: bool = False, progress: Progress | None = None, dpi: float = 100) -> int:
+                     surface: bool = False, progress: Progress | None = None, dpi: float = 100,
+                     **region: Any) -> int:
     """Render the animation of ``result`` into ``writer``; return the number of frames.
 
     Frames show ``frames`` evenly spaced steps (all steps if there are fewer),
     always the first and the last. ``progress(done, total)`` is called after
-    each frame.
+    each frame. ``region``: ``domain``, ``xlim``, ``ylim``, ``show_convexity`` (see
+    :func:`build_scene`).
     """
     from optviz.plot.static import style
 
     with style():
-        scene = build_scene(result, frames=frames, surface=surface, dpi=dpi)
+        scene = build_scene(result, frames=frames, surface=surface, dpi=dpi, **region)
         return render_scene(scene, writer, fps=fps, progress=progress)
 
 
 def save_animation(result: Any, path: str | Path, *, fps: int = 20, frames: int = 100, surface: bool = False,
-                   progress: Progress | None = None, dpi: float = 100) -> Path:
-    """Write the animation of ``result`` as a GIF or MP4 (by the suffix of ``path``) atomically."""
-    return save_scene(path, lambda: build_scene(result, frames=frames, surface=surface, dpi=dpi), fps=fps,
+                   progress: Progress | None = None, dpi: float = 100, **region: Any) -> Path:
+    """Write the animation of ``result`` as a GIF or MP4 (by the suffix of ``path``) atomically;
+    ``region`` as for :func:`render_animation`."""
+    return save_scene(path, lambda: build_scene(result, frames=frames, surface=surface, dpi=dpi, **region), fps=fps,
                       progress=progress)

@@ -12,6 +12,7 @@ import pytest
 
 import optviz
 import optviz.nn.recorders as recorders
+import optviz.nn.runarchive as runarchive
 import optviz.nn.runfile as runfile
 from optviz.nn import make_moons
 from optviz.nn.model import build_model, parameter_count
@@ -98,12 +99,12 @@ def test_the_run_file_estimate_is_close_to_a_written_file(tmp_path):
     counts = [len(r.snapshots) for r in res.runs]
     assert counts == [Snapshots.count(4 * res.settings.steps_per_epoch, res.settings.steps_per_epoch)] * 2
     n_values = res.split.X_train.size + res.split.X_val.size + len(res.split.y_train) + len(res.split.y_val)
-    estimate = runfile.run_file_bytes(n_params, counts, n_values, 4)
+    estimate = runarchive.run_file_bytes(n_params, counts, n_values, 4)
     assert 0.9 * actual < estimate < 1.05 * actual  # the weights are most of the file
 
 
 def test_a_run_file_over_its_budget_is_refused_before_training(monkeypatch):
-    monkeypatch.setattr(runfile, "RUN_FILE_BUDGET", 10_000)
+    monkeypatch.setattr(runarchive, "MAX_TOTAL_BYTES", 10_000)
     with pytest.raises(optviz.OptvizError) as err:
         optviz.train("moons", "sgd,adam", **SMALL, epochs=50, save_weights=True, callback=_never)
     assert err.value.param == "save_weights" and "over its budget of" in str(err.value)
@@ -115,8 +116,15 @@ def test_a_run_file_over_its_budget_is_refused_before_training(monkeypatch):
 
 def test_the_default_network_fits_its_run_file_budget():
     n_params = parameter_count("resnet", 64, 10, 6, 128, "bn", "relu")
-    size = runfile.run_file_bytes(n_params, [recorders.MAX_SNAPSHOTS] * 6, 1797 * 65, 4)
-    assert size < runfile.RUN_FILE_BUDGET  # six optimizers at the snapshot cap
+    size = runarchive.run_file_bytes(n_params, [recorders.MAX_SNAPSHOTS] * 6, 1797 * 65, 4)
+    assert size < runarchive.MAX_TOTAL_BYTES  # six optimizers at the snapshot cap
+
+
+def test_more_runs_than_a_run_file_holds_are_refused_before_training():
+    with pytest.raises(optviz.OptvizError) as err:
+        optviz.train("moons", "sgd", **SMALL, epochs=1, lr=",".join(str(0.001 * (k + 1)) for k in range(101)),
+                     save_weights=True, callback=_never)
+    assert err.value.param == "save_weights" and "at most 100 optimizer runs" in str(err.value)
 
 
 def test_ctrl_c_in_an_epochs_bookkeeping_keeps_nothing_of_that_epoch(monkeypatch):
