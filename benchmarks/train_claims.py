@@ -1,9 +1,14 @@
-"""Measure the notes' claims about training with optviz.nn.train.
+"""Measure the notes' claims about training, one ``optviz train`` command per claim.
 
-Results go to ``train_claims.json`` in the current directory; the summary with
-the numbers measured is ``benchmarks/train_claims.md``. Usage:
-``python benchmarks/train_claims.py [default bn_lr depth zero vanish extra]``
-(about 8 minutes for all on 2 cores).
+Each claim is one command of README's table; this script runs it through the same
+code the command line runs (``optviz.train`` with the command's settings, then the
+same figures), with 3 seeds, and prints the numbers the summary in
+``benchmarks/train_claims.md`` quotes. Results go to ``train_claims.json`` and the
+figures to ``train_claims/`` in the current directory.
+
+Usage: ``python benchmarks/train_claims.py [bn depth zero vanish eval default bn_sweep eval_all
+residual_init]`` (the README's claims by default: about 7 minutes on 2 cores when the
+machine is otherwise idle; the three extras about as long again).
 """
 
 from __future__ import annotations
@@ -11,216 +16,134 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from optviz.nn import load_digits
-from optviz.nn.train import evaluate, train
+import optviz
+from optviz.plot.train import save_train_figures
+from optviz.status import Status
 
-RESULTS = "train_claims.json"
+OUT = Path("train_claims")
+RESULTS = Path("train_claims.json")
 
-DIGITS = load_digits()
-OUT = {}
-SEEDS = (0, 1, 2)
-BATCH = 64
+# claim: (the command's options, whether it draws --diagnostics)
+CLAIMS: dict[str, tuple[dict, bool]] = {
+    "bn": ({"arch": "mlp", "depth": 8, "norm": "bn,none", "opt": "sgd", "lr": "0.1,1", "epochs": 20}, False),
+    "depth": ({"arch": "mlp,resnet", "depth": 30, "width": 64, "opt": "momentum,adam", "epochs": 30}, True),
+    "zero": ({"arch": "mlp", "depth": 2, "width": 64, "norm": "none", "init": "zeros,he", "act": "sigmoid,relu",
+              "opt": "momentum", "epochs": 30}, False),
+    "vanish": ({"arch": "mlp", "depth": 10, "norm": "none,bn", "act": "sigmoid,relu", "opt": "momentum",
+                "epochs": 30}, True),
+    "eval": ({"opt": "adam", "eval_bn": "running,batch:8,sorted:8"}, False),
+    "default": ({"opt": "adam,momentum,adagrad"}, False),
+}
+# measured for benchmarks/train_claims.md only: the rates BN tolerates, every evaluation
+# of the three optimizers, and the residual network without BN (Python: the He-initialized
+# second Linear of each block has no command-line option)
+EXTRAS: dict[str, tuple[dict, bool]] = {
+    "bn_sweep": ({"arch": "mlp", "depth": 8, "norm": "bn,none", "opt": "sgd", "lr": "0.03,0.3,3,10",
+                  "epochs": 20}, False),
+    "eval_all": ({"opt": "momentum,adagrad", "eval_bn": "running,batch:8,sorted:8,batch:64"}, False),
+}
+SEEDS = 3
 
 
-def run(opts, model, epochs, seed, **kw):
+def command(options: dict, diagnostics: bool) -> str:
+    """The ``optviz train`` command line of a claim."""
+    words = ["optviz train"]
+    for key, value in options.items():
+        words.append(f"--{key.replace('_', '-')} {value}")
+    words.append(f"--seeds {SEEDS}")
+    if diagnostics:
+        words.append("--diagnostics")
+    return " ".join(words)
+
+
+def finals(report) -> dict[str, list]:
+    """Per run label: the final validation accuracy of each seed, or its status."""
+    out: dict[str, list] = {}
+    for res in report.results:
+        for run in res.runs:
+            done = run.outcome.status is Status.OK
+            out.setdefault(run.label, []).append(run.val_acc[-1] if done else run.status)
+    return out
+
+
+def hidden_grad_norms(res, run) -> list[float]:
+    """The first epoch's mean gradient norm of each Linear layer, input to head."""
+    init = res.initial_of(run)
+    return [float(v[0]) for k, v in run.grad_norms.items()
+            if f"{k}.W" in init and not k.endswith("shortcut")]
+
+
+def extra(name: str, report) -> dict:
+    """What a claim measures besides the final accuracies."""
+    out: dict = {}
+    for res in report.results:
+        for run in res.runs:
+            row = out.setdefault(run.label, {})
+            if name in ("depth", "vanish") and run.grad_norms:
+                norms = hidden_grad_norms(res, run)
+                row.setdefault("epoch1_layer1", []).append(norms[0])
+                row.setdefault("epoch1_last_hidden", []).append(norms[-2])
+                ratios = np.asarray(norms[1:-1]) / np.asarray(norms[:-2])
+                row.setdefault("per_layer_factor", []).append(float(np.exp(np.mean(np.log(ratios)))))
+            if name == "zero":
+                row.setdefault("max_unit_spread", []).append(
+                    max(float(np.max(v)) for v in run.unit_spread.values()))
+                init = res.initial_of(run)
+                row.setdefault("max_hidden_weight_change", []).append(max(
+                    float(np.max(np.abs(run.final_state[k] - init[k]))) for k in init if k.startswith("layer")
+                    and k.endswith(".W")))
+            if name.startswith("eval"):
+                for mode, curves in run.evals.items():
+                    row.setdefault(mode, []).append(curves["val_acc"][-1])
+            if name == "default":
+                row.setdefault("seconds_per_epoch", []).append(float(np.median(run.epoch_time)))
+    return out
+
+
+def measure(name: str) -> dict:
+    if name == "residual_init":
+        return residual_init()
+    options, diagnostics = {**CLAIMS, **EXTRAS}[name]
+    kwargs = dict(options)
+    opt = kwargs.pop("opt")
     t0 = time.perf_counter()
-    res = train(DIGITS, opts, model=model, epochs=epochs, seed=seed, batch_size=BATCH, **kw)
-    return res, time.perf_counter() - t0
+    report = optviz.train("digits", opt, seeds=SEEDS, **kwargs)
+    seconds = time.perf_counter() - t0
+    paths = save_train_figures(report.results, OUT, diagnostics=diagnostics)
+    return {"command": command(options, diagnostics), "seconds": seconds, "final_val_acc": finals(report),
+            "measures": extra(name, report), "figures": [str(p) for p in paths]}
 
 
-def summary(r):
-    return {
-        "status": r.status,
-        "final_val_acc": r.val_acc[-1] if r.val_acc else None,
-        "best_val_acc": r.best_val_acc if r.val_acc else None,
-        "epoch1_train_loss": r.train_loss[0] if r.train_loss else None,
-        "epochs_done": len(r.val_acc),
-    }
+def residual_init() -> dict:
+    """Residual network without normalization, depth 30: He-initialized second Linear of
+    each block against the zero init (the default with norm none)."""
+    from optviz.nn import load_digits
+    from optviz.nn.train import train
 
-
-def save():
-    with open(RESULTS, "w") as f:
-        json.dump(OUT, f, indent=1, default=float)
-
-
-def log(*a):
-    print(*a, flush=True)
-
-
-def claim_bn_lr():
-    out = {}
-    for norm in ("bn", "none"):
-        for lr in (0.03, 0.1, 0.3, 1.0, 2.0, 3.0):
-            accs = []
-            for seed in SEEDS:
-                res, dt = run([("sgd", {"lr": lr})], {"arch": "mlp", "depth": 8, "width": 128,
-                                                      "norm": norm}, 20, seed)
-                accs.append(summary(res.runs[0]))
-            out[f"{norm} lr={lr}"] = accs
-            log("bn_lr", norm, lr, [(a["status"], a["final_val_acc"]) for a in accs])
-    OUT["bn_lr"] = out
-    save()
-
-
-def claim_depth():
-    out = {}
-    for arch in ("mlp", "resnet"):
-        for opt in (("momentum", {"lr": 0.05}), ("adam", {"lr": 1e-3})):
-            rows = []
-            for seed in SEEDS:
-                res, dt = run([opt], {"arch": arch, "depth": 30, "width": 64, "norm": "bn"}, 30, seed)
-                r = res.runs[0]
-                row = summary(r)
-                gn = {k: v.tolist() for k, v in r.grad_norms.items()}
-                row["grad_norms_epoch1"] = {k: v[0] for k, v in gn.items()}
-                row["grad_norms_last"] = {k: v[-1] for k, v in gn.items()}
-                row["time"] = dt
-                rows.append(row)
-            out[f"{arch} {opt[0]}"] = rows
-            log("depth", arch, opt[0], [(a["status"], a["final_val_acc"]) for a in rows])
-    # no BN: He init residual vs zero-init second Linear
+    out: dict = {}
     for zero in (False, True):
-        rows = []
-        for seed in SEEDS:
-            res, dt = run([("momentum", {"lr": 0.05})],
-                          {"arch": "resnet", "depth": 30, "width": 64, "norm": "none",
-                           "zero_init_residual": zero}, 30, seed)
-            rows.append(summary(res.runs[0]))
-        out[f"resnet none zero_init={zero}"] = rows
-        log("depth none", zero, [(a["status"], a["final_val_acc"]) for a in rows])
-    OUT["depth"] = out
-    save()
+        model = {"arch": "resnet", "depth": 30, "width": 64, "norm": "none", "zero_init_residual": zero}
+        for seed in range(SEEDS):
+            res = train(load_digits(), [("momentum", {"lr": 0.05})], model=model, epochs=30, seed=seed)
+            run = res.runs[0]
+            done = run.outcome.status is Status.OK
+            out.setdefault(f"zero_init_residual={zero}", []).append(run.val_acc[-1] if done else run.status)
+    return {"command": "Python: optviz.nn.train.train(..., model={..., 'zero_init_residual': False})",
+            "seconds": 0.0, "final_val_acc": out, "measures": {}, "figures": []}
 
 
-def unit_spread(state, depth):
-    """max |difference| between hidden units: columns of hidden W (incoming), rows of head W."""
-    spread = {}
-    for i in range(1, depth + 1):
-        W = state[f"layer{i}.linear.W"]
-        spread[f"layer{i}"] = float(np.max(np.abs(W - W[:, :1])))
-        b = state[f"layer{i}.linear.b"]
-        spread[f"layer{i}.b"] = float(np.max(np.abs(b - b[0])))
-    H = state["head.W"]
-    spread["head rows"] = float(np.max(np.abs(H - H[:1, :])))
-    return spread
-
-
-def claim_zero_init():
-    out = {}
-    depth = 3
-    for act in ("relu", "tanh", "sigmoid"):
-        rows = []
-        for seed in SEEDS:
-            res, dt = run([("momentum", {"lr": 0.05})],
-                          {"arch": "mlp", "depth": depth, "width": 64, "norm": "none",
-                           "act": act, "init": "zeros"}, 30, seed)
-            r = res.runs[0]
-            row = summary(r)
-            row["spread"] = unit_spread(r.final_state, depth)
-            moved = {k: float(np.max(np.abs(r.final_state[k] - res.initial_state[k])))
-                     for k in r.final_state if k.endswith(".W")}
-            row["max_weight_change"] = moved
-            rows.append(row)
-        out[act] = rows
-        log("zero", act, [(a["final_val_acc"], a["spread"], a["max_weight_change"]) for a in rows])
-    OUT["zero_init"] = out
-    save()
-
-
-def claim_vanishing():
-    out = {}
-    for name, model in (
-        ("sigmoid none", {"act": "sigmoid", "norm": "none"}),
-        ("sigmoid bn", {"act": "sigmoid", "norm": "bn"}),
-        ("relu none", {"act": "relu", "norm": "none"}),
-    ):
-        rows = []
-        for seed in SEEDS:
-            res, dt = run([("momentum", {"lr": 0.05})],
-                          {"arch": "mlp", "depth": 10, "width": 128, **model}, 30, seed)
-            r = res.runs[0]
-            row = summary(r)
-            row["val_acc_curve"] = r.val_acc
-            row["grad_norms_epoch1"] = {k: float(v[0]) for k, v in r.grad_norms.items()}
-            rows.append(row)
-        out[name] = rows
-        log("vanish", name, [(a["status"], a["final_val_acc"]) for a in rows])
-    OUT["vanishing"] = out
-    save()
-
-
-def claim_bn_eval_and_default():
-    out = {}
-    for opt in (("adam", {"lr": 1e-3}), ("momentum", {"lr": 0.05}), ("adagrad", {"lr": 0.05})):
-        rows = []
-        for seed in SEEDS:
-            res, dt = run([opt], {"arch": "resnet", "depth": 6, "width": 128, "norm": "bn"}, 30, seed)
-            r = res.runs[0]
-            row = summary(r)
-            row["val_acc_curve"] = r.val_acc
-            row["epoch_time_median"] = float(np.median(r.epoch_time))
-            row["first_epoch_ge_97"] = next((i + 1 for i, a in enumerate(r.val_acc) if a >= 0.97), None)
-            net = res.model(r.label)
-            X, y = res.split.X_val, res.split.y_val
-            row["eval_running"] = evaluate(net, X, y, bn="running")
-            rng = np.random.default_rng(seed)
-            order = rng.permutation(len(y))
-            row["eval_batch8"] = evaluate(net, X[order], y[order], batch_size=8, bn="batch")
-            srt = np.argsort(y, kind="stable")
-            row["eval_batch8_sorted"] = evaluate(net, X[srt], y[srt], batch_size=8, bn="batch")
-            row["eval_batch64"] = evaluate(net, X[order], y[order], batch_size=64, bn="batch")
-            rows.append(row)
-        out[opt[0]] = rows
-        log("default", opt[0], [(a["final_val_acc"], a["eval_running"], a["eval_batch8"],
-                                 a["eval_batch8_sorted"]) for a in rows])
-    # the default `optviz train`: Adam + momentum, 30 epochs, one process
-    t0 = time.perf_counter()
-    res = train(DIGITS, [("adam", {"lr": 1e-3}), ("momentum", {"lr": 0.05})],
-                model={"arch": "resnet", "depth": 6, "width": 128, "norm": "bn"}, epochs=30,
-                batch_size=BATCH, seed=0)
-    out["default_train_seconds"] = time.perf_counter() - t0
-    out["default_train_final"] = [r.val_acc[-1] for r in res.runs]
-    OUT["default"] = out
-    save()
-
-
-def claim_extra():
-    """Sigmoid zero-init at depth 1-2, and the BN / no-BN lr limits past the first sweep."""
-    out = {}
-    for depth in (1, 2):
-        for opt in (("momentum", {"lr": 0.05}), ("momentum", {"lr": 0.5}), ("sgd", {"lr": 1.0})):
-            rows = []
-            for seed in SEEDS:
-                res, _ = run([opt], {"arch": "mlp", "depth": depth, "width": 64, "norm": "none",
-                                     "act": "sigmoid", "init": "zeros"}, 30, seed)
-                r = res.runs[0]
-                row = summary(r)
-                row["spread"] = unit_spread(r.final_state, depth)
-                rows.append(row)
-            out[f"sigmoid depth{depth} {opt[0]} {opt[1]['lr']}"] = rows
-    for norm, lrs in (("bn", (5.0, 10.0, 30.0)), ("none", (0.2, 0.5))):
-        for lr in lrs:
-            rows = []
-            for seed in SEEDS:
-                res, _ = run([("sgd", {"lr": lr})], {"arch": "mlp", "depth": 8, "width": 128, "norm": norm}, 20, seed)
-                rows.append(summary(res.runs[0]))
-            out[f"{norm} lr={lr}"] = rows
-    OUT["extra"] = out
-    save()
+def main(names: list[str]) -> None:
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    for name in names or list(CLAIMS):
+        results[name] = measure(name)
+        print(f"== {name}: {results[name]['command']} ({results[name]['seconds']:.0f} s)", flush=True)
+        print(json.dumps({k: results[name][k] for k in ("final_val_acc", "measures")}, default=float), flush=True)
+        RESULTS.write_text(json.dumps(results, indent=1, default=float))
 
 
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["default", "bn_lr", "depth", "zero", "vanish"]
-    fns = {"default": claim_bn_eval_and_default, "bn_lr": claim_bn_lr, "depth": claim_depth,
-           "zero": claim_zero_init, "vanish": claim_vanishing, "extra": claim_extra}
-    try:
-        OUT.update(json.load(open(RESULTS)))
-    except FileNotFoundError:
-        pass
-    for w in which:
-        t0 = time.perf_counter()
-        fns[w]()
-        log(f"== {w} done in {time.perf_counter() - t0:.0f}s")
+    main(sys.argv[1:])

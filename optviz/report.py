@@ -314,40 +314,59 @@ def basins_table(results):
     return table
 
 
+def _spread(values, pct: bool = False) -> str:
+    """'median (min … max)' of the finite values, one value alone, '—' for none."""
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
+    if v.size == 0:
+        return "—"
+    f = (lambda x: f"{100 * x:.1f}") if pct else (lambda x: fmt(x, 3))
+    unit = "%" if pct else ""
+    if v.size == 1:
+        return f(v[0]) + unit
+    return f"{f(np.median(v))}{unit} ({f(v.min())}…{f(v.max())})"
+
+
+def _train_title(results) -> str:
+    """'digits: mlp depth 8, width 128, norm bn, 20 epochs, 3 seeds (…)': the settings every run shares."""
+    first = results[0]
+    spec, varied = first.model_spec, set(first.settings.varied)
+    parts = [f"{key} {spec.get(key)}" if key in ("depth", "width", "norm") else str(spec.get(key))
+             for key in ("arch", "depth", "width", "norm") if key not in varied and key in spec]
+    parts.append(f"{first.settings.epochs} epochs")
+    if len(results) > 1:
+        parts.append(f"{len(results)} seeds (median, min … max)")
+    return f"{first.data_info.get('name') or 'data'}: " + ", ".join(parts)
+
+
 def train_table(results):
-    """Per optimizer: final losses and accuracy, best epoch, time per epoch, status (spread over seeds)."""
+    """Per run: final losses and accuracy (and under other BatchNorm statistics), best
+    epoch, time per epoch, status; spread over seeds. A run that never finished an
+    epoch has no best epoch ("—"); one whose turn never came is "not started"."""
     from rich.table import Table
 
     first = results[0]
-    n_seeds = len(results)
-    title = (f"{first.data_info.get('name') or 'data'}: {first.model_spec.get('arch')} depth "
-             f"{first.model_spec.get('depth')}, width {first.model_spec.get('width')}, "
-             f"norm {first.model_spec.get('norm')}, {first.settings.epochs} epochs"
-             + (f", {n_seeds} seeds (median, min … max)" if n_seeds > 1 else ""))
-    table = Table(title=title, title_justify="left")
-    for col in ("optimizer", "lr", "train loss", "val loss", "val acc", "best epoch", "time/epoch", "status"):
-        table.add_column(col, justify="left" if col in ("optimizer", "status") else "right")
+    extra = [name for name in first.settings.eval_bn if name != "running"]
+    table = Table(title=_train_title(results), title_justify="left")
+    show_lr = "lr" not in first.settings.varied  # else the label says it
+    columns = ["run", *(["lr"] if show_lr else []), "train loss", "val loss", "val acc",
+               *[f"val acc {n}" for n in extra], "best epoch", "time/epoch", "status"]
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("run", "status") else "right")
 
-    def spread(values, pct=False):
-        v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
-        if v.size == 0:
-            return "—"
-        f = (lambda x: f"{x:.1%}") if pct else (lambda x: fmt(x, 4))
-        if v.size == 1:
-            return f(v[0])
-        return f"{f(np.median(v))} ({f(v.min())} … {f(v.max())})"
+    def last(series):
+        return series[-1] if series else np.nan
 
     for i, run in enumerate(first.runs):
         runs = [res.runs[i] for res in results if i < len(res.runs)]
-        last = [(r.train_loss[-1] if r.train_loss else np.nan, r.val_loss[-1] if r.val_loss else np.nan,
-                 r.val_acc[-1] if r.val_acc else np.nan) for r in runs]
-        best = [int(np.argmax(r.val_acc)) + 1 if r.val_acc else 0 for r in runs]
-        times = [float(np.mean(r.epoch_time)) if r.epoch_time else np.nan for r in runs]
-        statuses = sorted({r.status for r in runs})
-        status = "; ".join(statuses)
+        evals = [_spread([last(r.evals.get(n, {}).get("val_acc", [])) for r in runs], pct=True) for n in extra]
+        best = "/".join("—" if r.best_epoch is None else str(r.best_epoch) for r in runs)
+        times = [float(np.mean(r.epoch_time)) for r in runs if r.epoch_time]
+        status = "; ".join(sorted({r.status for r in runs}))
         color = "green" if all(r.outcome.status is Status.OK for r in runs) else (
             "red" if any(r.diverged for r in runs) else "yellow")
-        table.add_row(run.label, fmt(run.hyperparameters.get("lr")), spread([x[0] for x in last]),
-                      spread([x[1] for x in last]), spread([x[2] for x in last], pct=True),
-                      "/".join(map(str, best)), (f"{np.nanmean(times) * 1e3:.0f} ms" if np.isfinite(times).any() else "—"), f"[{color}]{status}[/]")
+        lr = [fmt(run.settings.get("lr", run.hyperparameters.get("lr")))] if show_lr else []
+        table.add_row(run.label, *lr,
+                      _spread([last(r.train_loss) for r in runs]), _spread([last(r.val_loss) for r in runs]),
+                      _spread([last(r.val_acc) for r in runs], pct=True), *evals, best,
+                      f"{np.mean(times) * 1e3:.0f} ms" if times else "—", f"[{color}]{status}[/]")
     return table

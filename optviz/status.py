@@ -19,7 +19,8 @@ class Status(str, Enum):
     undecided), ``undefined_gradient`` (the gradient is not defined where the run
     stands), ``max_steps`` (the run used all its steps), ``diverged`` (a non-finite value
     or |θ| beyond the bound), ``interrupted`` (Ctrl-C). A training run: ``ok`` (all its
-    epochs), ``diverged`` or ``interrupted``.
+    epochs), ``diverged``, ``interrupted``, or ``not_started`` (Ctrl-C came before its
+    turn: it has no epoch).
     """
 
     CONVERGED = "converged"
@@ -31,6 +32,7 @@ class Status(str, Enum):
     DIVERGED = "diverged"
     INTERRUPTED = "interrupted"
     OK = "ok"
+    NOT_STARTED = "not_started"
 
     def __str__(self) -> str:
         return self.value
@@ -42,7 +44,7 @@ class Status(str, Enum):
     @property
     def stopped_early(self) -> bool:
         """Whether the run stopped before its budget for a reason of its own."""
-        return self not in (Status.MAX_STEPS, Status.OK, Status.INTERRUPTED)
+        return self not in (Status.MAX_STEPS, Status.OK, Status.INTERRUPTED, Status.NOT_STARTED)
 
 
 _PHRASES = {
@@ -75,7 +77,9 @@ class Outcome:
 
     @property
     def text(self) -> str:
-        """'ok', 'diverged at epoch 3' or 'interrupted in epoch 2'."""
+        """'ok', 'diverged at epoch 3', 'interrupted in epoch 2' or 'not started'."""
+        if self.status is Status.NOT_STARTED:
+            return "not started"
         if self.status is Status.DIVERGED:
             return f"diverged at epoch {self.epoch}"
         if self.status is Status.INTERRUPTED:

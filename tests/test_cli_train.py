@@ -112,3 +112,20 @@ def test_save_run_then_landscape(tmp_path):
     for name in names:
         _complete_png(out / name)
         assert f"wrote {out / name}" in proc.stdout
+
+
+def test_train_comma_lists_are_labelled_runs_in_one_document_and_figure(tmp_path):
+    out = tmp_path / "figs"
+    proc = optviz(["train", "--data", "moons", "--arch", "mlp", "--depth", "2", "--width", "8", "--norm", "bn,none",
+                   "--opt", "sgd", "--lr", "0.1,1", "--epochs", "2", "--seeds", "2", "--json", "--out", str(out)],
+                  tmp_path)
+    doc = json.loads(proc.stdout)
+    labels = ["sgd · norm=bn, lr=0.1", "sgd · norm=bn, lr=1", "sgd · norm=none, lr=0.1", "sgd · norm=none, lr=1"]
+    assert [r["label"] for r in doc["runs"]] == labels * 2
+    assert [r["settings"]["lr"] for r in doc["runs"][:4]] == [0.1, 1.0, 0.1, 1.0]
+    assert [r["settings"]["norm"] for r in doc["runs"][:4]] == ["bn", "bn", "none", "none"]
+    assert doc["settings"]["lr"] is None and doc["settings"]["varied"] == ["norm", "lr"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["moons_mlp2-w8-bn-none_sgd_boundary.png", "moons_mlp2-w8-bn-none_sgd_curves.png"], names
+    for name in names:
+        _complete_png(out / name)

@@ -194,9 +194,12 @@ def test_sigint_during_train_reports_completed_epochs(tmp_path):
         doc = json.loads(stdout)
         assert doc["settings"]["interrupted"] is True
         runs = doc["runs"]
-        assert runs, doc
-        last = runs[-1]
+        assert [r["optimizer"] for r in runs] == ["adam", "momentum"], runs  # every run listed
+        cut = next(i for i, r in enumerate(runs) if r["status"] != "ok")
+        last = runs[cut]
         assert last["status"].startswith("interrupted in epoch"), last["status"]
+        for run in runs[cut + 1:]:  # their turn never came: listed, with nothing recorded
+            assert run["status"] == "not started" and run["val_acc"] == [] and run["best_epoch"] is None
         epoch = int(last["status"].rsplit(" ", 1)[1])
         if epoch < 2:
             continue
@@ -204,7 +207,7 @@ def test_sigint_during_train_reports_completed_epochs(tmp_path):
         for key in ("train_loss", "train_acc", "val_loss", "val_acc"):
             assert len(last[key]) == epoch - 1, (key, len(last[key]), epoch)
             assert all(v is not None for v in last[key])
-        for run in runs[:-1]:  # an optimizer that finished before the interrupt
+        for run in runs[:cut]:  # an optimizer that finished before the interrupt
             assert run["status"] == "ok" and len(run["val_acc"]) == 100000
         # figures of the completed epochs were written, whole, and nothing is left over
         names = sorted(p.name for p in out.iterdir())

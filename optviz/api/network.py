@@ -7,7 +7,7 @@ the network (see :mod:`optviz.nn.train`, the engine these orchestrate).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +17,23 @@ from optviz import validate
 from optviz.errors import OptvizError
 from optviz.export import jsonable
 from optviz.nn.data import load_data
+from optviz.nn.evaluation import parse_eval_bn
 from optviz.nn.interpolation import Interpolation
 from optviz.nn.landscape import Landscape, LandscapeOptions, landscape_report
-from optviz.nn.records import TrainResult
+from optviz.nn.model import parameter_count
+from optviz.nn.recorders import Snapshots
+from optviz.nn.records import OptimizerRun, TrainResult, merge_results
+from optviz.nn.runarchive import check_run_file_budget
 from optviz.nn.train import train as train_network
+from optviz.nn.variants import MODEL_KEYS, Variant, run_label, variants
 from optviz.notebook import Shows
 from optviz.optim import make_optimizer, optimizer_class
 from optviz.settings import optimizer_names, parse_params, scoped_params
+from optviz.status import Outcome, Status
+from optviz.threads import TRAIN_THREADS, check_threads, limited_threads
 
 Progress = Callable[[str, int, int], None]
+Listed = Any  # one value, a list of values or a comma string: "bn,none"
 
 
 @dataclass
@@ -40,8 +48,12 @@ class LandscapeReport(Shows):
 
 @dataclass
 class TrainReport(Shows):
-    """One :class:`~optviz.nn.records.TrainResult` per seed (all optimizers from the same
-    initial weights within a seed), and the landscapes of the first seed when asked."""
+    """One :class:`~optviz.nn.records.TrainResult` per seed, each with every run of that
+    seed (every network variant with every optimizer, from the same initial weights where
+    the networks agree), and the landscapes of the first seed when asked. Only the first
+    seed keeps its weights (snapshots, final weights), step losses and running
+    statistics; the others keep the per-epoch records the figures over seeds draw
+    (:meth:`~optviz.nn.records.TrainResult.lighten`), so memory does not grow with seeds."""
 
     results: list[TrainResult]
     landscape: LandscapeReport | None = None
@@ -57,25 +69,31 @@ class TrainReport(Shows):
 
     def to_json(self) -> dict[str, Any]:
         """The document of ``optviz train --json``."""
-        runs = []
-        for res in self.results:
-            for r in res.runs:
-                runs.append({
-                    "optimizer": r.optimizer, "label": r.label, "seed": res.settings.seed,
-                    "hyperparameters": {k: jsonable(v) for k, v in r.hyperparameters.items()
-                                        if isinstance(v, (int, float, str, bool, np.generic, np.ndarray))},
-                    "status": r.status, "train_loss": jsonable(r.train_loss), "train_acc": jsonable(r.train_acc),
-                    "val_loss": jsonable(r.val_loss), "val_acc": jsonable(r.val_acc),
-                })
+        runs = [_run_json(r, res.settings.seed) for res in self.results for r in res.runs]
         first = self.first
+        varied = set(first.settings.varied)
         return {"data": first.data_info,
-                "model": {k: (v if isinstance(v, (int, float, str, bool)) else str(v))
+                "model": {k: (None if k in varied else v if isinstance(v, (int, float, str, bool)) else str(v))
                           for k, v in first.model_spec.items()},
                 "settings": first.settings.to_json(), "runs": runs}
 
 
-def _specs(names: list[str], params, lr, schedule) -> list[tuple[str, dict[str, Any]]]:
-    """(name, hyperparameters with lr) per optimizer, each checked before any work."""
+def _run_json(r: Any, seed: int) -> dict[str, Any]:
+    doc = {"optimizer": r.optimizer, "label": r.label, "seed": seed, "settings": jsonable(r.settings),
+           "hyperparameters": {k: jsonable(v) for k, v in r.hyperparameters.items()
+                               if isinstance(v, (int, float, str, bool, np.generic, np.ndarray))},
+           "status": r.status, "best_epoch": r.best_epoch, "train_loss": jsonable(r.train_loss),
+           "train_acc": jsonable(r.train_acc), "val_loss": jsonable(r.val_loss), "val_acc": jsonable(r.val_acc)}
+    if r.evals:
+        doc["evals"] = jsonable(r.evals)
+    if r.unit_spread:
+        doc["unit_spread"] = jsonable(r.unit_spread)
+    return doc
+
+
+def _specs(names: list[str], params, schedule, lr: float | None) -> list[tuple[str, dict[str, Any]]]:
+    """(name, hyperparameters with lr) per optimizer, each checked before any work; ``lr``
+    None: each optimizer's default training rate, unless its parameters set one."""
     per = scoped_params(parse_params(params), names)
     specs = []
     for name in names:
@@ -98,56 +116,184 @@ def _landscape_options(landscape: bool | LandscapeOptions, epochs: int, record_e
     return options
 
 
+@dataclass
+class _Plan:
+    """The trainings of one seed: per network (and batch size) the optimizers with their
+    learning rates and labels."""
+
+    groups: list[tuple[Variant, list[tuple[str, dict[str, Any]]], list[str]]]
+    varied: tuple[str, ...]
+
+    @property
+    def runs(self) -> int:
+        return sum(len(labels) for _, _, labels in self.groups)
+
+
+def _plan(names: list[str], params, schedule, lr, network: dict[str, Any]) -> _Plan:
+    """Every network variant with every optimizer (and listed learning rate), checked."""
+    found, varied = variants({**network, "lr": lr})
+    if "lr" in varied:
+        fixed = [n for n, h in scoped_params(parse_params(params), names).items() if "lr" in h]
+        if fixed:
+            raise OptvizError(f"{{lr}} lists several rates but {{params}} sets the lr of {', '.join(fixed)}",
+                              param="lr", names=("params",))
+    if names == ["gd"]:
+        if "batch_size" in varied:
+            raise OptvizError("gd steps on the whole training set: list batch sizes in {batch_size} with sgd "
+                              "or minibatch", param="batch_size")
+        found = [replace(v, batch_size=10**9) for v in found]  # full batch; clamped to the training set
+    groups: dict[tuple, tuple[Variant, list, list[str]]] = {}
+    for v in found:
+        key = (tuple(v.model.items()), v.batch_size)
+        _, specs, labels = groups.setdefault(key, (v, [], []))
+        for spec in _specs(names, params, schedule, v.lr):
+            specs.append(spec)
+            labels.append(run_label(spec[0], v.label))
+    return _Plan(list(groups.values()), varied)
+
+
 def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, target: str | None = None,
-          samples: int | None = None, noise: float | None = None, arch: str = "resnet", depth: int = 6,
-          width: int = 128, norm: str = "bn", act: str = "relu", init: str = "he", dropout: float = 0.0,
-          dtype: str = "float32", loss: str = "cross_entropy", lr: float | None = None,
+          samples: int | None = None, noise: float | None = None, arch: Listed = "resnet", depth: Listed = 6,
+          width: Listed = 128, norm: Listed = "bn", act: Listed = "relu", init: Listed = "he",
+          dropout: float = 0.0, dtype: str = "float32", loss: str = "cross_entropy", lr: Listed | None = None,
           params: Mapping[str, Any] | Iterable[str] | None = None, schedule: str | None = None,
-          schedule_unit: str = "step", epochs: int = 30, batch_size: int = 64, weight_decay: float = 0.0,
+          schedule_unit: str = "step", epochs: int = 30, batch_size: Listed = 64, weight_decay: float = 0.0,
           l1: float = 0.0, seed: int = 0, seeds: int = 1, record_every: int | None = None,
           save_weights: bool = False, landscape: bool | LandscapeOptions = False,
-          callback: Callable[[str, int, Any], None] | None = None,
+          eval_bn: str | Iterable[str] = "running", threads: int = TRAIN_THREADS,
+          callback: Callable[[str, int, Any], None] | None = None, progress: Progress | None = None,
           landscape_progress: Progress | None = None) -> TrainReport:
-    """Train a small network in numpy with each optimizer from the same initial weights.
+    """Train small networks in numpy, every network variant with every optimizer.
 
     ``data``: digits, moons, circles, spirals, xor, blobs, or a CSV file (``target``
     names its label column; ``samples``/``noise`` shape a generated 2-D set). The
     network: ``arch`` (mlp, resnet), ``depth``, ``width``, ``norm`` (bn, ln, none),
-    ``act``, ``init``, ``dropout``, ``dtype``. Each optimizer's ``lr`` defaults to the
+    ``act``, ``init``, ``dropout``, ``dtype``. ``arch``, ``depth``, ``width``, ``norm``,
+    ``act``, ``init``, ``lr`` and ``batch_size`` take one value, a list or a comma
+    string (``norm="bn,none"``): every combination with every optimizer is one run,
+    labelled with what differs ("sgd · norm=bn"), all from the same seed (the same
+    initial weights where the networks agree). Each optimizer's ``lr`` defaults to the
     rate that trains the default network well (``Optimizer.default_train_lr``).
     ``weight_decay`` is the λ of an L2 penalty λ Σ w² added to the loss (weights only).
     ``seeds``: train with seeds seed … seed+N−1. ``record_every``: keep the weights every
     K steps (default with ``landscape`` or ``save_weights``: every epoch).
     ``landscape``: True or :class:`~optviz.nn.landscape.LandscapeOptions` computes the
-    loss landscapes of the first seed. ``callback(label, epoch, run)`` after each epoch;
-    Ctrl-C keeps the epochs done (the report says ``interrupted``).
+    loss landscapes of the first seed. ``eval_bn``: also evaluate the validation part
+    with BatchNorm batch statistics each epoch ("running,batch:8,sorted:8"; see
+    :func:`optviz.nn.train.train`). ``threads``: BLAS/OpenMP threads for the work
+    (default 1, whatever the environment says: see :mod:`optviz.threads`).
+    ``callback(label, epoch, run)`` after each epoch; ``progress(label, done, total)``
+    counts the epochs of all runs. Ctrl-C keeps the epochs done (the report says
+    ``interrupted``; the runs whose turn had not come are ``not started``).
     """
     names = optimizer_names(opt)
-    validate.whole("depth", depth)
+    seed = validate.whole("seed", seed, 0)
     validate.whole("seeds", seeds)
+    validate.whole("epochs", epochs)
     if record_every is not None:
         validate.whole("record_every", record_every)
+    check_threads(threads)
     options = _landscape_options(landscape, epochs, record_every)
-    specs = _specs(names, params, lr, schedule)
+    plan = _plan(names, params, schedule, lr, {"arch": arch, "depth": depth, "width": width, "norm": norm,
+                                               "act": act, "init": init, "batch_size": batch_size})
+    networks = [k for k in plan.varied if k in MODEL_KEYS]
+    if save_weights and networks:
+        fields = ", ".join("{" + k + "}" for k in networks)
+        raise OptvizError(f"{{save_weights}} keeps one network, and {fields} lists several: list learning "
+                          "rates, batch sizes or optimizers, or save one network at a time",
+                          param="save_weights", names=tuple(networks))
+    eval_specs = parse_eval_bn(eval_bn)
+    if any(kind != "running" for kind, _ in eval_specs) and all(v.model["norm"] != "bn" for v, _, _ in plan.groups):
+        raise OptvizError("{eval_bn} compares BatchNorm statistics, and no network has BatchNorm: add {norm=bn}",
+                          param="eval_bn", names=("norm",))
     dataset = load_data(data, target, samples, noise, seed)
-    if names == ["gd"]:
-        batch_size = 10**9  # full batch; clamped to the training set
     record = record_every if record_every is not None else ("epoch" if (options or save_weights) else None)
-    model = {"arch": arch, "depth": depth, "width": width, "norm": norm, "act": act, "init": init,
-             "dropout": dropout, "dtype": np.dtype(dtype).type}
+    if save_weights:
+        _check_run_file(plan, dataset, epochs, record, dtype)
+    common = {"dropout": dropout, "dtype": np.dtype(dtype).type}
+    counter = _Counter(progress, plan.runs * epochs * seeds, callback)
     results = []
-    for s in range(seed, seed + seeds):
-        result = train_network(dataset, specs, model={**model, "seed": s}, epochs=epochs, batch_size=batch_size,
-                               schedule=schedule, schedule_unit=schedule_unit, loss=loss,
-                               weight_decay=weight_decay, l1=l1, seed=s, callback=callback,
-                               record_weights=record)
-        results.append(result)
-        if result.interrupted:
-            break
-    report = TrainReport(results, notes=list(results[0].settings.notes))
-    if options is not None and not report.interrupted and not all(r.diverged for r in results[0].runs):
-        report.landscape = landscape_of(results[0], options, landscape_progress)
+    with limited_threads(threads):
+        for s in range(seed, seed + seeds):
+            parts = []
+            for variant, specs, labels in plan.groups:
+                if parts and parts[-1].interrupted:
+                    parts.append(_not_started(parts[-1], variant, specs, labels, dropout, dtype))
+                    continue
+                parts.append(train_network(dataset, specs, model={**variant.model, **common, "seed": s},
+                                           epochs=epochs, batch_size=variant.batch_size, schedule=schedule,
+                                           schedule_unit=schedule_unit, loss=loss, weight_decay=weight_decay,
+                                           l1=l1, seed=s, callback=counter,
+                                           record_weights=record if s == seed else None,
+                                           labels=labels, eval_bn=eval_bn))
+            results.append(merge_results(parts, varied=plan.varied, threads=threads))
+            if s != seed:
+                results[-1].lighten()
+            if results[-1].interrupted:
+                break
+        report = TrainReport(results, notes=_notes(results, seed, seeds))
+        if options is not None and not report.interrupted and not all(r.diverged for r in results[0].runs):
+            report.landscape = _landscapes(results[0], options, landscape_progress)
     return report
+
+
+def _check_run_file(plan: _Plan, dataset: Any, epochs: int, record: int | str, dtype: str) -> None:
+    """Refuse before any training a run file over its budget (one network: checked before)."""
+    model = plan.groups[0][0].model
+    n, features = dataset.X.shape
+    n_params = parameter_count(model["arch"], features, dataset.n_classes, model["depth"], model["width"],
+                               model["norm"], model["act"])
+    n_train = max(1, n - round(0.2 * n))  # the validation part is a fifth of the data
+    counts = []
+    for variant, specs, _ in plan.groups:
+        per_epoch = -(-n_train // min(variant.batch_size, n_train))
+        every = per_epoch if record == "epoch" else int(record)
+        counts += [Snapshots.count(epochs * per_epoch, every)] * len(specs)
+    check_run_file_budget(n_params, counts, n * (features + 1), np.dtype(dtype).itemsize)
+
+
+class _Counter:
+    """The epoch callback of every run: the user's ``callback`` and a running count for ``progress``."""
+
+    def __init__(self, progress: Progress | None, total: int, callback) -> None:
+        self.progress, self.total, self.callback, self.done = progress, total, callback, 0
+
+    def __call__(self, label: str, epoch: int, run: Any) -> None:
+        self.done += 1
+        if self.callback is not None:
+            self.callback(label, epoch, run)
+        if self.progress is not None:
+            self.progress(label, self.done, self.total)
+
+
+def _not_started(previous: TrainResult, variant: Variant, specs, labels: list[str], dropout: float,
+                 dtype: str) -> TrainResult:
+    """The runs of a network whose turn never came (Ctrl-C before it)."""
+    own = {**variant.model, "dropout": dropout, "dtype": np.dtype(dtype).name}
+    runs = [OptimizerRun(label, name, dict(hyper), Outcome(Status.NOT_STARTED),
+                         settings={**own, "lr": hyper.get("lr"), "batch_size": variant.batch_size})
+            for (name, hyper), label in zip(specs, labels, strict=True)]
+    return replace(previous, runs=runs, model_spec=dict(variant.model), initial_state={})
+
+
+def _notes(results: list[TrainResult], seed: int, seeds: int) -> list[str]:
+    notes = list(dict.fromkeys(n for res in results for n in res.settings.notes))
+    done = len(results)
+    if results[-1].interrupted and done < seeds:
+        notes.append(f"seeds {seed + done} … {seed + seeds - 1} not started")
+    return notes
+
+
+def _landscapes(result: TrainResult, options: LandscapeOptions, progress: Progress | None) -> LandscapeReport:
+    """The landscapes of every network of ``result`` (a plane lives in one network's weights)."""
+    lands, lines = [], []
+    for part in result.groups():
+        if all(r.diverged or not r.started for r in part.runs):
+            continue
+        got = landscape_of(part, options, progress)
+        lands += got.landscapes
+        lines += got.interpolations
+    return LandscapeReport(result, lands, lines)
 
 
 def landscape_of(result: TrainResult, options: LandscapeOptions, progress: Progress | None = None
@@ -162,15 +308,19 @@ def landscape_of(result: TrainResult, options: LandscapeOptions, progress: Progr
 
 
 def landscape(run: TrainResult | TrainReport | str | Path, *, plane: str = "pca", include_bn: bool = False,
-              resolution: int = 41, progress: Progress | None = None) -> LandscapeReport:
+              resolution: int = 41, threads: int = TRAIN_THREADS, progress: Progress | None = None
+              ) -> LandscapeReport:
     """The loss landscapes of a training run: a :class:`TrainReport` or result of
     :func:`train` (with recorded weights), or the path of a run saved by
-    ``optviz train --save-run``. ``plane``: pca, random or both."""
+    ``optviz train --save-run``. ``plane``: pca, random or both. ``threads``: as in
+    :func:`train`."""
     options = LandscapeOptions(plane, include_bn, resolution)
+    check_threads(threads)
     if isinstance(run, TrainReport):
         run = run.first
     if isinstance(run, (str, Path)):
         from optviz.nn.runfile import load_run
 
         run = load_run(run)
-    return landscape_of(run, options, progress)
+    with limited_threads(threads):
+        return _landscapes(run, options, progress)

@@ -13,18 +13,14 @@ from optviz.cli.options import (
     LAND,
     NET,
     TRAINING,
-    Act,
     AnimationFormat,
-    Arch,
     Dpi,
     Dtype,
     Format,
     ImageFormat,
-    Init,
     Json,
     Loss,
     NoPlot,
-    Norm,
     Out,
     PlaneChoice,
     Unit,
@@ -36,41 +32,43 @@ from optviz.cli.surface import figure_options
 
 def train(
     data: Annotated[str, typer.Option(help="digits, moons, circles, spirals, xor, blobs, or a CSV file with a header row.", rich_help_panel=DATA)] = "digits",
-    target: Annotated[str | None, typer.Option(help="The CSV column to predict [default: the last].", rich_help_panel=DATA)] = None,
+    target: Annotated[str | None, typer.Option(help="The CSV column to predict (default: the last one); only with a CSV file.", rich_help_panel=DATA)] = None,
     samples: Annotated[int | None, typer.Option(help="Samples of a generated 2-D set.", rich_help_panel=DATA)] = None,
     noise: Annotated[float | None, typer.Option(help="Noise of a generated 2-D set.", rich_help_panel=DATA)] = None,
-    arch: Annotated[Arch, typer.Option(help="mlp (plain) or resnet (residual blocks).", rich_help_panel=NET)] = Arch.resnet,
-    depth: Annotated[int, typer.Option(help="Hidden Linear layers (resnet: of the trunk, two per block).", rich_help_panel=NET)] = 6,
-    width: Annotated[int, typer.Option(help="Units per hidden layer.", rich_help_panel=NET)] = 128,
-    norm: Annotated[Norm, typer.Option(help="BatchNorm, LayerNorm or none, between each Linear and its activation.", rich_help_panel=NET)] = Norm.bn,
-    act: Annotated[Act, typer.Option(help="Activation.", rich_help_panel=NET)] = Act.relu,
-    init: Annotated[Init, typer.Option(help="Weight initialization.", rich_help_panel=NET)] = Init.he,
+    arch: Annotated[str, typer.Option(help="mlp (plain) or resnet (residual blocks). Comma list: one run per value (mlp,resnet); so for every network option and --lr, --batch-size.", rich_help_panel=NET)] = "resnet",
+    depth: Annotated[str, typer.Option(help="Hidden Linear layers (resnet: of the trunk, two per block); a comma list (8,30) compares depths.", rich_help_panel=NET)] = "6",
+    width: Annotated[str, typer.Option(help="Units per hidden layer (comma list allowed).", rich_help_panel=NET)] = "128",
+    norm: Annotated[str, typer.Option(help="bn (BatchNorm), ln (LayerNorm) or none, between each Linear and its activation; bn,none compares them.", rich_help_panel=NET)] = "bn",
+    act: Annotated[str, typer.Option(help="Activation: relu, leaky_relu, prelu, elu, tanh, sigmoid (comma list allowed).", rich_help_panel=NET)] = "relu",
+    init: Annotated[str, typer.Option(help="Weight initialization: he, he_normal, xavier, xavier_normal, zeros (comma list allowed; zeros adds a unit-symmetry panel).", rich_help_panel=NET)] = "he",
     dropout: Annotated[float, typer.Option(help="Inverted dropout probability.", rich_help_panel=NET)] = 0.0,
     dtype: Annotated[Dtype, typer.Option(help="Floating-point type of the network.", rich_help_panel=NET)] = Dtype.float32,
     loss: Annotated[Loss, typer.Option(help="Training loss.", rich_help_panel=TRAINING)] = Loss.cross_entropy,
     opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated; each starts from the same initial weights.", rich_help_panel=TRAINING)] = "adam,momentum",
-    lr: Annotated[float | None, typer.Option(help="Learning rate for all [default: adam 1e-3, momentum/nesterov/adagrad 0.05, rmsprop 1e-3, sgd 0.1].", rich_help_panel=TRAINING)] = None,
+    lr: Annotated[str | None, typer.Option(help="Learning rate for all, or a comma list (0.1,1) for one run per rate. Default: each optimizer's own (adam 1e-3, momentum/nesterov/adagrad 0.05, rmsprop 1e-3, sgd 0.1).", rich_help_panel=TRAINING)] = None,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Hyperparameter NAME=VALUE or OPT.NAME=VALUE (repeatable).", rich_help_panel=TRAINING)] = None,
     schedule: Annotated[str | None, typer.Option(help="Learning-rate schedule, same syntax as run (exp:0.95, cosine:30, warmup:5+cosine:30, ...).", rich_help_panel=TRAINING)] = None,
     schedule_unit: Annotated[Unit, typer.Option(help="Whether the schedule counts optimizer steps or epochs.", rich_help_panel=TRAINING)] = Unit.step,
     epochs: Annotated[int, typer.Option(help="Epochs.", rich_help_panel=TRAINING)] = 30,
-    batch_size: Annotated[int, typer.Option(help="Minibatch size (gd: the whole training set).", rich_help_panel=TRAINING)] = 64,
+    batch_size: Annotated[str, typer.Option(help="Minibatch size, or a comma list (gd: the whole training set).", rich_help_panel=TRAINING)] = "64",
     weight_decay: Annotated[float, typer.Option(help="λ of the L2 penalty λ Σ w² added to the loss, on weights (not biases or norm parameters).", rich_help_panel=TRAINING)] = 0.0,
     l1: Annotated[float, typer.Option(help="λ of the L1 penalty λ Σ |w| on weights.", rich_help_panel=TRAINING)] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the split, the weights, the batch order and dropout.")] = 0,
-    seeds: Annotated[int, typer.Option(help="Train with seeds seed … seed+N−1 and report the spread: one seed cannot rank optimizers.")] = 1,
+    seeds: Annotated[int, typer.Option(help="Train with seeds seed … seed+N−1 and report the spread (figures: median and 10–90 % band): one seed cannot rank optimizers.")] = 1,
+    eval_bn: Annotated[str, typer.Option(help="Evaluate the validation part each epoch with BatchNorm's running statistics and also with batch statistics: running,batch:8,sorted:8 (sorted: class-sorted batches; N: samples per batch, default the batch size).", rich_help_panel=TRAINING)] = "running",
+    threads: Annotated[int, typer.Option(help="BLAS/OpenMP threads; the environment's thread variables are not read (one is fastest for these small products).")] = 1,
     out: Out = Path("optviz-out"),
     json_out: Json = False,
     no_plot: NoPlot = False,
-    diagnostics: Annotated[bool, typer.Option("--diagnostics", help="Also draw per-layer gradient norms and BatchNorm running statistics over training.")] = False,
+    diagnostics: Annotated[bool, typer.Option("--diagnostics", help="Also draw the gradient norm of each layer (a panel comparing the runs, and per run over training) and BatchNorm running statistics.")] = False,
     fmt: Format = ImageFormat.png,
     dpi: Dpi = 150,
     landscape: Annotated[bool, typer.Option("--landscape", help="After training, draw each optimizer's loss landscape with its path (records the weights each epoch).", rich_help_panel=LAND)] = False,
     plane: Annotated[PlaneChoice, typer.Option(help="pca: the top two principal directions of the optimizer's own path; random: filter-normalized random directions; both.", rich_help_panel=LAND)] = PlaneChoice.pca,
     include_bn: Annotated[bool, typer.Option("--include-bn", help="Let the directions move biases and normalization parameters too.", rich_help_panel=LAND)] = False,
     resolution: Annotated[int, typer.Option(help="Grid points per axis of the landscape.", rich_help_panel=LAND)] = 41,
-    record_every: Annotated[int | None, typer.Option(help="Record the weights every K steps [default with --landscape or --save-run: every epoch].", rich_help_panel=LAND)] = None,
-    save_run: Annotated[Path | None, typer.Option(help="Save the run (weights path included) to a compressed .npz for 'optviz landscape'.", rich_help_panel=LAND)] = None,
+    record_every: Annotated[int | None, typer.Option(help="Record the weights every K steps (default with --landscape or --save-run: every epoch).", rich_help_panel=LAND)] = None,
+    save_run: Annotated[Path | None, typer.Option(help="Save the run (weights path included) to a compressed .npz for 'optviz landscape' (at most 512 MiB decompressed: a larger one is refused before training).", rich_help_panel=LAND)] = None,
     animate: Annotated[AnimationFormat | None, typer.Option(help="gif: also animate the path over the landscape.", rich_help_panel=LAND)] = None,
 ) -> None:
     """Train a small network in numpy with the same optimizers, and compare them.
@@ -91,16 +89,15 @@ def train(
         check_writable_file(save_run)
     import optviz.api as api
 
-    total = len([name for name in opt.split(",") if name.strip()]) * epochs * max(seeds, 1)
-    with ProgressBar("training", total=total, quiet=json_out, counts=True) as bar, \
+    with ProgressBar("training", quiet=json_out, counts=True) as bar, \
             ProgressBar("landscape", quiet=json_out) as land_bar:
-        report = api.train(data, opt, target=target, samples=samples, noise=noise, arch=arch.value, depth=depth,
-                           width=width, norm=norm.value, act=act.value, init=init.value, dropout=dropout,
+        report = api.train(data, opt, target=target, samples=samples, noise=noise, arch=arch, depth=depth,
+                           width=width, norm=norm, act=act, init=init, dropout=dropout,
                            dtype=dtype.value, loss=loss.value, lr=lr, params=param, schedule=schedule,
                            schedule_unit=schedule_unit.value, epochs=epochs, batch_size=batch_size,
                            weight_decay=weight_decay, l1=l1, seed=seed, seeds=seeds, record_every=record_every,
-                           save_weights=save_run is not None, landscape=lands or False,
-                           callback=_epoch_progress(bar),
+                           save_weights=save_run is not None, landscape=lands or False, eval_bn=eval_bn,
+                           threads=threads, progress=_epoch_progress(bar),
                            landscape_progress=lambda label, done, rows: land_bar.update(
                                done, rows, f"landscape of {label}"))
     _render_train(report, figures=figures, out=out, no_plot=no_plot, json_out=json_out, diagnostics=diagnostics,
@@ -114,9 +111,8 @@ def _landscape_options(plane: PlaneChoice, include_bn: bool, resolution: int) ->
 
 
 def _epoch_progress(bar: ProgressBar):
-    def advance(label: str, epoch: int, run: Any) -> None:
-        acc = run.val_acc[-1] if run.val_acc else float("nan")
-        bar.advance(f"{label} epoch {epoch} val acc {acc:.1%}")
+    def advance(label: str, done: int, total: int) -> None:
+        bar.update(done, total, f"{label}: epoch {done} of {total}")
 
     return advance
 
@@ -132,7 +128,8 @@ def _render_train(report: Any, *, figures: Any, out: Path, no_plot: bool, json_o
     if not no_plot:
         from optviz.plot.train import save_train_figures
 
-        written += save_train_figures(first, out, fmt=figures.fmt, dpi=figures.dpi, diagnostics=diagnostics)
+        written += save_train_figures(report.results, out, fmt=figures.fmt, dpi=figures.dpi,
+                                      diagnostics=diagnostics)
         if report.landscape is not None:
             written += _draw_landscapes(report.landscape, out, figures)
     from optviz.report import train_table
@@ -162,6 +159,7 @@ def landscape(
     fmt: Format = ImageFormat.png,
     dpi: Dpi = 150,
     animate: Annotated[AnimationFormat | None, typer.Option(help="gif: also animate each path over its landscape.")] = None,
+    threads: Annotated[int, typer.Option(help="BLAS/OpenMP threads; the environment's thread variables are not read.")] = 1,
 ) -> None:
     """Redraw loss landscapes from a saved run, without retraining."""
     figures = figure_options(fmt=fmt, dpi=dpi, animate=animate, fps=8, frames=48, animations=("gif",))
@@ -170,7 +168,7 @@ def landscape(
 
     with ProgressBar("landscape") as bar:
         report = api.landscape(run_file, plane=value(plane), include_bn=include_bn, resolution=resolution,
-                               progress=lambda label, done, rows: bar.update(done, rows, f"landscape of {label}"))
+                               threads=threads, progress=lambda label, done, rows: bar.update(done, rows, f"landscape of {label}"))
     ensure_dir(out)
     for path in _draw_landscapes(report, out, figures):
         print(f"wrote {path}")

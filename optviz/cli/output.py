@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 # Keyword names of the library whose flag is not --NAME with dashes.
-FLAG_ALIASES = {"params": "param", "json": "json_out", "open": "open_page"}
+FLAG_ALIASES = {"params": "param", "json": "json_out", "save_weights": "save_run", "open": "open_page"}
 
 
 def stdout_console():

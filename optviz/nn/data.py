@@ -186,10 +186,23 @@ def load_dataset(
 def load_data(data: str, target: str | None = None, n: int | None = None, noise: float | None = None,
               seed: int = 0) -> Dataset:
     """``data`` as ``optviz train`` takes it: a dataset name (see :data:`DATASETS`) or the path
-    of a CSV file (``target`` names its label column)."""
+    of a CSV file (``target`` names its label column). A setting that does not apply to
+    the data (``target`` with a built-in set, ``n``/``noise`` with the digits or a CSV
+    file) is an error, not silently ignored."""
     if data in DATASETS:
+        if target is not None:
+            raise OptvizError(f"{{target}} names the label column of a CSV file; {data} has its own labels",
+                              param="target")
+        for name, given in (("samples", n), ("noise", noise)):
+            if data not in GENERATED and given is not None:
+                raise OptvizError(f"{{{name}}} shapes a generated 2-D set; {data} is a fixed data set",
+                                  param=name)
         return load_dataset(data, n=n, noise=noise, seed=seed)
     if data.lower().endswith(".csv") or "/" in data or data.startswith("~") or Path(data).suffix:
+        for name, given in (("samples", n), ("noise", noise)):
+            if given is not None:
+                raise OptvizError(f"{{{name}}} shapes a generated 2-D set, not the rows of a CSV file",
+                                  param=name)
         try:
             return load_csv(data, target)
         except OptvizError as error:  # a file's fault is the data argument's

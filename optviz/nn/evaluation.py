@@ -4,7 +4,9 @@ BatchNorm statistics (running, per batch, or recomputed)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +60,9 @@ def evaluate(
     - ``"recompute"``: the statistics of all of ``stats_from`` (default X) in one
       batch, then evaluation mode with them (BatchNorm "recalibration").
 
-    ``batch_size`` None evaluates X in one batch. The loss is the mean over samples.
+    ``batch_size`` None evaluates X in one batch. With batch statistics a lone last
+    sample joins the batch before it (its variance would be 0), as in training. The
+    loss is the mean over samples.
     """
     if bn not in ("running", "batch", "recompute"):
         raise OptvizError(f"bn must be 'running', 'batch' or 'recompute', got {bn!r}")
@@ -75,8 +79,11 @@ def evaluate(
                     leaf.rho = 0.0  # running ← batch: the statistics of the whole set
             net.forward(X if stats_from is None else stats_from, True)
         use_batch = bn == "batch" and net.has_batchnorm
-        for lo in range(0, n, size):
-            xb, yb = X[lo : lo + size], y[lo : lo + size]
+        bounds = list(range(0, n, size)) + [n]
+        if use_batch and len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
+            bounds.pop(-2)  # a lone last sample joins the batch before it
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            xb, yb = X[lo:hi], y[lo:hi]
             if use_batch and len(yb) < 2:
                 raise OptvizError(
                     "BatchNorm with batch statistics needs batches of 2 or more samples"
@@ -86,6 +93,60 @@ def evaluate(
             total += value * len(yb)
             correct += int(np.sum(np.argmax(out, axis=1) == yb))
     return total / n, correct / n
+
+
+EVAL_KINDS = ("running", "batch", "sorted")
+
+
+@dataclass(frozen=True)
+class EvalMode:
+    """One way to evaluate the validation part: ``kind`` "running" (running statistics),
+    "batch" (statistics of each batch of ``size`` samples, in a shuffled order fixed by
+    the seed) or "sorted" (the same with the samples sorted by class, so a batch holds
+    mostly one class). ``name``: "running", "batch:8", "sorted:64"; ``order``: the
+    permutation of the validation part the batches are cut from."""
+
+    name: str
+    kind: str
+    size: int | None = None
+    order: Any = None
+
+
+def parse_eval_bn(value: str | Iterable[str]) -> list[tuple[str, int | None]]:
+    """(kind, batch size or None) from ``"running,batch:8,sorted"`` or a list of such words;
+    each entry once. None stands for the training batch size."""
+    items = [s.strip() for s in value.split(",")] if isinstance(value, str) else [str(s).strip() for s in value]
+    out: list[tuple[str, int | None]] = []
+    for item in items:
+        kind, _, size = item.partition(":")
+        if kind not in EVAL_KINDS or (size and not size.isdigit()) or (kind == "running" and size):
+            raise OptvizError(f"{{eval_bn}} entry {item!r} is not one of running, batch, batch:N, sorted, "
+                              "sorted:N (N: samples per batch)", param="eval_bn")
+        entry = (kind, int(size) if size else None)
+        if entry[1] is not None and entry[1] < 2:
+            raise OptvizError(f"{{eval_bn}} {item!r}: batch statistics need batches of 2 or more samples",
+                              param="eval_bn")
+        if entry in out:
+            raise OptvizError(f"{{eval_bn}} lists {item!r} twice", param="eval_bn")
+        out.append(entry)
+    if not out:
+        raise OptvizError("{eval_bn} is empty; give running, batch[:N] or sorted[:N]", param="eval_bn")
+    return out
+
+
+def eval_modes(specs: list[tuple[str, int | None]], batch_size: int, y_val: np.ndarray, seed: int
+               ) -> list[EvalMode]:
+    """The modes of :func:`parse_eval_bn` for a validation part with labels ``y_val``."""
+    shuffled = np.random.default_rng([seed, 11]).permutation(len(y_val))
+    by_class = np.argsort(y_val, kind="stable")
+    modes = []
+    for kind, size in specs:
+        if kind == "running":
+            modes.append(EvalMode("running", "running"))
+            continue
+        n = min(size or batch_size, len(y_val))
+        modes.append(EvalMode(f"{kind}:{n}", kind, n, shuffled if kind == "batch" else by_class))
+    return modes
 
 
 def decision_grid(result, label: str, resolution: int = 200, pad: float = 0.5):

@@ -208,13 +208,22 @@ def _input_leaves(module: Module) -> list[Module]:
     return _input_leaves(kids[0][1])
 
 
-def parameter_count(arch: str, in_dim: int, out_dim: int, depth: int, width: int) -> int:
-    """Weights and biases of an MLP or residual MLP (norm parameters aside), before building it."""
-    if arch == "resnet":
-        first = (in_dim * width + width) + (width * width + width) + (in_dim * width + width if in_dim != width else 0)
-        return first + (resnet_blocks(depth) - 1) * 2 * (width * width + width) + width * out_dim + out_dim
-    return (in_dim * width + width if depth else 0) + max(depth - 1, 0) * (width * width + width) + \
-        (width if depth else in_dim) * out_dim + out_dim
+def parameter_count(arch: str, in_dim: int, out_dim: int, depth: int, width: int, norm: str = "none",
+                    act: str = "relu") -> int:
+    """The number of parameters ``build_model`` makes with these arguments (running
+    statistics not counted), before building it: nothing of the network's size is allocated."""
+    per_norm = width * sum(v.size for v in norm_layer.params.values()) if (norm_layer := make_norm(norm, 1)) else 0
+    per_act = width * sum(v.size for v in make_activation(act, 1).params.values())
+    if arch == "mlp":
+        dims = [in_dim] + [width] * depth
+        body = sum((n_in + 1) * width + per_norm + per_act for n_in in dims[:-1])
+        return body + dims[-1] * out_dim + out_dim
+    body, prev = 0, in_dim
+    for _ in range(resnet_blocks(depth)):
+        shortcut = (prev + 1) * width if prev != width else 0
+        body += (prev + 1) * width + (width + 1) * width + shortcut + 2 * per_norm + 2 * per_act
+        prev = width
+    return body + prev * out_dim + out_dim
 
 
 def resnet_blocks(depth: int) -> int:
@@ -264,7 +273,7 @@ def build_model(
     for name, number, low in (("in_dim", in_dim, 1), ("out_dim", out_dim, 1), ("width", width, 1), ("depth", depth, 0)):
         validate.whole(name, number, low)
     validate.between("dropout", dropout, 0.0, 1.0, high_open=True)
-    n_params = parameter_count(arch, in_dim, out_dim, depth, width)
+    n_params = parameter_count(arch, in_dim, out_dim, depth, width, norm, act)
     # weights, gradients, two optimizer slots and the packed copies of them
     budget.fits(f"a network of {n_params:,} parameters", n_params * np.dtype(dtype).itemsize * 8, "width",
                 "choose a smaller width or depth")

@@ -16,6 +16,11 @@ optviz allocate or read more than the budgets say:
   the member's declared size; weight snapshots are at most ``MAX_SNAPSHOTS`` rows.
 
 Decompression then stops at the declared sizes and the CRC is checked.
+
+Writing keeps to the same budgets: ``save_run`` refuses a run load_run would refuse
+(:func:`check_budget`), and ``train(save_weights=True)`` refuses before any training
+a run whose file would exceed ``MAX_TOTAL_BYTES`` (:func:`check_run_file_budget`,
+estimated from the parameter count and the number of snapshots).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from optviz.errors import printable
+from optviz.errors import OptvizError, printable
 from optviz.io import size_text
 
 MAX_FILE_BYTES = 512 << 20
@@ -45,6 +50,42 @@ _MEMBER = re.compile(
 )
 _EOCD = b"PK\x05\x06"
 _ZIP64_LOCATOR = b"PK\x06\x07"
+
+
+def check_budget(arrays: dict[str, np.ndarray], runs: int) -> None:
+    """Refuse before writing a run that load_run would refuse."""
+    if runs > MAX_RUNS:
+        raise OptvizError(f"a run file holds at most {MAX_RUNS} optimizer runs, this result has {runs}")
+    for name, array in arrays.items():
+        if name.endswith("/snapshots") and len(array) > MAX_SNAPSHOTS:
+            raise OptvizError(f"a run file holds at most {MAX_SNAPSHOTS} weight snapshots per "
+                              f"optimizer, {name.split('/')[0]} has {len(array)} (train with "
+                              f"max_snapshots ≤ {MAX_SNAPSHOTS})")
+    total = sum(np.asarray(a).nbytes for a in arrays.values())
+    if total > MAX_TOTAL_BYTES:
+        raise OptvizError(f"this run would take {size_text(total)}; a run file holds at most "
+                          f"{size_text(MAX_TOTAL_BYTES)} (record fewer snapshots or train a smaller network)")
+
+
+def run_file_bytes(n_params: int, snapshots: list[int], data_values: int, itemsize: int) -> int:
+    """About the bytes of a run file's arrays: each run's weight snapshots (``snapshots``
+    has one count per run) and final weights, the initial weights and the data split
+    (``data_values`` numbers), ``itemsize`` bytes a number."""
+    return itemsize * (n_params * (sum(snapshots) + len(snapshots) + 1) + data_values)
+
+
+def check_run_file_budget(n_params: int, snapshots: list[int], data_values: int, itemsize: int) -> None:
+    """Refuse, before any training, a run file over :data:`MAX_TOTAL_BYTES` (estimated
+    by :func:`run_file_bytes`) or with more than :data:`MAX_RUNS` runs."""
+    if len(snapshots) > MAX_RUNS:
+        raise OptvizError(f"{{save_weights}} keeps at most {MAX_RUNS} optimizer runs in a run file, this "
+                          f"training has {len(snapshots)}", param="save_weights")
+    size = run_file_bytes(n_params, snapshots, data_values, itemsize)
+    if size > MAX_TOTAL_BYTES:
+        raise OptvizError(f"{{save_weights}} would write a run file of about {size_text(size)}, over its budget "
+                          f"of {size_text(MAX_TOTAL_BYTES)} ({len(snapshots)} runs of {n_params:,} weights, "
+                          f"{max(snapshots)} snapshots each): record less often with {{record_every}}, or train "
+                          "fewer optimizers or a smaller network", param="save_weights", names=("record_every",))
 
 
 class ArchiveError(Exception):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,17 @@ class MetaError(Exception):
 def save_run(path: str | Path, result: TrainResult) -> Path:
     """Write ``result`` to ``path`` as a compressed .npz, atomically (whole file or nothing)."""
     from optviz.io import atomic_path, check_writable_file
+    from optviz.nn.runarchive import check_budget
 
     path = check_writable_file(path)
     if result.split is None:
         raise OptvizError("this result has no data split to save (train() keeps it)")
+    if len({id(g.initial_state) for g in result.groups()}) > 1:
+        varied = ", ".join(k for k in result.settings.varied if k not in ("lr", "batch_size"))
+        raise OptvizError(f"a run file keeps one network, and these runs train several (they differ in {varied}): "
+                          "save a training of one network (several optimizers, learning rates or batch sizes)",
+                          param="save_run")
+    result = replace(result, runs=[r for r in result.runs if r.started])
     arrays: dict[str, np.ndarray] = {
         "format": np.array(FORMAT),
         "split/X_train": result.split.X_train,
@@ -74,6 +82,9 @@ def save_run(path: str | Path, result: TrainResult) -> Path:
                 "running_stat_names": list(run.running_stats),
                 "final_names": list(run.final_state),
                 "has_snapshots": run.snapshots is not None,
+                "unit_spread": jsonable(run.unit_spread),
+                "evals": jsonable(run.evals),
+                "settings": jsonable(run.settings),
             }
         )
     meta = {
@@ -86,28 +97,10 @@ def save_run(path: str | Path, result: TrainResult) -> Path:
         "runs": runs_meta,
     }
     arrays["meta"] = np.array(json.dumps(meta, default=repr))
-    _check_budget(arrays, len(result.runs))
+    check_budget(arrays, len(result.runs))
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, **arrays)  # a file object: numpy would append ".npz" to a name
     return path
-
-
-def _check_budget(arrays: dict[str, np.ndarray], runs: int) -> None:
-    """Refuse before writing a run that load_run would refuse (see optviz.nn.runarchive)."""
-    from optviz.io import size_text
-    from optviz.nn.runarchive import MAX_RUNS, MAX_SNAPSHOTS, MAX_TOTAL_BYTES
-
-    if runs > MAX_RUNS:
-        raise OptvizError(f"a run file holds at most {MAX_RUNS} optimizer runs, this result has {runs}")
-    for name, array in arrays.items():
-        if name.endswith("/snapshots") and len(array) > MAX_SNAPSHOTS:
-            raise OptvizError(f"a run file holds at most {MAX_SNAPSHOTS} weight snapshots per "
-                              f"optimizer, {name.split('/')[0]} has {len(array)} (train with "
-                              f"max_snapshots ≤ {MAX_SNAPSHOTS})")
-    total = sum(np.asarray(a).nbytes for a in arrays.values())
-    if total > MAX_TOTAL_BYTES:
-        raise OptvizError(f"this run would take {size_text(total)}; a run file holds at most "
-                          f"{size_text(MAX_TOTAL_BYTES)} (record fewer snapshots or train a smaller network)")
 
 
 def _fail(path: Path, why: str) -> OptvizError:
@@ -216,8 +209,9 @@ def _settings(meta: _Meta) -> tuple[dict[str, Any], dict[str, Any]]:
         if key in s.table:
             s.whole(key)
     s.flag("interrupted", False)
-    if "notes" in s.table:
-        s.names("notes")
+    for key in ("notes", "varied", "eval_bn"):
+        if key in s.table:
+            s.names(key)
     d.text("name", "")
     classes = d.names("classes") if "classes" in d.table else None
     for key in ("n_features", "n_classes", "n_train", "n_val"):
@@ -242,7 +236,22 @@ def _run(meta: _Meta, i: int, arrays: dict[str, np.ndarray]) -> OptimizerRun:
             run.snapshot_steps = arrays[f"run{i}/snapshot_steps"]
     except KeyError as exc:
         raise MetaError(f"incomplete optviz run file (missing {printable(exc, 120)})") from None
+    _records(r, run)
     return run
+
+
+def _records(r: _Meta, run: OptimizerRun) -> None:
+    """The unit spreads, extra evaluations and own settings of a run (files written
+    before these records existed lack them)."""
+    if "unit_spread" in r.table:
+        spread = r.sub("unit_spread")
+        run.unit_spread = {str(k): np.asarray(spread.numbers(k)) for k in spread.table}
+    if "evals" in r.table:
+        evals = r.sub("evals")
+        run.evals = {str(name): {key: curves.numbers(key) for key in curves.table}
+                     for name in evals.table for curves in [evals.sub(name)]}
+    if "settings" in r.table:
+        run.settings = r.scalars("settings")
 
 
 def _outcome(r: _Meta) -> Outcome:
@@ -261,7 +270,9 @@ def _train_settings(table: dict[str, Any]) -> TrainSettings:
     """The saved settings as the typed record (keys optviz does not know are left out)."""
     known = TrainSettings.__dataclass_fields__
     values = {k: v for k, v in table.items() if k in known}
-    values["notes"] = tuple(str(n) for n in values.get("notes", ()))
+    for key in ("notes", "varied", "eval_bn"):
+        if key in values:
+            values[key] = tuple(str(n) for n in values[key])
     defaults = dict(epochs=0, batch_size=0, lr=None, schedule=None, schedule_unit="step", loss="cross_entropy",
                     weight_decay=0.0, l1=0.0, seed=0, val_fraction=0.2, steps_per_epoch=0, record_weights=None,
                     max_snapshots=100)

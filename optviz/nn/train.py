@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,14 +29,16 @@ import numpy as np
 from optviz import interrupts, validate
 from optviz.errors import OptvizError
 from optviz.nn.data import Dataset, Split, split_and_standardize
-from optviz.nn.evaluation import TRAIN_LOSSES, evaluate
+from optviz.nn.evaluation import TRAIN_LOSSES, EvalMode, eval_modes, evaluate, parse_eval_bn
 from optviz.nn.losses import accuracy
 from optviz.nn.model import Model, build_model
+from optviz.nn.recorders import MAX_SNAPSHOTS, EpochRecord, Snapshots
 from optviz.nn.records import (
     OptimizerRun,
     TrainResult,
     TrainSettings,
     flatten_params,
+    shared,
     unflatten_params,
 )
 from optviz.nn.stepper import Stepper, layer_of
@@ -46,6 +48,10 @@ __all__ = ["TRAIN_LOSSES", "OptimizerRun", "Stepper", "TrainResult", "TrainSetti
            "flatten_params", "train", "unflatten_params"]
 
 OptimizerSpec = Any  # a name, (name, {hyper}), or an optviz.optim Optimizer
+
+# What each run's ``settings`` records: its network, its learning rate and its batches.
+RUN_MODEL_SETTINGS = ("arch", "depth", "width", "norm", "act", "init", "dropout", "dtype")
+RUN_SETTINGS = (*RUN_MODEL_SETTINGS, "lr", "batch_size", "steps_per_epoch")
 
 
 class _EpochSchedule:
@@ -118,38 +124,6 @@ def _batches(
     return batches
 
 
-class _Snapshots:
-    """Flattened weights every ``every`` steps, at most ``cap`` of them (the last one included).
-
-    When the cap is reached the stride doubles and every other snapshot is dropped, so
-    the kept ones stay evenly spaced in steps and memory stays bounded whatever the
-    length of training: at most ``cap`` vectors of P numbers.
-    """
-
-    def __init__(self, every: int, cap: int) -> None:
-        self.stride = every
-        self.cap = cap
-        self.steps: list[int] = []
-        self.thetas: list[np.ndarray] = []
-
-    def offer(self, step: int, params: dict[str, np.ndarray]) -> None:
-        if step % self.stride:
-            return
-        self.steps.append(step)
-        self.thetas.append(flatten_params(params))
-        if len(self.steps) > self.cap - 1:  # keep one place for the final weights
-            self.stride *= 2
-            keep = [i for i, t in enumerate(self.steps) if t % self.stride == 0]
-            self.steps = [self.steps[i] for i in keep]
-            self.thetas = [self.thetas[i] for i in keep]
-
-    def finish(self, step: int, params: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        if not self.steps or self.steps[-1] != step:
-            self.steps.append(step)
-            self.thetas.append(flatten_params(params))
-        return np.stack(self.thetas), np.asarray(self.steps, dtype=np.int64)
-
-
 @dataclass
 class _Context:
     """What every optimizer's run shares."""
@@ -163,21 +137,9 @@ class _Context:
     l1: float
     batch_size: int
     record_weights: int | None = None
-    max_snapshots: int = 100
-
-
-class _EpochRecord:
-    """Per-layer gradient norms and BatchNorm statistics, one entry per completed epoch."""
-
-    def __init__(self, ctx: _Context) -> None:
-        self.grad_norms: dict[str, list[float]] = {layer: [] for layer in ctx.layers}
-        self.stats: dict[str, list[np.ndarray]] = {name: [] for name in ctx.net.running_stats}
-
-    def add(self, ctx: _Context, norm_sums: dict[str, float], n_steps: int) -> None:
-        for layer in ctx.layers:
-            self.grad_norms[layer].append(norm_sums[layer] / n_steps)
-        for name, stat in ctx.net.running_stats.items():
-            self.stats[name].append(stat.copy())
+    max_snapshots: int = MAX_SNAPSHOTS
+    loss: str = "cross_entropy"
+    modes: list[EvalMode] = field(default_factory=list)
 
 
 def _epoch(ctx: _Context, stepper: Stepper, shuffle, snaps, run: OptimizerRun, norm_sums):
@@ -212,12 +174,12 @@ def _train_one(ctx: _Context, opt, label: str, epochs: int, shuffle: np.random.G
     """Train ctx.net (already at the initial state) with ``opt``; stop at a non-finite loss."""
     net, split = ctx.net, ctx.split
     run = OptimizerRun(label, opt.name, dict(opt.hyperparameters))
-    record = _EpochRecord(ctx)
+    record = EpochRecord(net, ctx.layers, ctx.modes)
     stepper = Stepper(net, opt, ctx.loss_fn, ctx.kinds, ctx.weight_decay, ctx.l1)
-    snaps = _Snapshots(ctx.record_weights, ctx.max_snapshots) if ctx.record_weights else None
+    snaps = Snapshots(ctx.record_weights, ctx.max_snapshots) if ctx.record_weights else None
     if snaps:
         snaps.offer(0, stepper.params)
-    epoch = 0
+    done = 0  # epochs recorded in full: Ctrl-C may land anywhere, in the bookkeeping too
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
@@ -231,15 +193,18 @@ def _train_one(ctx: _Context, opt, label: str, epochs: int, shuffle: np.random.G
             run.val_loss.append(float(val_loss))
             run.val_acc.append(accuracy(val_out, split.y_val))
             run.lr.append(float(np.mean(stepper.last_lr)))
-            record.add(ctx, norm_sums, len(losses))
+            record.add(net, norm_sums, len(losses), split, ctx.loss)
             run.epoch_time.append(time.perf_counter() - start)
+            done = epoch
             if callback is not None:
                 callback(label, epoch, run)
     except KeyboardInterrupt:
-        # Ctrl-C: keep the completed epochs; the caller stops and reports them.
-        run.outcome = Outcome(Status.INTERRUPTED, epoch)
-    run.grad_norms = {k: np.asarray(v) for k, v in record.grad_norms.items()}
-    run.running_stats = {k: np.asarray(v) for k, v in record.stats.items()}
+        # Ctrl-C: keep the completed epochs, nothing of the one it cut; the caller stops and reports them.
+        for series in (run.train_loss, run.train_acc, run.val_loss, run.val_acc, run.lr, run.epoch_time):
+            del series[done:]
+        record.keep(done)
+        run.outcome = Outcome(Status.INTERRUPTED, min(done + 1, epochs))  # the epochs before it are recorded
+    record.store(run)
     run.final_state = net.get_state()
     if snaps:
         run.snapshots, run.snapshot_steps = snaps.finish(stepper.count, stepper.params)
@@ -262,7 +227,9 @@ def train(
     val_fraction: float = 0.2,
     callback: Callable[[str, int, OptimizerRun], None] | None = None,
     record_weights: int | str | None = None,
-    max_snapshots: int = 100,
+    max_snapshots: int = MAX_SNAPSHOTS,
+    labels: Sequence[str] | None = None,
+    eval_bn: str | Sequence[str] = "running",
 ) -> TrainResult:
     """Train the same network with each optimizer and return per-epoch records.
 
@@ -279,14 +246,25 @@ def train(
     penalty λ₂ Σ w² (gradient 2λ₂w; torch's weight_decay=2λ₂), ``l1`` is λ₁ of
     λ₁ Σ |w|; both apply to weights only (not biases, norm parameters or PReLU slopes).
     ``callback(label, epoch, run)`` is called after every epoch (progress display).
+    ``labels``: one name per optimizer for the records (default: the optimizer names,
+    made distinct when one is listed twice). ``eval_bn``: "running" (the default), or a
+    comma list adding "batch[:N]" (validation batches of N samples, the training batch
+    size by default, normalized with their own statistics, as a network left in
+    training mode does) and "sorted[:N]" (the same batches cut from the validation part
+    sorted by class): each run records them per epoch in ``run.evals``. Ctrl-C ends
+    the optimizer that is training (``interrupted in epoch k``: epochs 1 … k−1 are
+    recorded in full and nothing of epoch k, or all epochs when it came after the last)
+    and the ones after it are kept as ``not_started`` runs.
 
     ``record_weights=k`` (opt-in, for loss landscapes) keeps a copy of all weights
     every k optimizer steps (``"epoch"``: at the end of every epoch) in ``run.snapshots``, at most ``max_snapshots`` of them
+    (3 to 100)
     (the start and the final weights always included): past the cap the spacing
     doubles and every other snapshot is dropped, so memory stays below
     ``max_snapshots`` × (number of parameters) × 4 bytes per optimizer.
     """
     _check_train_arguments(epochs, batch_size, weight_decay, l1, loss, optimizers, record_weights, max_snapshots)
+    modes_wanted = parse_eval_bn(eval_bn)
     split, data_info, n_classes = _split(data, val_fraction, seed)
     n_train, in_dim = split.X_train.shape
     notes = []
@@ -298,27 +276,48 @@ def train(
     split = Split(split.X_train.astype(net.dtype), split.y_train, split.X_val.astype(net.dtype), split.y_val)
     steps_per_epoch = len(_batches(n_train, batch_size, np.random.default_rng(0), net.has_batchnorm))
     opts = _make_optimizers(optimizers, lr, schedule, schedule_unit, steps_per_epoch)
+    if labels is not None and (len(labels) != len(opts) or len(set(labels)) != len(labels)):
+        raise OptvizError(f"{{labels}} must give one distinct label per optimizer ({len(opts)}), got {list(labels)}",
+                          param="labels")
     initial = net.get_state()
     kinds = net.param_kinds
     every = steps_per_epoch if record_weights == "epoch" else (int(record_weights) if record_weights else None)
+    modes = eval_modes(modes_wanted, batch_size, split.y_val, seed)
     context = _Context(net, split, TRAIN_LOSSES[loss], kinds, list(dict.fromkeys(layer_of(k) for k in kinds)),
-                       weight_decay, l1, batch_size, every, int(max_snapshots))
-    runs = []
-    for opt, label in zip(opts, _labels(opts), strict=True):
-        net.set_state(initial)
-        net.seed_dropout(seed)
-        shuffle = np.random.default_rng([seed, 7])  # same minibatch order for every optimizer
-        runs.append(_train_one(context, opt, label, epochs, shuffle, callback))
-        if runs[-1].interrupted:
-            break
+                       weight_decay, l1, batch_size, every, int(max_snapshots), loss, modes)
+    own = {k: net.spec[k] for k in RUN_MODEL_SETTINGS if k in net.spec}
+    own.update(batch_size=batch_size, steps_per_epoch=steps_per_epoch)
+    runs = _train_all(context, opts, list(labels) if labels is not None else _labels(opts), epochs, seed, callback)
+    for run in runs:
+        run.settings = {**own, "lr": run.hyperparameters.get("lr")}
+        run.settings = {k: run.settings[k] for k in RUN_SETTINGS}
     net.set_state(initial)
     settings = TrainSettings(
-        epochs=epochs, batch_size=batch_size, lr=lr,
+        epochs=epochs, batch_size=batch_size, lr=shared([r.settings["lr"] for r in runs]),
         schedule=schedule if isinstance(schedule, str) or schedule is None else repr(schedule),
         schedule_unit=schedule_unit, loss=loss, weight_decay=weight_decay, l1=l1, seed=seed,
         val_fraction=val_fraction, steps_per_epoch=steps_per_epoch, record_weights=record_weights,
-        max_snapshots=max_snapshots, notes=tuple(notes), interrupted=bool(runs and runs[-1].interrupted))
+        max_snapshots=max_snapshots, notes=tuple(notes), interrupted=any(r.interrupted for r in runs),
+        eval_bn=tuple(m.name for m in modes))
     return TrainResult(runs, dict(net.spec), settings, data_info, initial, split)
+
+
+def _train_all(ctx: _Context, opts: list, labels: list[str], epochs: int, seed: int,
+               callback: Callable[[str, int, OptimizerRun], None] | None) -> list[OptimizerRun]:
+    """Each optimizer from the same initial state, dropout masks and minibatch order; after
+    Ctrl-C the optimizers whose turn had not come are kept as ``not_started`` runs."""
+    net = ctx.net
+    initial = net.get_state()
+    runs: list[OptimizerRun] = []
+    for opt, label in zip(opts, labels, strict=True):
+        if runs and runs[-1].outcome.status in (Status.INTERRUPTED, Status.NOT_STARTED):
+            runs.append(OptimizerRun(label, opt.name, dict(opt.hyperparameters), Outcome(Status.NOT_STARTED)))
+            continue
+        net.set_state(initial)
+        net.seed_dropout(seed)
+        shuffle = np.random.default_rng([seed, 7])  # same minibatch order for every optimizer
+        runs.append(_train_one(ctx, opt, label, epochs, shuffle, callback))
+    return runs
 
 
 def _check_train_arguments(epochs, batch_size, weight_decay, l1, loss, optimizers, record_weights,
@@ -335,7 +334,7 @@ def _check_train_arguments(epochs, batch_size, weight_decay, l1, loss, optimizer
             raise OptvizError(f"{{record_weights}} must be a whole number of steps ≥ 1 or 'epoch', "
                               f"got {record_weights!r}", param="record_weights")
         validate.whole("record_weights", record_weights)
-    validate.whole("max_snapshots", max_snapshots, 3)
+    validate.whole("max_snapshots", max_snapshots, 3, MAX_SNAPSHOTS)
 
 
 def _split(data: Dataset | Split, val_fraction: float, seed: int) -> tuple[Split, dict[str, Any], int]:

@@ -10,7 +10,7 @@ import numpy as np
 from optviz.errors import OptvizError
 from optviz.nn.evaluation import decision_grid
 from optviz.plot.figure import new_figure, style
-from optviz.plot.train_common import run_title, subtitle
+from optviz.plot.train_common import as_results, heading, run_name, run_rate, run_title, subtitle
 
 
 def is_two_d(result: Any) -> bool:
@@ -58,7 +58,7 @@ def draw_boundary(ax: Any, result: Any, run: Any, resolution: int = 200) -> dict
             antialiased=True,
         )
         ax.contour(xs, ys, cls, levels=np.arange(n_classes) + 0.5, colors="0.25", linewidths=1.2)
-        title = f"{run_title(run)}\nval. acc. {100 * run.val_acc[-1]:.1f}%"
+        title = f"{run_name(run)}\n" + ", ".join(p for p in (run_rate(run), f"val. acc. {100 * run.val_acc[-1]:.1f}%") if p)
     else:
         ax.text(
             0.5,
@@ -101,32 +101,38 @@ def draw_boundary(ax: Any, result: Any, run: Any, resolution: int = 200) -> dict
 
 
 def boundary_figure(result: Any, dpi: float = 100, resolution: int = 200) -> Any:
-    """One panel per optimizer: its decision regions with the data (2-D data sets only)."""
+    """One panel per run: its decision regions with the data (2-D data sets only).
+
+    ``result``: one result, or one per seed (the first seed is drawn: a boundary is one
+    network's, and the title says which seed). At most four panels a row; the figure's
+    height follows the data's aspect so titles and labels never overlap the panels.
+    """
     from matplotlib.lines import Line2D
 
+    results = as_results(result)
+    result = results[0]
     if not is_two_d(result):
         raise OptvizError("decision boundaries need 2-D data (moons, circles, spirals, xor, blobs)")
-    n = len(result.runs)
-    fig = new_figure((4.6 * n + 0.4, 5.4), dpi)
+    runs = [r for r in result.runs if r.started]
+    cols = min(len(runs), 4)
+    rows = -(-len(runs) // cols)
+    X = np.concatenate([result.split.X_train, result.split.X_val])
+    extent = X.max(axis=0) - X.min(axis=0) + 1.0  # decision_grid pads 0.5 on each side
+    panel = 4.4  # inches per panel; of it about 0.75 go to the y label and ticks
+    height = (panel - 0.75) * float(extent[1] / extent[0])
+    fig = new_figure((panel * cols + 0.3, rows * (height + 1.25) + 0.85), dpi)
     with style():
-        axes = np.atleast_1d(fig.subplots(1, n))
-        for ax, run in zip(axes, result.runs, strict=True):
+        axes = np.ravel(fig.subplots(rows, cols, squeeze=False))
+        for ax in axes[len(runs):]:
+            ax.remove()
+        for ax, run in zip(axes, runs, strict=False):
             draw_boundary(ax, result, run, resolution)
         handles = [
             Line2D([], [], marker="o", ls="none", color="0.35", mec="white"),
             Line2D([], [], marker="o", ls="none", mfc="none", mec="0.35", mew=1.4),
         ]
-        axes[0].legend(
-            handles,
-            ["training", "validation"],
-            loc="lower left",
-            fontsize=9,
-            frameon=True,
-            framealpha=0.85,
-            handletextpad=0.2,
-            borderpad=0.3,
-        )
-        fig.suptitle(f"Decision boundaries after training\n{subtitle(result)}", fontsize=13)
+        axes[0].legend(handles, ["training", "validation"], loc="lower left", fontsize=9, frameon=True,
+                       framealpha=0.85, handletextpad=0.2, borderpad=0.3)
+        seed = f" (seed {result.settings.seed} of {len(results)})" if len(results) > 1 else ""
+        heading(fig, f"Decision boundaries after training{seed}", subtitle(result))
     return fig
-
-

@@ -9,12 +9,19 @@ import numpy as np
 
 from optviz.errors import OptvizError
 from optviz.plot.figure import new_figure, style
-from optviz.plot.train_common import epochs_axis, run_title, subtitle
+from optviz.plot.train_common import (
+    as_results,
+    epochs_axis,
+    heading,
+    plain_log_formatter,
+    run_title,
+    subtitle,
+)
 
 
 def weight_layers(result: Any, run: Any) -> list[str]:
     """Layers with a weight matrix (Linear layers, shortcuts, the head), input to output."""
-    weighted = {name.rsplit(".", 1)[0] for name in result.initial_state if name.endswith(".W")}
+    weighted = {name.rsplit(".", 1)[0] for name in result.initial_of(run) if name.endswith(".W")}
     return [layer for layer in run.grad_norms if layer in weighted]
 
 
@@ -23,7 +30,8 @@ def bn_layers(run: Any) -> list[str]:
 
 
 def draw_grad_norms(ax: Any, result: Any, run: Any, cmap: str = "viridis") -> list[Any]:
-    """Mean per-epoch gradient norm of each weight layer (log y), colored input → output."""
+    """Mean per-epoch gradient norm of each weight layer (log y), colored input → output;
+    an epoch whose norm is exactly 0 (a layer of dead units) leaves a gap."""
     import matplotlib
 
     layers = weight_layers(result, run)
@@ -31,6 +39,7 @@ def draw_grad_norms(ax: Any, result: Any, run: Any, cmap: str = "viridis") -> li
     lines = []
     for i, layer in enumerate(layers):
         values = np.asarray(run.grad_norms[layer], dtype=float)
+        values = np.where(values > 0, values, np.nan)  # log axis: 0 has no place on it
         color = colormap(i / max(len(layers) - 1, 1) * 0.9)
         marker = "o" if len(values) <= 3 else None
         lines.append(
@@ -38,8 +47,9 @@ def draw_grad_norms(ax: Any, result: Any, run: Any, cmap: str = "viridis") -> li
         )
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("‖∂L/∂(W, b)‖ (mean over steps)")
-    ax.set_title(f"{run_title(run)}: gradient norm per layer")
+    ax.set_title(f"{run_title(run)}\ngradient norm per layer")
     ax.grid(True, which="major", alpha=0.3)
     return lines
 
@@ -76,8 +86,11 @@ def draw_running_stats(
     ax_mean.set_title("BatchNorm running mean")
     ax_var.set_title("BatchNorm running variance")
     ax_var.set_yscale("log")
+    ax_var.yaxis.set_major_formatter(plain_log_formatter())
+    ax_var.yaxis.set_minor_formatter(plain_log_formatter())
     for ax in (ax_mean, ax_var):
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(True, alpha=0.3)
     ax_mean.set_ylabel("mean over features (band: 10–90%)")
     ax_var.set_ylabel("mean over features")
@@ -98,7 +111,10 @@ def _layer_colorbar(fig: Any, ax: Any, names: list[str], cmap: str = "viridis") 
 
 
 def diagnostics_figure(result: Any, dpi: float = 100) -> Any:
-    """Per optimizer a row: gradient norm per layer, and BatchNorm running mean/variance."""
+    """Per run a row: gradient norm per layer, and BatchNorm running mean/variance.
+    ``result``: one result, or one per seed (the first seed is drawn, and the title says so)."""
+    results = as_results(result)
+    result = results[0]
     runs = [r for r in result.runs if r.val_acc]
     if not runs:
         raise OptvizError("no optimizer finished an epoch: nothing to diagnose")
@@ -110,12 +126,16 @@ def diagnostics_figure(result: Any, dpi: float = 100) -> Any:
         for row, run in zip(axes, runs, strict=True):
             draw_grad_norms(row[0], result, run)
             _layer_colorbar(fig, row[0], weight_layers(result, run))
-            if has_bn:
+            if has_bn and bn_layers(run):
                 draw_running_stats(row[1], row[2], run)
                 _layer_colorbar(fig, row[2], bn_layers(run))
-        fig.suptitle(
-            f"Diagnostics (layers colored from input to output)\n{subtitle(result)}", fontsize=13
-        )
+            elif has_bn:  # this run's network has no BatchNorm
+                row[1].axis("off")
+                row[2].axis("off")
+                row[1].text(0.5, 0.5, "no BatchNorm in this network", transform=row[1].transAxes, ha="center",
+                            va="center", color="0.35", fontsize=12)
+        seed = f", seed {result.settings.seed} of {len(results)}" if len(results) > 1 else ""
+        heading(fig, f"Diagnostics (layers colored from input to output{seed})", subtitle(result))
     return fig
 
 

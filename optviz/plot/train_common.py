@@ -1,4 +1,4 @@
-"""Names, colours and file stems shared by the training figures."""
+"""Names, colours, file stems and the seed statistics shared by the training figures."""
 
 from __future__ import annotations
 
@@ -9,46 +9,157 @@ import numpy as np
 
 from optviz.plot._style import slug
 
+BAND = (10, 90)  # percentiles of the band drawn over seeds
+
+
+def as_results(results: Any) -> list[Any]:
+    """A list of results (one per seed) from one result or a list of them."""
+    return list(results) if isinstance(results, (list, tuple)) else [results]
+
 
 def run_colors(runs: Sequence[Any]) -> list[str]:
-    """One fixed color per optimizer (Adam is red in every optviz figure)."""
+    """One fixed color per optimizer (Adam is red in every optviz figure); a spare one
+    for each further run of the same optimizer."""
     from optviz.plot import _style
 
     return [color for color, _ in _style.run_styles(runs)]
 
 
-def run_title(run: Any) -> str:
-    """'Adam (η=0.001)' — the display name and the learning rate."""
+def run_name(run: Any) -> str:
+    """'Adam', 'SGD · norm=bn': the label with the optimizer's display name."""
     from optviz.plot import _style
 
-    name = run.label if run.label != run.optimizer else _style.display_name(run.optimizer)
+    label = run.label
+    if label == run.optimizer or label.startswith(run.optimizer + " · "):
+        label = _style.display_name(run.optimizer) + label[len(run.optimizer):]
+    return label
+
+
+def run_rate(run: Any) -> str:
+    """'η=0.001', or '' when the label already gives the rate (or there is none)."""
+    from optviz.plot import _style
+
     lr = run.hyperparameters.get("lr")
-    return f"{name} (η={_style.fmt_number(lr)})" if isinstance(lr, (int, float)) else name
+    if "lr=" in run.label or not isinstance(lr, (int, float)):
+        return ""
+    return f"η={_style.fmt_number(lr)}"
+
+
+def run_title(run: Any) -> str:
+    """'Adam (η=0.001)', 'SGD · norm=bn (η=1)', or 'SGD · lr=1' when the label gives the rate."""
+    rate = run_rate(run)
+    return f"{run_name(run)} ({rate})" if rate else run_name(run)
 
 
 def default_stem(result: Any) -> str:
-    """'digits_resnet6-w128-bn_adam-momentum' from the data, the model and the optimizers."""
-    spec = result.model_spec
-    model = f"{spec.get('arch', 'net')}{spec.get('depth', '')}-w{spec.get('width', '')}-{spec.get('norm', '')}"
-    opts = "-".join(slug(r.label, 20) for r in result.runs)
+    """'digits_resnet6-w128-bn_adam-momentum' from the data, the model and the optimizers;
+    a setting that differs between runs is listed with its values ('mlp8-w128-bn+none')."""
+    spec, varied = result.model_spec, set(getattr(result.settings, "varied", ()))
+
+    def part(key: str) -> str:
+        if key not in varied:
+            return str(spec.get(key, ""))
+        return "+".join(dict.fromkeys(str(r.settings.get(key, "")) for r in result.runs))
+
+    model = f"{part('arch')}{part('depth')}-w{part('width')}-{part('norm')}"
+    if "act" in varied or "init" in varied:
+        model += "-" + "-".join(part(k) for k in ("act", "init") if k in varied)
+    names = list(dict.fromkeys(r.optimizer if varied else r.label for r in result.runs))
+    opts = "-".join(slug(name, 20) for name in names)
     if len(opts) > 50:
-        opts = f"{len(result.runs)}-optimizers"
-    return f"{slug(result.data_info.get('name') or 'data', 30)}_{slug(model, 40)}_{opts}"
+        opts = f"{len(names)}-optimizers"
+    return f"{slug(result.data_info.get('name') or 'data', 30)}_{slug(model, 60)}_{opts}"
 
 
 def epochs_axis(values: Sequence[float]) -> np.ndarray:
     return np.arange(1, len(values) + 1)
 
 
-def subtitle(result: Any) -> str:
-    spec, data = result.model_spec, result.data_info
-    arch = "residual MLP" if spec.get("arch") == "resnet" else "MLP"
-    norm = {"bn": "BatchNorm", "ln": "LayerNorm", "none": "no normalization"}.get(
-        spec.get("norm"), ""
-    )
-    s = result.settings
-    return (
-        f"{data.get('name') or 'data'} ({data.get('n_train')} train / {data.get('n_val')} val) · "
-        f"{arch}, depth {spec.get('depth')}, width {spec.get('width')}, {norm}, {spec.get('act')} · "
-        f"batch {s.batch_size}, {s.epochs} epochs"
-    )
+def subtitle(result: Any, seeds: int = 1) -> str:
+    """The data and the settings every run shares (what differs is in the labels)."""
+    spec, data, s = result.model_spec, result.data_info, result.settings
+    varied = set(getattr(s, "varied", ()))
+    net = []
+    if "arch" not in varied:
+        net.append("residual MLP" if spec.get("arch") == "resnet" else "MLP")
+    for key, word in (("depth", "depth"), ("width", "width")):
+        if key not in varied:
+            net.append(f"{word} {spec.get(key)}")
+    if "norm" not in varied:
+        net.append({"bn": "BatchNorm", "ln": "LayerNorm", "none": "no normalization"}.get(spec.get("norm"), ""))
+    net += [f"{spec.get(k)}" + (" init" if k == "init" else "") for k in ("act", "init") if k not in varied]
+    train = [f"batch {s.batch_size}"] if s.batch_size is not None and "batch_size" not in varied else []
+    train.append(f"{s.epochs} epochs")
+    if seeds > 1:
+        train.append(f"median of {seeds} seeds, band {BAND[0]}–{BAND[1]} %")
+    head = f"{data.get('name') or 'data'} ({data.get('n_train')} train / {data.get('n_val')} val)"
+    return " · ".join(p for p in (head, ", ".join(x for x in net if x), ", ".join(train)) if p)
+
+
+def heading(fig: Any, title: str, sub: str, fontsize: float = 13) -> Any:
+    """The figure title over the subtitle, the subtitle broken at its ' · ' parts into as
+    many lines as the figure's width needs (and shrunk if one part alone is too wide)."""
+    from optviz.plot.figure import fit_title
+
+    text = fig.suptitle(title, fontsize=fontsize)
+    renderer = fig.canvas.get_renderer()
+    limit = fig.bbox.width * 0.97
+    lines: list[str] = []
+    for part in sub.split(" · "):
+        candidate = f"{lines[-1]} · {part}" if lines else part
+        text.set_text(candidate)
+        if lines and text.get_window_extent(renderer).width <= limit:
+            lines[-1] = candidate
+        else:
+            lines.append(part)
+    text.set_text("\n".join([title, *lines]))
+    fit_title(fig, text)
+    return text
+
+
+def plain_log_formatter() -> Any:
+    """matplotlib's choice of which log ticks to label, written '3' and '0.6' rather than
+    '3×10⁰' (decades as '10²')."""
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    from optviz.plot.figure import decade_formatter
+
+    plain = decade_formatter()
+
+    class Plain(LogFormatterSciNotation):
+        def __call__(self, x: float, pos: Any = None) -> str:
+            return plain(x, pos) if super().__call__(x, pos) else ""
+
+    return Plain()
+
+
+def across_seeds(results: Sequence[Any]) -> list[list[Any]]:
+    """For each run of the first seed, that run in every seed (the runs of all seeds come
+    in the same order); runs that never started are left out."""
+    out = []
+    for i in range(len(results[0].runs)):
+        same = [res.runs[i] for res in results if i < len(res.runs) and res.runs[i].started]
+        if same:
+            out.append(same)
+    return out
+
+
+def colored_groups(results: Sequence[Any]) -> list[tuple[list[Any], str]]:
+    """:func:`across_seeds` with each run's color (the same in every panel)."""
+    groups = across_seeds(results)
+    return list(zip(groups, run_colors([g[0] for g in groups]), strict=True))
+
+
+def seed_band(series: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(epochs, median, low, high) per epoch over the seeds that reached it (the band:
+    the percentiles :data:`BAND`); one seed gives its own values as all three."""
+    longest = max((len(s) for s in series), default=0)
+    x, mid, lo, hi = [], [], [], []
+    for e in range(longest):
+        values = np.asarray([s[e] for s in series if len(s) > e], dtype=float)
+        x.append(e + 1)
+        mid.append(float(np.median(values)))
+        low, high = np.percentile(values, BAND)
+        lo.append(float(low))
+        hi.append(float(high))
+    return np.asarray(x), np.asarray(mid), np.asarray(lo), np.asarray(hi)
