@@ -21,6 +21,7 @@ from optviz import validate
 from optviz.errors import OptvizError
 from optviz.objective import Objective
 from optviz.optim.base import Optimizer
+from optviz.optim.objects import as_optimizer
 from optviz.oracles import ExactOracle
 from optviz.recording import FullRecorder, SummaryRecorder
 from optviz.settings import parse_starts
@@ -123,6 +124,7 @@ def run_optimizer(
     ``steps_to_tol``, the step where ‖∇f‖ ≤ tol was first reached (NaN if never).
     """
     steps = _check(mode, steps, tol, bound)
+    optimizer = as_optimizer(optimizer)
     X = parse_starts(objective, starts, finite=False)
     starts = X.copy()
     oracle = oracle or ExactOracle()

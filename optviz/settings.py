@@ -15,7 +15,7 @@ import numpy as np
 
 from optviz.errors import OptvizError
 from optviz.objective import Objective
-from optviz.optim import OPTIMIZERS, defaults, optimizer_class
+from optviz.optim import OPTIMIZERS, defaults, is_optimizer_object, optimizer_class, split_list
 from optviz.oracles import ExactOracle, NoisyOracle, SampleOracle
 
 DEFAULT_NOISE = 1.0
@@ -33,14 +33,17 @@ def resolve_function(fn: str | Objective) -> Objective:
 
 
 def optimizer_names(opt: str | Iterable[str]) -> list[str]:
-    """Canonical optimizer names from ``"adam,momentum"`` or a list; each at most once."""
-    names = [s.strip() for s in opt.split(",")] if isinstance(opt, str) else [str(s).strip() for s in opt]
-    names = [n for n in names if n]
+    """Canonical optimizer names from ``"adam,momentum"`` or a list; each at most once.
+    Optimizer objects in a list are kept as they are."""
+    if isinstance(opt, str) or is_optimizer_object(opt):
+        opt = split_list(opt) if isinstance(opt, str) else [opt]
+    names = [n if is_optimizer_object(n) else str(n).strip() for n in opt]
+    names = [n for n in names if not isinstance(n, str) or n]
     if not names:
         raise OptvizError(f"no optimizer given in {{opt}}; choose from {', '.join(OPTIMIZERS)}", param="opt")
     out = []
     for n in names:
-        canonical = optimizer_class(n).name
+        canonical = optimizer_class(n).name if isinstance(n, str) else n
         if canonical in out:
             raise OptvizError(f"optimizer {canonical!r} is listed twice in {{opt}}", param="opt")
         out.append(canonical)
@@ -163,7 +166,11 @@ def optimizer_settings(objective: Objective, name: str, overrides: Mapping[str, 
     from ``start`` when one is given. Oracle settings (noise, batch size) are
     not optimizer hyperparameters and are left out.
     """
-    suggested = {k: v for k, v in objective.suggested.get(name, {}).items() if k not in ORACLE_KEYS}
+    cls = optimizer_class(name)
+    if cls.network_only:
+        raise OptvizError(f"{cls.name} trains networks only: {cls.network_reason}; use it with train, or choose "
+                          "another optimizer for a function", param="opt")
+    suggested = {k: v for k, v in cls.suggested_settings(objective.suggested).items() if k not in ORACLE_KEYS}
     hyper = {k: v for k, v in suggested.items() if k != "lr"}
     hyper.update(overrides)
     override = hyper.pop("lr", None)

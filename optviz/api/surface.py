@@ -18,7 +18,7 @@ from optviz import validate
 from optviz.batch import TUNE_GRID, tune_lr
 from optviz.errors import OptvizError
 from optviz.objective import Objective
-from optviz.optim import FIRST_ORDER, make_optimizer, optimizer_class
+from optviz.optim import FIRST_ORDER, as_optimizer, make_optimizer, optimizer_class
 from optviz.runner import run_optimizer
 from optviz.settings import (
     make_oracle,
@@ -89,6 +89,13 @@ def _plans(objective: Objective, names: list[str], params, lr, schedule, start, 
     per_opt = scoped_params(parse_params(params), names)
     plans = []
     for name in names:
+        if not isinstance(name, str):  # an optimizer object carries its own settings
+            if tune:
+                raise OptvizError(f"{{tune}} needs optimizers by name; {as_optimizer(name).name} is an object "
+                                  "with its own learning rate", param="tune")
+            make_optimizer(name, lr=lr, schedule=schedule, **per_opt[name])  # refuses settings for it
+            plans.append(_Plan(name, None, {}))
+            continue
         chosen_lr, hyper = optimizer_settings(objective, name, per_opt[name], lr=lr, start=start)
         make_optimizer(name, lr=1.0 if tune else chosen_lr, schedule=schedule, **hyper)  # refuse bad settings now
         plans.append(_Plan(name, chosen_lr, hyper))
@@ -159,7 +166,7 @@ def _run_one(objective: Objective, plan: _Plan, X: np.ndarray, *, steps, tol, sc
     starts = np.tile(X, (len(group_seeds), 1)) if group_seeds else X
     oracle = make_oracle(objective, plan.name, noise, batch_size, group_seeds or seed,
                          explicit_noise=noise is not None)
-    label = f"{plan.name} (tuned)" if tuned else plan.name
+    label = f"{plan.name} (tuned)" if tuned else optimizer.name
     traj = run_optimizer(objective, optimizer, starts, steps=steps, tol=tol, oracle=oracle, bound=bound, mode=mode,
                          label=label)
     return dataclasses.replace(traj, seeds=tuple(group_seeds or ()), tuned=tuned)

@@ -67,15 +67,14 @@ class _EpochSchedule:
 def _make_optimizers(
     specs: Sequence[OptimizerSpec], lr: float, schedule, schedule_unit: str, steps_per_epoch: int
 ) -> list:
-    from optviz.optim import make_optimizer, parse_schedule
-    from optviz.optim.base import Optimizer
+    from optviz.optim import as_optimizer, is_optimizer_object, make_optimizer, parse_schedule
 
     if schedule_unit not in ("step", "epoch"):
         raise OptvizError(f"schedule unit must be 'step' or 'epoch', got {schedule_unit!r}")
     built = []
     for spec in specs:
-        if isinstance(spec, Optimizer):
-            opt = spec
+        if is_optimizer_object(spec):
+            opt = as_optimizer(spec)
         else:
             name, hyper = (spec, {}) if isinstance(spec, str) else spec
             hyper = dict(hyper)
