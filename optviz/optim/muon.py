@@ -64,7 +64,7 @@ class Muon(Optimizer):
     Defaults: η = 1e-3 (torch's), μ = 0.95 (``momentum``), nesterov = True,
     λ = 0.1 (``weight_decay``), eps = 1e-7, 5 Newton–Schulz steps (``ns_steps``).
     The iteration runs in the parameters' dtype (float32 for the default network).
-    Libraries differ: torch runs it in bfloat16 (about 1–2 % from float64 in the
+    Libraries differ: torch runs it in bfloat16 (1–40 % from float64 in a layer's
     orthogonalized update); torch's docstring writes B ← μB + g and g + μB, its code (and
     this class) the (1 − μ)-weighted forms; torch refuses parameters that are not 2-D and
     has no AdamW part (one pairs it with a separate AdamW); Jordan's reference also leaves
