@@ -61,6 +61,7 @@ class NAdam(Adam):
     """
 
     name = "nadam"
+    default_train_lr = 2e-3
     summary = "Adam with a Nesterov look-ahead on m and a slowly warming momentum coefficient"
     update_rule = ("μₜ = β₁(1 − ½·0.96^{tψ});  θ ← θ − η(1−μₜ)/(1−Πₜ)·g/(√v̂+ε) "
                    "− η μₜ₊₁/(1−Πₜμₜ₊₁)·m/(√v̂+ε)")
@@ -112,6 +113,7 @@ class RAdam(Adam):
     """
 
     name = "radam"
+    default_train_lr = 5e-3
     summary = "Adam with a rectified step: plain momentum until v's variance is small enough"
     update_rule = "ρₜ > 5:  θ ← θ − η m̂ r √(1−β₂ᵗ)/(√v + ε);  else  θ ← θ − η m̂"
 
@@ -157,7 +159,7 @@ class Adamax(Optimizer):
 
     name = "adamax"
     lr_family = "adaptive"
-    default_train_lr = 2e-3
+    default_train_lr = 5e-3
     summary = "Adam with a decaying maximum of |g| in place of √v"
     update_rule = "m ← β₁m + (1−β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ − η/(1−β₁ᵗ) · m/u"
 
@@ -199,6 +201,7 @@ class Yogi(Adam):
     """
 
     name = "yogi"
+    default_train_lr = 3e-3
     summary = "Adam whose v changes by (1−β₂)g² towards g², so its rate cannot jump up"
     update_rule = "v ← v − (1−β₂) g² ⊙ sign(v − g²);  m, m̂, v̂ and the step as Adam (ε = 1e-3)"
 

@@ -30,7 +30,7 @@ class Adadelta(Optimizer):
 
     name = "adadelta"
     lr_family = "adadelta"
-    default_train_lr = 1.0
+    default_train_lr = 5.0
     summary = "gradient scaled by √(average squared step)/√(average squared gradient): no units to tune"
     update_rule = "s ← ρs + (1−ρ)g²;  g′ = √(Δ+ε)/√(s+ε)·g;  θ ← θ − η g′;  Δ ← ρΔ + (1−ρ)g′²"
 

@@ -75,7 +75,7 @@ class Muon(Optimizer):
 
     name = "muon"
     lr_family = "adaptive"
-    default_train_lr = 0.02
+    default_train_lr = 1e-3
     elementwise = False
     network_only = True
     network_reason = ("it orthogonalizes the weight matrices of a network, and a point on a function is a "
