@@ -31,7 +31,7 @@ class Adadelta(Optimizer):
     name = "adadelta"
     lr_family = "adadelta"
     default_train_lr = 5.0
-    summary = "gradient scaled by √(average squared step)/√(average squared gradient): no units to tune"
+    summary = "gradient rescaled by √(mean squared step)/√(mean squared gradient): steps carry θ's units"
     update_rule = "s ← ρs + (1−ρ)g²;  g′ = √(Δ+ε)/√(s+ε)·g;  θ ← θ − η g′;  Δ ← ρΔ + (1−ρ)g′²"
 
     class State(NamedTuple):
