@@ -28,6 +28,15 @@ OPTIMIZER_STYLE: dict[str, tuple[str, str, str]] = {
     "rmsprop": ("RMSprop", "#e377c2", "^"),
     "adam": ("Adam", "#d62728", "P"),
     "newton": ("Newton", "#2ca02c", "X"),
+    "adadelta": ("Adadelta", "#393b79", "<"),
+    "yogi": ("Yogi", "#637939", ">"),
+    "adamw": ("AdamW", "#1b9e77", "*"),
+    "amsgrad": ("AMSGrad", "#843c39", "d"),
+    "nadam": ("NAdam", "#7b4173", "8"),
+    "radam": ("RAdam", "#bd9e39", "H"),
+    "adamax": ("Adamax", "#3182bd", "X"),
+    "lion": ("Lion", "#252525", "D"),
+    "muon": ("Muon", "#525252", "s"),
 }
 SPARE_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
                 "#e377c2", "#17becf", "#9a8c00", "#393b79", "#ad494a", "#637939"]
