@@ -26,10 +26,16 @@ def newton_schulz(X: np.ndarray, steps: int, eps: float) -> np.ndarray:
     a, b, c = NS_COEFFICIENTS
     norms = np.sqrt(np.einsum("nij,nij->n", X, X))
     X = X / np.maximum(norms, eps).astype(X.dtype)[:, None, None]
-    for _ in range(steps):
+    for _ in range(steps):  # in place where possible: the temporaries cost as much as a product
         A = np.matmul(X, X.transpose(0, 2, 1))
-        B = b * A + c * np.matmul(A, A)
-        X = a * X + np.matmul(B, X)
+        B = np.matmul(A, A)
+        B *= c
+        A *= b
+        B += A
+        Y = np.matmul(B, X)
+        X *= a
+        Y += X
+        X = Y
     return X
 
 

@@ -184,8 +184,9 @@ def test_torch_bfloat16_iteration_differs_from_float64_as_documented():
         assert 1e-3 < np.linalg.norm(ours_step - their_step) / np.linalg.norm(ours_step) < 0.5, k
 
 
-def test_muon_trains_the_default_kind_of_network():
-    report = optviz.train("moons", "muon", arch="mlp", depth=2, width=16, epochs=5, samples=200)
+def test_muon_trains_a_network_through_train():
+    """train hands Muon the parameter kinds: matrices are orthogonalized, the rest go to AdamW."""
+    report = optviz.train("moons", "muon", arch="mlp", depth=2, width=16, epochs=10, samples=200, lr=0.005)
     run = report.first.runs[0]
     assert run.optimizer == "muon" and run.status == "ok"
-    assert run.train_loss[-1] < 0.6 * run.train_loss[0]
+    assert run.train_loss[-1] < 0.7 * run.train_loss[0] and run.val_acc[-1] > 0.9
