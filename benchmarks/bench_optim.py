@@ -7,10 +7,11 @@ start points ≤ 2× the hand vectorized loop. Muon: one optimizer step on the d
 does) at the same number of threads. The torch adapter: its time per step on one 2-D point
 against calling the torch optimizer directly.
 
-Usage: python benchmarks/bench_optim.py [RULE ...]            (wall clock: medians)
+Usage: python benchmarks/bench_optim.py [RULE ...]            (CPU time: medians)
        python benchmarks/bench_optim.py --callgrind [RULE ...] (instructions per step, exact)
 
-The machine is shared and noisy: wall-clock figures are medians of interleaved repeats,
+The machine is shared and noisy: figures are medians of interleaved repeats of the
+process's CPU time (set OPENBLAS_NUM_THREADS=1 so that it is one core's),
 and ``--callgrind`` counts the instructions of each loop under valgrind (a deterministic
 ratio: (I(N + 1 steps) − I(1 step)) / N for the hand loop and for optviz, same process setup).
 """
@@ -30,8 +31,8 @@ from optviz.library import load_function
 from optviz.optim import make_optimizer
 from optviz.runner import run_optimizer
 
-LR = {"adam": 0.01, "adadelta": 1.0, "yogi": 0.01, "adamw": 0.01, "amsgrad": 0.01, "nadam": 0.01,
-      "radam": 0.01, "adamax": 0.01, "lion": 0.001}
+LR = {"adam": 0.01, "adadelta": 0.05, "yogi": 0.01, "adamw": 0.01, "amsgrad": 0.01, "nadam": 0.01,
+      "radam": 1e-4, "adamax": 0.01, "lion": 0.001}
 B1, B2, EPS = 0.9, 0.999, 1e-8
 
 
@@ -153,13 +154,14 @@ def optviz_batch(obj, name, X0, steps):
 
 
 def medians(fns, repeat):
-    """Median seconds of each function, runs interleaved (a load spike hits all alike)."""
+    """Median CPU seconds of each function (the process's own time, so waiting for a busy
+    core does not count), runs interleaved (a load spike hits all alike)."""
     times = [[] for _ in fns]
     for _ in range(repeat):
         for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             fn()
-            times[i].append(time.perf_counter() - t0)
+            times[i].append(time.process_time() - t0)
     return [statistics.median(t) for t in times]
 
 
@@ -167,7 +169,8 @@ def wall_clock(names) -> None:
     obj = load_function("rosenbrock")
     x0, steps, K, steps_b = [-1.5, 2.0], 2000, 10_000, 200
     X0 = np.random.default_rng(0).uniform([-2, -1], [2, 3], size=(K, 2))
-    print(f"wall clock, medians; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    print(f"CPU time, medians of interleaved repeats; OPENBLAS_NUM_THREADS="
+          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     print(f"{'rule':9s} {'1 point: hand':>14s} {'optviz':>9s} {'ratio':>6s}   {'10k points: hand':>17s} "
           f"{'optviz':>9s} {'ratio':>6s}")
     for name in names:

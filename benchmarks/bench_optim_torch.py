@@ -4,7 +4,7 @@ Muon: one optimizer step on the default network (residual, depth 6, width 128, B
 float32; the gradient of one minibatch of 64 digits), optviz's Muon against
 torch.optim.Muon on the weight matrices plus torch.optim.AdamW on the rest (what optviz's
 Muon does in one call), both at the thread count of OPENBLAS_NUM_THREADS (torch is set to
-the same). Adapter: one step on one 2-D point through ``torch:torch.optim.Adam`` against
+the same); CPU time, so with more than one thread it sums the threads' time. Adapter: one step on one 2-D point through ``torch:torch.optim.Adam`` against
 setting ``.grad`` and calling ``step()`` on the torch optimizer directly.
 Usage: OPENBLAS_NUM_THREADS=1 python benchmarks/bench_optim_torch.py
 """
@@ -23,14 +23,16 @@ from optviz.nn.model import build_model
 from optviz.optim import make_optimizer
 
 
-def _median(fn, repeat: int, inner: int) -> float:
-    times = []
+def _medians(fns, repeat: int, inner: int) -> list[float]:
+    """Median CPU seconds per call of each function, repeats interleaved (one thread: one core's time)."""
+    times = [[] for _ in fns]
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        times.append((time.perf_counter() - t0) / inner)
-    return statistics.median(times)
+        for i, fn in enumerate(fns):
+            t0 = time.process_time()
+            for _ in range(inner):
+                fn()
+            times[i].append((time.process_time() - t0) / inner)
+    return [statistics.median(t) for t in times]
 
 
 def default_network_gradient():
@@ -72,7 +74,7 @@ def muon_step() -> None:
 
     ours()
     theirs()
-    t_ours, t_theirs = _median(ours, 7, 5), _median(theirs, 7, 5)
+    t_ours, t_theirs = _medians([ours, theirs], 11, 5)
     shapes = sorted({tuple(params[k].shape) for k in matrices})
     print(f"Muon, one step of the default network ({len(matrices)} matrices {shapes}, float32, {threads} thread(s)):")
     print(f"  torch.optim.Muon + AdamW {t_theirs * 1e3:7.2f} ms   optviz muon {t_ours * 1e3:7.2f} ms   "
@@ -108,7 +110,7 @@ def adapter_overhead() -> None:
         nonlocal xo, so
         xo, so = own.step(xo, g, so)
 
-    times = [_median(fn, 9, 300) for fn in (direct, through_adapter, optviz_adam)]
+    times = _medians([direct, through_adapter, optviz_adam], 11, 300)
     print("one Adam step on one 2-D point (optimizer step only):")
     print(f"  torch.optim.Adam directly {times[0] * 1e6:6.1f} µs   through the adapter {times[1] * 1e6:6.1f} µs "
           f"(+{(times[1] - times[0]) * 1e6:.1f} µs, {times[1] / times[0]:.2f}×)   optviz adam {times[2] * 1e6:6.1f} µs")

@@ -153,8 +153,8 @@ def run_optimizer(
         final_gn = np.sqrt(np.einsum("kd,kd->k", final_g, final_g))
         record = recorder.result(taken, final_f, batch.last_good, final_gn, steps)
         auc = np.where(batch.status == Status.DIVERGED, np.inf, record.auc / (steps + 1))
-    notes = [optimizer.describe_events({name: int(c[k]) for name, c in counts.items()})
-             for k in range(X.shape[0])]
+    notes = ([optimizer.describe_events({name: int(c[k]) for name, c in counts.items()}) for k in range(X.shape[0])]
+             if counts else [""] * X.shape[0])  # no events counted: no per-point Python loop
     return Trajectory(
         objective=objective, optimizer=optimizer.name, hyperparameters=optimizer.hyperparameters,
         schedule=optimizer.describe_schedule(), oracle=getattr(oracle, "description", "custom"),

@@ -64,6 +64,7 @@ class Session:
         self.torch, self.optimizer, self.params = torch, optimizer, params
         self.per_point, self.dtype, self.names = per_point, dtype, list(names)
         self.bound: list[np.ndarray | None] = [None] * len(params)
+        self.last_lr = None  # the rate the groups hold (a step given the same object skips setting it)
 
 
 def shared(array: np.ndarray, dtype=None) -> np.ndarray:
@@ -138,15 +139,18 @@ class TorchOptimizer(ForeignOptimizer):
             lr = self.learning_rate(state.count)
         if isinstance(params, dict):
             return self._step_dict(session, params, grad, state, lr)
-        torch = session.torch
+        from_numpy = session.torch.from_numpy
         X = np.array(params, dtype=session.dtype)  # the new points; torch writes into them
-        G = np.array(grad, dtype=session.dtype)
-        rows = zip(X, G) if session.per_point else [(X, G)]
-        lrs = self._lrs(lr, len(session.params))
-        for p, (x, g) in zip(session.params, rows):
-            p.data = torch.from_numpy(x)
-            p.grad = torch.from_numpy(g)
-        self._set_lrs(session, lrs)
+        G = shared(grad, session.dtype)  # torch only reads the gradient
+        if session.per_point:
+            for p, x, g in zip(session.params, X, G):
+                p.data, p.grad = from_numpy(x), from_numpy(g)
+        else:
+            p = session.params[0]
+            p.data, p.grad = from_numpy(X), from_numpy(G)
+        if lr is not session.last_lr:
+            self._set_lrs(session, self._lrs(lr, len(session.params)))
+            session.last_lr = lr
         session.optimizer.step()
         return X, self._state(state, session, X)
 
