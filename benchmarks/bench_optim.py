@@ -178,10 +178,10 @@ def wall_clock(names) -> None:
         _PROD[1:] = []
         ours = optviz_single(obj, name, x0, steps)
         assert np.allclose(ours, hand_single(obj, rule, x0, steps, lr), rtol=0, atol=1e-9), name
-        t_hand, t_ours = medians([lambda: hand_single(obj, rule, x0, steps, lr),
-                                  lambda: optviz_single(obj, name, x0, steps)], 7)
-        tb_hand, tb_ours = medians([lambda: hand_batch(obj, rule, X0, steps_b, lr),
-                                    lambda: optviz_batch(obj, name, X0, steps_b)], 3)
+        t_hand, t_ours = medians([lambda r=rule, n=lr: hand_single(obj, r, x0, steps, n),
+                                  lambda n=name: optviz_single(obj, n, x0, steps)], 7)
+        tb_hand, tb_ours = medians([lambda r=rule, n=lr: hand_batch(obj, r, X0, steps_b, n),
+                                    lambda n=name: optviz_batch(obj, n, X0, steps_b)], 3)
         print(f"{name:9s} {t_hand / steps * 1e6:11.1f} µs {t_ours / steps * 1e6:6.1f} µs {t_ours / t_hand:6.2f}   "
               f"{tb_hand / (K * steps_b) * 1e9:11.1f} ns/pt {tb_ours / (K * steps_b) * 1e9:6.1f} ns "
               f"{tb_ours / tb_hand:6.2f}", flush=True)
