@@ -9,11 +9,11 @@ import pytest
 
 import optviz.batch as sweep_mod
 from optviz.api import make_oracle, run
+from optviz.batch import Axis, basins, parse_grid, sweep, tune_lr
 from optviz.errors import OptvizError
 from optviz.library import load_function
 from optviz.optim import make_optimizer
 from optviz.runner import run_optimizer
-from optviz.batch import Axis, basins, parse_grid, sweep, tune_lr
 
 
 def test_parse_grid_spacing_and_refusals():

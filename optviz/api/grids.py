@@ -12,11 +12,19 @@ from typing import Any
 
 import numpy as np
 
+from optviz import validate
 from optviz.api.surface import check_oracle_options
-from optviz.batch import TUNE_GRID, TUNE_METRICS, Axis, BasinResult, SweepResult, parse_grid, tune_lr
+from optviz.batch import (
+    TUNE_GRID,
+    TUNE_METRICS,
+    Axis,
+    BasinResult,
+    SweepResult,
+    parse_grid,
+    tune_lr,
+)
 from optviz.batch import basins as basin_map
 from optviz.batch import sweep as sweep_grid
-from optviz import validate
 from optviz.errors import OptvizError
 from optviz.objective import Objective
 from optviz.optim import defaults

@@ -267,3 +267,39 @@ def test_any_object_with_init_and_step():
     np.testing.assert_allclose(report.first.runs[0].train_loss, report.first.runs[1].train_loss, rtol=1e-6)
     with pytest.raises(OptvizError, match="own settings"):
         optviz.train("moons", [PlainSGD()], lr=0.1, epochs=1)
+
+
+# --------------------------------------------------------------------------------------
+# The command line
+# --------------------------------------------------------------------------------------
+def _optviz(*args, cwd):
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "optviz", *args], capture_output=True, text=True, timeout=300,
+                          cwd=cwd)
+
+
+def test_command_line_names_a_torch_optimizer_with_literal_arguments(tmp_path):
+    torch_or_skip()
+    import json
+
+    proc = _optviz("run", "--opt", "torch:torch.optim.AdamW(lr=0.01, betas=(0.9, 0.99)), adamw", "--json",
+                   "--no-plot", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads(proc.stdout)["runs"]
+    assert [r["optimizer"] for r in runs] == ["torch:torch.optim.AdamW(lr=0.01, betas=(0.9, 0.99))", "adamw"]
+    for bad, fragment in [("torch:torch.optim.AdamW(lr=__import__('os').getcwd())", "not a literal"),
+                          ("torch:torch.optim.LBFGS", "closure"), ("muon", "networks only")]:
+        proc = _optviz("run", "--opt", bad, "--no-plot", cwd=tmp_path)
+        assert proc.returncode == 2 and fragment in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_command_line_lists_every_rule_and_says_which_decay_is_which(tmp_path):
+    proc = _optviz("optimizers", cwd=tmp_path)
+    assert proc.returncode == 0
+    for name in ("adadelta", "yogi", "adamw", "amsgrad", "nadam", "radam", "adamax", "lion", "muon"):
+        assert f"│ {name}" in proc.stdout, name
+    help_text = " ".join(_optviz("train", "--help", cwd=tmp_path).stdout.split())
+    assert "L2 penalty" in help_text and "decoupled" in help_text
