@@ -139,15 +139,18 @@ def estimated_lr(objective: Objective, name: str, start: np.ndarray) -> float:
     By the optimizer's ``lr_family``: gradient methods take 0.5/L with L the largest
     |eigenvalue| of the Hessian at the start (momentum methods a tenth of that, since
     they accumulate about 1/(1−β) steps); adaptive methods move about 1/20 of the
-    domain's width per step, AdaGrad a quarter of it; Newton takes its full step.
+    domain's width per step, AdaGrad a quarter of it, Lion (every step of length η) 1/200
+    of it; Newton takes its full step and Adadelta torch's rate 1.
     """
     family = optimizer_class(name).lr_family
-    if family == "newton":
+    if family in ("newton", "adadelta"):
         return 1.0
     (lo, hi) = objective.default_domain()[0]
     width = hi - lo
     if family == "adaptive":
         return 0.05 * width / 2
+    if family == "sign":
+        return 0.005 * width
     if family == "adagrad":
         return 0.25 * width
     with np.errstate(all="ignore"):

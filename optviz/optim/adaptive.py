@@ -73,7 +73,7 @@ class Lion(Optimizer):
     """
 
     name = "lion"
-    lr_family = "adaptive"
+    lr_family = "sign"
     default_train_lr = 1e-4
     summary = "sign of a momentum blend: every coordinate moves by exactly η"
     update_rule = "c = β₁m + (1−β₁)g;  θ ← θ − η (sign(c) + λθ);  m ← β₂m + (1−β₂)g"
