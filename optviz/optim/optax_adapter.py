@@ -73,6 +73,17 @@ class Session:
 class OptaxOptimizer(ForeignOptimizer):
     """An optax alias run by optviz (see :mod:`optviz.optim.optax_adapter`)."""
 
+    def __init__(self, lr=None, schedule=None, **kwargs):
+        super().__init__(lr, schedule, **kwargs)
+        # optax checks its settings only when it runs: one step on one number now, before any work
+        tx = self._transformation(import_extra("optax"), float(np.max(self.learning_rate(0))))
+        jnp = import_extra("jax").numpy
+        try:
+            x = jnp.zeros(1)
+            tx.update(jnp.ones(1), tx.init(x), x)
+        except Exception as exc:
+            raise OptvizError(f"{self.name} refused its settings: {type(exc).__name__}: {exc}") from None
+
     def _transformation(self, optax, lr0: float):
         try:
             return optax.inject_hyperparams(self.target)(learning_rate=lr0, **self.kwargs)
@@ -120,7 +131,10 @@ class OptaxOptimizer(ForeignOptimizer):
                 hyper["learning_rate"] = jnp.asarray(lr, dtype=session.dtype)
             to_jax = (lambda tree: {k: jnp.asarray(v) for k, v in tree.items()}) if isinstance(params, dict) \
                 else jnp.asarray
-            new, session.opt_state = session.apply(to_jax(params), to_jax(grad), session.opt_state)
+            try:
+                new, session.opt_state = session.apply(to_jax(params), to_jax(grad), session.opt_state)
+            except Exception as exc:  # the foreign code failed on these parameters
+                raise OptvizError(f"{self.name} failed: {type(exc).__name__}: {exc}") from None
         if isinstance(params, dict):
             out = {k: np.array(v) for k, v in new.items()}
             slots = []

@@ -76,6 +76,13 @@ def shared(array: np.ndarray, dtype=None) -> np.ndarray:
 class TorchOptimizer(ForeignOptimizer):
     """A torch.optim optimizer run by optviz (see :mod:`optviz.optim.torch_adapter`)."""
 
+    def __init__(self, lr=None, schedule=None, **kwargs):
+        super().__init__(lr, schedule, **kwargs)
+        torch = import_extra("torch")
+        # torch checks its settings when it is built: build it once now, before any work
+        self._build([torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))],
+                    [float(np.max(self.learning_rate(0)))])
+
     def _build(self, tensors: list, lrs: list[float]):
         groups = [{"params": [t], "lr": lr} for t, lr in zip(tensors, lrs)] if len(lrs) > 1 else \
             [{"params": tensors, "lr": lrs[0]}]
@@ -151,8 +158,14 @@ class TorchOptimizer(ForeignOptimizer):
         if lr is not session.last_lr:
             self._set_lrs(session, self._lrs(lr, len(session.params)))
             session.last_lr = lr
-        session.optimizer.step()
+        self._run(session)
         return X, self._state(state, session, X)
+
+    def _run(self, session) -> None:
+        try:
+            session.optimizer.step()
+        except Exception as exc:  # the foreign code failed on these parameters
+            raise OptvizError(f"{self.name} failed: {type(exc).__name__}: {exc}") from None
 
     def _set_lrs(self, session, lrs: list[float]) -> None:
         groups = session.optimizer.param_groups
@@ -169,7 +182,7 @@ class TorchOptimizer(ForeignOptimizer):
                 session.bound[i] = array
             p.grad = torch.from_numpy(shared(grad[key], array.dtype))
         self._set_lrs(session, self._lrs(lr, 1))
-        session.optimizer.step()
+        self._run(session)
         out = {key: session.bound[i] for i, key in enumerate(session.names)}
         slots = [{key: session.optimizer.state[p][slot].numpy() for p, key in zip(session.params, session.names)}
                  for slot in state._fields[1:]]
