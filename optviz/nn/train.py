@@ -267,7 +267,8 @@ def train(
     ``data``: a ``Dataset`` (split stratified with ``val_fraction`` and standardized
     on the training part, seeded by ``seed``) or a ready ``Split``.
     ``optimizers``: names (``"adam"``), ``(name, {hyper})`` pairs (``("adam",
-    {"lr": 1e-3, "beta1": 0.8})``) or optviz.optim optimizer objects. ``lr`` and
+    {"lr": 1e-3, "beta1": 0.8})``) or optimizer objects (an optviz.optim optimizer, or any
+    object with ``init(params)`` and ``step(params, grad, state)``, used with its own settings). ``lr`` and
     ``schedule`` (a Schedule or the CLI syntax such as ``"exp:0.95"``) apply to the
     named ones that do not set their own; ``schedule_unit`` "step" counts optimizer
     steps, "epoch" counts epochs (α₀/(1 + d·e), docs/math.md §5).
