@@ -23,6 +23,7 @@ from optviz.nn.records import TrainResult
 from optviz.nn.train import train as train_network
 from optviz.notebook import Shows
 from optviz.optim import make_optimizer, optimizer_class
+from optviz.optim.objects import with_objects
 from optviz.settings import optimizer_names, parse_params, scoped_params
 
 Progress = Callable[[str, int, int], None]
@@ -128,7 +129,7 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
     if record_every is not None:
         validate.whole("record_every", record_every)
     options = _landscape_options(landscape, epochs, record_every)
-    specs = _specs(names, params, lr, schedule)
+    specs = with_objects(_specs, names, params, lr, schedule)  # optimizer objects pass as they are
     dataset = load_data(data, target, samples, noise, seed)
     if names == ["gd"]:
         batch_size = 10**9  # full batch; clamped to the training set
