@@ -28,7 +28,8 @@ D2L = (
     "A. Zhang, Z. C. Lipton, M. Li and A. J. Smola, Dive into Deep Learning (d2l.ai), ch. 3 and 12"
 )
 
-ORDER = ["gd", "sgd", "minibatch", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton"]
+ORDER = ["gd", "sgd", "minibatch", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton",
+         "adadelta", "yogi", "adamw", "amsgrad", "nadam", "radam", "adamax", "lion"]
 
 LEAST_SQUARES_SUGGESTED = {
     "gd": {"lr": 0.1},
@@ -40,6 +41,14 @@ LEAST_SQUARES_SUGGESTED = {
     "rmsprop": {"lr": 0.05},
     "adam": {"lr": 0.3},
     "newton": {"lr": 1.0},
+    "adadelta": {"lr": 20.0},
+    "yogi": {"lr": 0.3},
+    "adamw": {"lr": 0.3},
+    "amsgrad": {"lr": 0.3},
+    "nadam": {"lr": 0.2},
+    "radam": {"lr": 0.3},
+    "adamax": {"lr": 0.3},
+    "lion": {"lr": 0.1},
 }
 LOGISTIC_SUGGESTED = {
     "gd": {"lr": 1.0},
@@ -51,6 +60,14 @@ LOGISTIC_SUGGESTED = {
     "rmsprop": {"lr": 0.02},
     "adam": {"lr": 0.1},
     "newton": {"lr": 1.0},
+    "adadelta": {"lr": 5.0},
+    "yogi": {"lr": 0.3},
+    "adamw": {"lr": 0.3},
+    "amsgrad": {"lr": 0.3},
+    "nadam": {"lr": 0.1},
+    "radam": {"lr": 0.5},
+    "adamax": {"lr": 0.3},
+    "lion": {"lr": 0.03},
 }
 
 

@@ -32,6 +32,19 @@ ENTRIES: tuple[Entry, ...] = (
           ("compare", "--fn", "rosenbrock", "--opt", FIRST_ORDER)),
     Entry("rosenbrock-adam-state", "Adam on Rosenbrock with its state: m̂, v̂ and the effective per-coordinate step.",
           ("run", "--fn", "rosenbrock", "--opt", "adam", "--show-state")),
+    Entry("rosenbrock-adam-family",
+          "Adam's relatives on Rosenbrock, each at its suggested rate. Lion's steps all have length η = 0.01, "
+          "so from (−1.5, 2) its path runs on a lattice through (1, 1) and lands on it; AdamW's decoupled "
+          "decay holds it short of (1, 1); NAdam and RAdam get small rates here: NAdam's path is chaotic "
+          "(rounding decides where it ends) at faster ones, and RAdam's first five steps are plain momentum "
+          "steps of the raw gradient (‖∇f‖ ≈ 160 at the start), which a faster rate throws out of the picture.",
+          ("compare", "--fn", "rosenbrock", "--opt", "adam,adamw,nadam,radam,lion")),
+    Entry("new-optimizers-sweep",
+          "The newer rules over a learning-rate grid on Rosenbrock (final f after 1,000 steps): ragged curves at "
+          "large rates are chaotic paths; RAdam diverges above 8e-3, Lion's best rate is 200 times smaller than "
+          "Yogi's or AMSGrad's.",
+          ("sweep", "--fn", "rosenbrock", "--opt", "adadelta,yogi,adamw,amsgrad,nadam,radam,adamax,lion",
+           "--lr", "1e-5:100:49")),
     Entry("beale-compare", "Beale: flat plateaus and steep walls.",
           ("compare", "--fn", "beale", "--opt", FIRST_ORDER)),
     Entry("himmelblau-starts", "Himmelblau: four minima; Adam and momentum from four starts.",

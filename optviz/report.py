@@ -243,13 +243,14 @@ def function_detail(obj):
 
 
 def optimizer_table():
-    from optviz.optim import OPTIMIZERS, defaults
+    from optviz.optim import OPTIMIZERS, defaults, optimizer_class, plugin_names
     from optviz.tables import FitTable
 
-    table = FitTable(title="optimizers (-p NAME=VALUE sets a parameter)", title_justify="left")
+    table = FitTable(title="optimizers (-p NAME=VALUE sets a parameter; also torch:IMPORT.PATH.Class and "
+                                "optax:NAME, see README)", title_justify="left")
     for col in ("name", "update rule", "defaults", "what it does"):
         table.add_column(col, overflow="fold" if col == "update rule" else "ellipsis")
-    for name, cls in OPTIMIZERS.items():
+    for name, cls in [*OPTIMIZERS.items(), *((n, optimizer_class(n)) for n in plugin_names())]:
         d = defaults(name)
         shown = ", ".join(f"{k}={v}" for k, v in d.items()) or "—"
         table.add_row(name, cls.update_rule or "θ ← θ − η g", shown, cls.summary)

@@ -22,6 +22,7 @@ from optviz.critical import endpoint_kinds, smallest_around
 from optviz.errors import OptvizError
 from optviz.objective import Objective
 from optviz.optim.base import Optimizer
+from optviz.optim.objects import as_optimizer
 from optviz.oracles import ExactOracle
 from optviz.recording import FullRecorder, SummaryRecorder
 from optviz.settings import parse_starts
@@ -161,6 +162,7 @@ def run_optimizer(
     run after its last completed step and returns what was computed (status ``interrupted``).
     """
     steps = _check(mode, steps, tol, bound)
+    optimizer = as_optimizer(optimizer)
     X = parse_starts(objective, starts, finite=False)
     starts = X.copy()
     oracle = oracle or ExactOracle()
@@ -190,8 +192,9 @@ def run_optimizer(
         final_gn = np.sqrt(np.einsum("kd,kd->k", final_g, final_g))
         record = recorder.result(taken, final_f, batch.last_good, final_gn, steps)
         auc = np.where(batch.status == Status.DIVERGED, np.inf, record.auc / (steps + 1))
-    notes = ["; ".join(filter(None, (optimizer.describe_events({name: int(c[k]) for name, c in counts.items()}),
-                                     extra_notes[k]))) for k in range(X.shape[0])]
+    notes = (["; ".join(filter(None, (optimizer.describe_events({name: int(c[k]) for name, c in counts.items()}),
+                                      extra_notes[k]))) for k in range(X.shape[0])]
+             if counts or any(extra_notes) else [""] * X.shape[0])  # nothing counted: no per-point Python loop
     return Trajectory(
         objective=objective, optimizer=optimizer.name, hyperparameters=optimizer.hyperparameters,
         schedule=optimizer.describe_schedule(), oracle=getattr(oracle, "description", "custom"),

@@ -15,7 +15,7 @@ import numpy as np
 
 from optviz.errors import OptvizError
 from optviz.objective import Objective
-from optviz.optim import defaults, optimizer_class
+from optviz.optim import adapter_class, as_optimizer, defaults, is_foreign, literal, optimizer_class
 from optviz.oracles import ExactOracle, NoisyOracle, SampleOracle
 from optviz.variants import Variant, parse_variants
 
@@ -34,16 +34,19 @@ def resolve_function(fn: str | Objective) -> Objective:
 
 
 def optimizer_names(opt: str | Iterable[str]) -> list[str]:
-    """Canonical optimizer names from ``"adam,momentum"`` or a list; each at most once."""
-    variants = parse_variants(opt)
-    for v in variants:
-        if v.settings:
+    """Canonical optimizer names from ``"adam,momentum"`` or a list; each at most once.
+    Optimizer objects are kept as they are; a foreign optimizer's keyword arguments, its
+    ``lr`` included, are part of its name (``torch:torch.optim.AdamW(lr=0.01)``)."""
+    names = []
+    for v in parse_variants(opt):
+        settings = {k: x for k, x in v.settings.items()}
+        name = v.name
+        if is_foreign(name) and "lr" in settings:
+            name = adapter_class(name, {"lr": literal(str(settings.pop("lr")), key="lr")}).name
+        if settings:
             raise OptvizError(f"{{opt}}: settings in parentheses ({v.label}) are not taken here; "
                               f"set them with {{params}} {v.name}.NAME=VALUE", param="opt", names=("params",))
-    names = [v.name for v in variants]
-    if len(set(names)) < len(names):
-        twice = next(n for n in names if names.count(n) > 1)
-        raise OptvizError(f"optimizer {twice!r} is listed twice in {{opt}}", param="opt")
+        names.append(name)
     return names
 
 
@@ -63,7 +66,15 @@ def parse_params(items: Mapping[str, Any] | Iterable[str] | None) -> dict[str, A
 
 
 def _as_variants(runs: list[str] | list[Variant]) -> list[Variant]:
-    return [r if isinstance(r, Variant) else Variant(optimizer_class(r).name, optimizer_class(r).name) for r in runs]
+    out = []
+    for r in runs:
+        if isinstance(r, Variant):
+            out.append(r)
+        elif isinstance(r, str):
+            out.append(Variant(optimizer_class(r).name, optimizer_class(r).name))
+        else:  # an optimizer object
+            out.append(Variant(r, as_optimizer(r).name))
+    return out
 
 
 def _takes(variant: Variant, key: str) -> bool:
@@ -79,11 +90,11 @@ def scoped_params(params: Mapping[str, Any], runs: list[str] | list[Variant]) ->
     per: dict[str, dict[str, Any]] = {v.label: {} for v in variants}
     for key, value in params.items():
         if "." in key:
-            scope, _, pname = key.partition(".")
+            scope, _, pname = key.rpartition(".")  # a parameter's name has no dot; torch:a.b.C's has
             targets = [v for v in variants if v.label == scope]
             if not targets:
                 name = optimizer_class(scope).name
-                targets = [v for v in variants if v.name == name]
+                targets = [v for v in variants if v.name == name or str(v.name).partition("(")[0] == name]
                 if not targets:
                     raise OptvizError(f"parameter {key!r} is for {name}, which is not among the optimizers run "
                                       f"({', '.join(v.label for v in variants)})", param="params")
@@ -151,16 +162,18 @@ def estimated_lr(objective: Objective, name: str, start: np.ndarray) -> float:
     By the optimizer's ``lr_family``: gradient methods take 0.5/L with L the largest
     |eigenvalue| of the Hessian at the start (momentum methods a tenth of that, since
     they accumulate about 1/(1−β) steps), to two significant digits; adaptive methods
-    move about 1/40 of the domain's width per step, AdaGrad a quarter of it; Newton
-    takes its full step.
+    move about 1/40 of the domain's width per step, AdaGrad a quarter of it, Lion (every
+    step of length η) 1/200 of it; Newton takes its full step and Adadelta torch's rate 1.
     """
     family = optimizer_class(name).lr_family
-    if family == "newton":
+    if family in ("newton", "adadelta"):
         return 1.0
     (lo, hi) = objective.default_domain()[0]
     width = hi - lo
     if family == "adaptive":
         return 0.05 * width / 2
+    if family == "sign":
+        return 0.005 * width
     if family == "adagrad":
         return 0.25 * width
     from optviz.critical import gradient_jacobian  # central differences: no Hessian to compile
@@ -181,7 +194,11 @@ def optimizer_settings(objective: Objective, name: str, overrides: Mapping[str, 
     from ``start`` when one is given. Oracle settings (noise, batch size) are
     not optimizer hyperparameters and are left out.
     """
-    suggested = {k: v for k, v in objective.suggested.get(name, {}).items() if k not in ORACLE_KEYS}
+    cls = optimizer_class(name)
+    if cls.network_only:
+        raise OptvizError(f"{cls.name} trains networks only: {cls.network_reason}; use it with train, or choose "
+                          "another optimizer for a function", param="opt")
+    suggested = {k: v for k, v in cls.suggested_settings(objective.suggested).items() if k not in ORACLE_KEYS}
     hyper = {k: v for k, v in suggested.items() if k != "lr"}
     hyper.update(overrides)
     override = hyper.pop("lr", None)

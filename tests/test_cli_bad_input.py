@@ -12,7 +12,7 @@ BAD = [
     (["run", "--fn", "x**2 + __import__('os')"], "not allowed"),
     (["run", "--fn", "x +* y"], "column"),
     (["run", "--fn", "2 + 3"], "no variables"),
-    (["run", "--opt", "adamw"], "unknown optimizer"),
+    (["run", "--opt", "adamz"], "unknown optimizer"),
     (["run", "--opt", "adam,adam"], "listed twice"),
     (["run", "--lr", "0"], "--lr must be > 0"),
     (["run", "--lr", "-0.1"], "--lr must be > 0"),

@@ -75,7 +75,7 @@ TRAIN_BAD = [
     (["--data", "bad.csv"], ("column 'b'", "row 2", "x7")),
     (["--data", "good.csv", "--target", "klass"], ("klass", "columns are")),
     (["--data", "moons", "--opt", "newton"], ("newton", "Hessian")),
-    (["--data", "moons", "--opt", "adam,adamw"], ("unknown optimizer", "adamw")),
+    (["--data", "moons", "--opt", "adam,adamz"], ("unknown optimizer", "adamz")),
     (["--data", "moons", "--lr", "0"], ("--lr",)),
     (["--data", "moons", "--lr", "nan"], ("--lr",)),
     (["--data", "moons", "--lr", "inf"], ("lr",)),

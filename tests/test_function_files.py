@@ -138,7 +138,7 @@ WRONG = [
     ('suggested = { adam = { lr = "fast" } }', ["'suggested.adam.lr' must be a number"], "suggested"),
     ("suggested = { adam = { lr = -1 } }", ["'suggested.adam.lr' must be > 0"], "suggested"),
     ("suggested = { adam = { lr = nan } }", ["'suggested.adam.lr' must be a finite number"], "suggested"),
-    ("suggested = { adamw = { lr = 1 } }", ["unknown key 'adamw'", "adam"], "suggested"),
+    ("suggested = { adamq = { lr = 1 } }", ["unknown key 'adamq'", "adam"], "suggested"),
     ("suggested = { adam = { betta1 = 0.9 } }", ["unknown key 'betta1'", "beta1"], "suggested"),
     ("suggested = { minibatch = { batch_size = 2.5 } }", ["batch_size' must be a whole number"], "suggested"),
     ("suggested = { adam = { bias_correction = 1 } }", ["must be true or false"], "suggested"),

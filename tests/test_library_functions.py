@@ -53,10 +53,33 @@ OPTIMIZERS = [
     "adagrad",
     "rmsprop",
     "adam",
+    "adadelta",
+    "yogi",
+    "adamw",
+    "amsgrad",
+    "nadam",
+    "radam",
+    "adamax",
+    "lion",
     "newton",
 ]
 FIRST_ORDER = OPTIMIZERS[:-1]
-DETERMINISTIC = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+DETERMINISTIC = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adadelta", "yogi", "adamw",
+                 "amsgrad", "nadam", "radam", "adamax", "lion"]
+# Pairs whose suggested rate descends and stays in the picture but does not reach a minimum
+# within the function's step budget: functions/_tune_suggested.py finds no robust rate that
+# does (for three more pairs its suggestion reaches one, but not robustly). Adadelta's paths that arrive are still oscillating at the end of the budget, where
+# their end depends on rounding (a 1e-12 change of the start moves it); RAdam's first five
+# steps are plain momentum steps η m̂ of the raw gradient's size, so on steep functions a rate
+# small enough for them is too small afterwards; Lion's steps all have length η, so it either
+# arrives late or keeps oscillating by about η around the minimum.
+NOT_REACHING = {
+    ("beale", "adadelta"), ("booth", "adadelta"), ("goldstein_price", "adadelta"), ("least_squares", "adadelta"),
+    ("matyas", "adadelta"), ("six_hump_camel", "adadelta"),
+    ("beale", "radam"), ("booth", "radam"), ("goldstein_price", "radam"), ("ill_conditioned", "radam"),
+    ("parabola", "radam"), ("styblinski_tang", "radam"),
+    ("ill_conditioned", "lion"), ("mccormick", "lion"), ("quadratic", "lion"),
+}
 # Non-differentiable points among the listed minima: Ackley's sqrt(x^2 + y^2) at the origin.
 CUSPS = {("ackley", 0)}
 # Where every deterministic first-order optimizer, with its suggested settings,
@@ -140,6 +163,8 @@ def reference_run(obj, name: str, settings: dict, steps: int, seed: int = 0) -> 
     v = np.zeros_like(theta)
     s = np.zeros_like(theta)
     m = np.zeros_like(theta)
+    u = np.zeros_like(theta)
+    prod = 1.0  # NAdam's running product of momentum coefficients
     fs = obj.finite_sum
     order, pos = np.arange(0), 0
     path = [theta.copy()]
@@ -178,6 +203,8 @@ def reference_run(obj, name: str, settings: dict, steps: int, seed: int = 0) -> 
             s = 0.999 * s + 0.001 * g * g
             m_hat, s_hat = m / (1 - 0.9**t), s / (1 - 0.999**t)
             theta = theta - lr * m_hat / (np.sqrt(s_hat) + 1e-8)
+        elif name in NEW_RULES:
+            theta, m, s, u, prod = NEW_RULES[name](theta, g, m, s, u, prod, t, lr)
         elif name == "newton":
             theta = theta - lr * np.linalg.solve(obj.hess(theta[None])[0], g)
         else:  # pragma: no cover
@@ -186,6 +213,61 @@ def reference_run(obj, name: str, settings: dict, steps: int, seed: int = 0) -> 
         if not np.all(np.isfinite(theta)):
             break
     return np.array(path)
+
+
+def _adadelta(theta, g, m, s, u, prod, t, lr):
+    # s: average of g², u: average of squared steps (ρ = 0.9, ε = 1e-6)
+    s = 0.9 * s + 0.1 * g * g
+    step = np.sqrt(u + 1e-6) / np.sqrt(s + 1e-6) * g
+    return theta - lr * step, m, s, 0.9 * u + 0.1 * step * step, prod
+
+
+def _adam_family(theta, g, m, s, u, prod, t, lr, name):
+    m = 0.9 * m + 0.1 * g
+    if name == "yogi":
+        s = s - 0.001 * g * g * np.sign(s - g * g)
+    else:
+        s = 0.999 * s + 0.001 * g * g
+    m_hat, s_hat = m / (1 - 0.9**t), s / (1 - 0.999**t)
+    if name == "yogi":
+        return theta - lr * m_hat / (np.sqrt(s_hat) + 1e-3), m, s, u, prod
+    if name == "adamw":
+        return theta * (1 - lr * 0.01) - lr * m_hat / (np.sqrt(s_hat) + 1e-8), m, s, u, prod
+    if name == "amsgrad":
+        u = np.maximum(u, s)
+        return theta - lr * m_hat / (np.sqrt(u / (1 - 0.999**t)) + 1e-8), m, s, u, prod
+    if name == "nadam":
+        mu, mu_next = (0.9 * (1 - 0.5 * 0.96 ** (k * 0.004)) for k in (t, t + 1))
+        prod = prod * mu
+        denom = np.sqrt(s_hat) + 1e-8
+        step = (1 - mu) / (1 - prod) * g / denom + mu_next / (1 - prod * mu_next) * m / denom
+        return theta - lr * step, m, s, u, prod
+    # radam
+    rho_inf = 2 / 0.001 - 1
+    rho = rho_inf - 2 * t * 0.999**t / (1 - 0.999**t)
+    if rho <= 5:
+        return theta - lr * m_hat, m, s, u, prod
+    r = np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    return theta - lr * m_hat * r * np.sqrt(1 - 0.999**t) / (np.sqrt(s) + 1e-8), m, s, u, prod
+
+
+def _adamax(theta, g, m, s, u, prod, t, lr):
+    m = 0.9 * m + 0.1 * g
+    u = np.maximum(0.999 * u, np.abs(g) + 1e-8)
+    return theta - lr / (1 - 0.9**t) * m / u, m, s, u, prod
+
+
+def _lion(theta, g, m, s, u, prod, t, lr):
+    theta = theta - lr * np.sign(0.9 * m + 0.1 * g)
+    return theta, 0.99 * m + 0.01 * g, s, u, prod
+
+
+NEW_RULES = {
+    "adadelta": _adadelta,
+    "adamax": _adamax,
+    "lion": _lion,
+    **{n: (lambda *a, n=n: _adam_family(*a, name=n)) for n in ("yogi", "adamw", "amsgrad", "nadam", "radam")},
+}
 
 
 # ---------------------------------------------------------------------------
@@ -487,7 +569,10 @@ def test_suggested_lr_reaches_a_minimum(name, opt):
     obj = load_function(name)
     path = reference_run(obj, opt, obj.suggested[opt], obj.steps)
     _, dist = obj.nearest_minimum(path[-1:])
-    assert dist[0] <= 0.05 * _diagonal(obj), f"{name}/{opt} ended at {path[-1]}"
+    if (name, opt) in NOT_REACHING:  # the list is exact: a pair that reaches must leave it
+        assert dist[0] > 0.05 * _diagonal(obj), f"{name}/{opt} reaches a minimum: remove it from NOT_REACHING"
+    else:
+        assert dist[0] <= 0.05 * _diagonal(obj), f"{name}/{opt} ended at {path[-1]}"
 
 
 @pytest.mark.parametrize(

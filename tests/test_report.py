@@ -46,4 +46,5 @@ def test_compare_json_has_one_entry_per_optimizer():
     assert proc.returncode == 0, proc.stderr
     runs = json.loads(proc.stdout)["runs"]
     assert [r["optimizer"] for r in runs] == ["gd", "sgd", "minibatch", "momentum", "nesterov", "adagrad",
-                                              "rmsprop", "adam"]
+                                              "rmsprop", "adam", "adadelta", "yogi", "adamw", "amsgrad",
+                                              "nadam", "radam", "adamax", "lion"]

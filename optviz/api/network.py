@@ -28,6 +28,7 @@ from optviz.nn.train import train as train_network
 from optviz.nn.variants import MODEL_KEYS, Variant, run_label, variants
 from optviz.notebook import Shows
 from optviz.optim import make_optimizer, optimizer_class
+from optviz.optim.objects import with_objects
 from optviz.settings import optimizer_names, parse_params, scoped_params
 from optviz.status import Outcome, Status
 from optviz.threads import TRAIN_THREADS, check_threads, limited_threads
@@ -133,7 +134,8 @@ def _plan(names: list[str], params, schedule, lr, network: dict[str, Any]) -> _P
     """Every network variant with every optimizer (and listed learning rate), checked."""
     found, varied = variants({**network, "lr": lr})
     if "lr" in varied:
-        fixed = [n for n, h in scoped_params(parse_params(params), names).items() if "lr" in h]
+        named = [n for n in names if isinstance(n, str)]
+        fixed = [n for n, h in scoped_params(parse_params(params), named).items() if "lr" in h]
         if fixed:
             raise OptvizError(f"{{lr}} lists several rates but {{params}} sets the lr of {', '.join(fixed)}",
                               param="lr", names=("params",))
@@ -146,9 +148,10 @@ def _plan(names: list[str], params, schedule, lr, network: dict[str, Any]) -> _P
     for v in found:
         key = (tuple(v.model.items()), v.batch_size)
         _, specs, labels = groups.setdefault(key, (v, [], []))
-        for spec in _specs(names, params, schedule, v.lr):
+        # optimizer objects pass as they are, with their own settings
+        for spec in with_objects(lambda n, p, rate, sched: _specs(n, p, sched, rate), names, params, v.lr, schedule):
             specs.append(spec)
-            labels.append(run_label(spec[0], v.label))
+            labels.append(run_label(spec[0] if isinstance(spec, tuple) else spec.name, v.label))
     return _Plan(list(groups.values()), varied)
 
 

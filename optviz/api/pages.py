@@ -8,8 +8,10 @@ from typing import Any
 
 from optviz import validate
 from optviz.api.surface import run
+from optviz.errors import OptvizError
 from optviz.explorer import ExplorePage
 from optviz.settings import resolve_function
+from optviz.variants import parse_variants
 
 
 def explore(fn: Any = "rosenbrock", opt: str | Iterable[str] = "gd,momentum,adam", *,
@@ -27,7 +29,12 @@ def explore(fn: Any = "rosenbrock", opt: str | Iterable[str] = "gd,momentum,adam
     ``domain`` go to :func:`optviz.explorer.page.build_page`.
     """
     from optviz.explorer.fromrun import run_page
+    from optviz.explorer.page import page_refusal
 
+    for variant in parse_variants(opt):  # before any run: the page computes optviz's own rules only
+        reason = page_refusal(variant.name)
+        if reason:
+            raise OptvizError(reason, param="opt")
     objective = resolve_function(fn)
     if steps is not None:
         validate.whole("steps", steps)

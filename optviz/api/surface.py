@@ -107,11 +107,19 @@ class Plan:
 
 def plans(objective: Objective, opt, params, lr, schedule, start, *, tune: bool = False) -> list[Plan]:
     """The runs ``opt`` asks for with their settings: a variant's own settings first, then
-    ``params`` (by optimizer or label), then ``lr``/``schedule``, then the function's suggestions."""
+    ``params`` (by optimizer or label), then ``lr``/``schedule``, then the function's suggestions.
+    An optimizer object runs with its own settings (none of these may be given for it)."""
     variants = parse_variants(opt)
     per = scoped_params(parse_params(params), variants)
     out = []
     for v in variants:
+        if not isinstance(v.name, str):
+            if tune:
+                raise OptvizError(f"{{tune}} needs optimizers by name; {v.label} is an object with its own "
+                                  "learning rate", param="tune")
+            make_optimizer(v.name, lr=lr, schedule=schedule, **per[v.label])  # refuses settings for it
+            out.append(Plan(v, None, {}, None))
+            continue
         overrides = {**per[v.label], **{k: x for k, x in v.settings.items() if k != "label"}}
         if tune and "lr" in overrides:
             raise OptvizError(f"{{tune}} chooses the learning rate itself, and {v.label} sets lr", param="tune")

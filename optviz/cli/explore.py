@@ -26,7 +26,7 @@ from optviz.cli.options import (
 
 def explore(
     fn: Fn = "rosenbrock",
-    opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated, each optionally with its own settings: \"momentum(beta=0.5), momentum(beta=0.9)\".", rich_help_panel=OPTIM)] = "gd,momentum,adam",
+    opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated, each optionally with its own settings: \"momentum(beta=0.5), momentum(beta=0.9)\". optviz's own rules only (not muon, torch: or optax:).", rich_help_panel=OPTIM)] = "gd,momentum,adam",
     lr: Lr = None,
     param: Param = None,
     start: Start = None,

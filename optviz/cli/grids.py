@@ -35,7 +35,7 @@ from optviz.cli.surface import figure_options
 
 def sweep(
     fn: Fn = "rosenbrock",
-    opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated.", rich_help_panel=OPTIM)] = "gd,momentum,adam",
+    opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated. Also torch:IMPORT.PATH.Class(kw=value, …) and optax:NAME(kw=value, …) (values are literals, never evaluated).", rich_help_panel=OPTIM)] = "gd,momentum,adam",
     lr: Annotated[str, typer.Option(help="Learning-rate grid LO:HI:N (log-spaced), or one value when another parameter is swept.", rich_help_panel=OPTIM)] = "1e-4:1:41",
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=LO:HI:N sweeps a second parameter (linear; log: or lin: prefix to choose), NAME=VALUE fixes one.", rich_help_panel=OPTIM)] = None,
     start: Start = None,
@@ -75,7 +75,7 @@ def sweep(
 
 def basins(
     fn: Fn = "himmelblau",
-    opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated; one panel each.", rich_help_panel=OPTIM)] = "gd,momentum,adam",
+    opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated; one panel each. Also torch:IMPORT.PATH.Class(kw=value, …) and optax:NAME(kw=value, …) (values are literals, never evaluated).", rich_help_panel=OPTIM)] = "gd,momentum,adam",
     lr: Lr = None,
     param: Param = None,
     grid: Annotated[int, typer.Option(help="Start points per axis (GRID × GRID starts over the domain).")] = 250,

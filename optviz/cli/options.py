@@ -153,7 +153,7 @@ def value(choice: Enum | None):
 # -- options of the commands on a function -----------------------------------------------
 Fn = Annotated[str, typer.Option("--fn", "-f", help="A library name (see 'optviz functions'), a formula such as 'x**2 + 10*y**2', or a path to a function file.")]
 Lr = Annotated[float | None, typer.Option(help="Learning rate for every optimizer [default: each optimizer's suggested rate for the function].", rich_help_panel=OPTIM)]
-Param = Annotated[list[str] | None, typer.Option("--param", "-p", metavar="NAME=VALUE", help="Hyperparameter NAME=VALUE (beta, dampening, nesterov, eps, beta1, beta2, bias_correction, damping, safeguard; see 'optviz optimizers'); OPT.NAME=VALUE for one optimizer. Repeatable.", rich_help_panel=OPTIM)]
+Param = Annotated[list[str] | None, typer.Option("--param", "-p", metavar="NAME=VALUE", help="Hyperparameter NAME=VALUE (beta, dampening, nesterov, eps, beta1, beta2, bias_correction, rho, weight_decay, momentum_decay, amsgrad, damping, safeguard, …; see 'optviz optimizers'); OPT.NAME=VALUE for one optimizer. weight_decay is the decoupled decay of adamw, lion and muon. Repeatable.", rich_help_panel=OPTIM)]
 Start = Annotated[list[str] | None, typer.Option(metavar="POINT", help="Start point 'a,b' (a single number for 1-D). Repeatable: several starts run as one batch.")]
 Steps = Annotated[int | None, typer.Option(help="Most steps a run takes [default: the function's].")]
 Tol = Annotated[float, typer.Option(help="Stop a point when ‖∇f‖ ≤ TOL; 0 runs every step.")]

@@ -97,7 +97,7 @@ def _checked_csv(csv: Path | None) -> Path | None:
 
 def run(
     fn: Fn = "rosenbrock",
-    opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated (see 'optviz optimizers').", rich_help_panel=OPTIM)] = "adam",
+    opt: Annotated[str, typer.Option("--opt", "-o", help="Optimizer(s), comma-separated (see 'optviz optimizers'). Also torch:IMPORT.PATH.Class(kw=value, …) and optax:NAME(kw=value, …) (values are literals, never evaluated).", rich_help_panel=OPTIM)] = "adam",
     lr: Lr = None,
     param: Param = None,
     start: Start = None,
@@ -147,7 +147,7 @@ def run(
 
 def compare(
     fn: Fn = "rosenbrock",
-    opt: Annotated[str | None, typer.Option("--opt", "-o", help="Optimizers to compare, comma-separated [default: every first-order one].", rich_help_panel=OPTIM)] = None,
+    opt: Annotated[str | None, typer.Option("--opt", "-o", help="Optimizers to compare, comma-separated [default: every first-order one]. Also torch:IMPORT.PATH.Class(kw=value, …) and optax:NAME(kw=value, …) (values are literals, never evaluated).", rich_help_panel=OPTIM)] = None,
     lr: Lr = None,
     param: Param = None,
     start: Start = None,

@@ -23,8 +23,11 @@ var OptvizControls = (function () {
     nesterov: { label: "Nesterov look-ahead", kind: "bool" },
     bias_correction: { label: "bias correction", kind: "bool" },
     safeguard: { label: "safeguard", kind: "choice", choices: ["none", "abs", "damp"] },
+    rho: { label: "ρ", kind: "linear", min: 0, max: 0.999, step: 0.001 },
+    weight_decay: { label: "λ (decoupled weight decay)", kind: "linear", min: 0, max: 1, step: 0.001 },
+    momentum_decay: { label: "ψ (momentum decay)", kind: "log", min: -5, max: 0 },
   };
-  const STATE_LABELS = { v: "v", s: "s", m_hat: "m̂", v_hat: "v̂", effective_lr: "effective η", indefinite: "H + λI indefinite", singular: "singular" };
+  const STATE_LABELS = { v: "v", s: "s", m: "m", u: "u", delta: "Δ", m_hat: "m̂", v_hat: "v̂", effective_lr: "effective η", indefinite: "H + λI indefinite", singular: "singular" };
   const SCHEDULE_PARAMS = {
     constant: [],
     step: [["K", "int", 1, 1000, 1, 100], ["γ", "linear", 0.05, 1, 0.05, 0.5]],

@@ -35,6 +35,10 @@ MATH_SCRIPTS = ("numeric.js", "objectives.js", "schedules.js", "optimizers.js", 
 PAGE_SCRIPTS = ("draw.js", "command.js", "controls.js", "link.js", "page.js")
 ASSETS = (*MATH_SCRIPTS, *PAGE_SCRIPTS, "page.css", "page.html")
 ORACLE_KEYS = ("noise", "batch_size")
+# the rules optimizers.js mirrors: every deterministic and stochastic first-order rule of the
+# core on a function, and Newton
+PAGE_OPTIMIZERS = ("gd", "sgd", "minibatch", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adadelta",
+                   "yogi", "adamw", "amsgrad", "nadam", "radam", "adamax", "lion", "newton")
 MAX_LABEL = 80
 MAX_TITLE = 200
 MAX_STARTS = 8
@@ -115,6 +119,23 @@ def _plain(value: Any) -> Any:
     return float(value)
 
 
+def page_refusal(name: Any) -> str | None:
+    """Why the page cannot run optimizer ``name`` (None when it can): the page recomputes
+    every path in JavaScript, so it runs optviz's own rules only."""
+    if not isinstance(name, str):
+        return (f"the explorable page runs optviz's own rules only; {getattr(name, 'name', type(name).__name__)} "
+                f"is an optimizer object, whose code the page cannot run (choose from {', '.join(PAGE_OPTIMIZERS)})")
+    key = name.strip().lower()
+    if key in PAGE_OPTIMIZERS:
+        return None
+    if key.startswith(("torch:", "optax:")):
+        return (f"the explorable page runs optviz's own rules only; {name} runs in its own library, which a "
+                f"browser does not have (choose from {', '.join(PAGE_OPTIMIZERS)})")
+    if key == "muon":
+        return "the explorable page draws functions; muon trains networks only (orthogonalized updates of weight matrices)"
+    return f"the explorable page has no optimizer {name!r}; choose from {', '.join(PAGE_OPTIMIZERS)}"
+
+
 def page_optimizers(objective, optimizers: Sequence[Sequence[Any]], schedule: str | None) -> list[dict[str, Any]]:
     """Check ``(label, name, lr, hyperparameters)`` entries as ``optviz run`` would and
     complete them with every default; each gets its color."""
@@ -125,12 +146,15 @@ def page_optimizers(objective, optimizers: Sequence[Sequence[Any]], schedule: st
     from optviz.settings import optimizer_settings
 
     if not optimizers:
-        raise OptvizError("no optimizer given; choose from gd, sgd, minibatch, momentum, nesterov, adagrad, rmsprop, adam, newton")
+        raise OptvizError(f"no optimizer given; choose from {', '.join(PAGE_OPTIMIZERS)}")
     out = []
     for entry in optimizers:
         if len(entry) != 4:
             raise OptvizError(f"an optimizer entry is (label, name, lr, hyperparameters); got {entry!r}")
         label, name, lr, hyper = entry
+        reason = page_refusal(name)
+        if reason:
+            raise OptvizError(reason, param="opt")
         hyper = dict(hyper or {})
         extra = {k: hyper.pop(k) for k in ORACLE_KEYS if k in hyper}
         optimizer = make_optimizer(name, lr=lr, schedule=schedule, **hyper)

@@ -76,7 +76,7 @@ var OptvizOptim = (function () {
       const lr = rate(t - 1);
       if (oracle) oracle(x, g, t, gUsed); else gUsed.set(g);
       if (spec.needsHessian) objective.hess(x, H);
-      spec.rule(hp, gUsed, S, lr, t, H, delta);
+      spec.rule(hp, gUsed, S, lr, t, H, delta, x);
       xPrev.set(x);
       for (let j = 0; j < d; j++) x[j] = x[j] - delta[j];
       const gn = evaluate(t);

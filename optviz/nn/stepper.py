@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -62,7 +63,9 @@ class Stepper:
         self.params = net.params
         self.packer = Packer(self.params) if getattr(opt, "elementwise", False) else None
         self._opt_params = self.packer.pack(self.params) if self.packer else self.params
-        self.state = opt.init(self._opt_params)
+        # an optimizer whose init takes the parameter kinds (muon: which arrays are weight matrices) gets them
+        takes_kinds = "kinds" in inspect.signature(opt.init).parameters
+        self.state = opt.init(self._opt_params, kinds=kinds) if takes_kinds else opt.init(self._opt_params)
         self.count = 0
         self.last_lr = opt.learning_rate(0)
 

@@ -73,15 +73,14 @@ class _EpochSchedule:
 def _make_optimizers(
     specs: Sequence[OptimizerSpec], lr: float, schedule, schedule_unit: str, steps_per_epoch: int
 ) -> list:
-    from optviz.optim import make_optimizer, parse_schedule
-    from optviz.optim.base import Optimizer
+    from optviz.optim import as_optimizer, is_optimizer_object, make_optimizer, parse_schedule
 
     if schedule_unit not in ("step", "epoch"):
         raise OptvizError(f"schedule unit must be 'step' or 'epoch', got {schedule_unit!r}")
     built = []
     for spec in specs:
-        if isinstance(spec, Optimizer):
-            opt = spec
+        if is_optimizer_object(spec):
+            opt = as_optimizer(spec)
         else:
             name, hyper = (spec, {}) if isinstance(spec, str) else spec
             hyper = dict(hyper)
@@ -236,7 +235,8 @@ def train(
     ``data``: a ``Dataset`` (split stratified with ``val_fraction`` and standardized
     on the training part, seeded by ``seed``) or a ready ``Split``.
     ``optimizers``: names (``"adam"``), ``(name, {hyper})`` pairs (``("adam",
-    {"lr": 1e-3, "beta1": 0.8})``) or optviz.optim optimizer objects. ``lr`` and
+    {"lr": 1e-3, "beta1": 0.8})``) or optimizer objects (an optviz.optim optimizer, or any
+    object with ``init(params)`` and ``step(params, grad, state)``, used with its own settings). ``lr`` and
     ``schedule`` (a Schedule or the CLI syntax such as ``"exp:0.95"``) apply to the
     named ones that do not set their own; ``schedule_unit`` "step" counts optimizer
     steps, "epoch" counts epochs (α₀/(1 + d·e), docs/math.md §5).

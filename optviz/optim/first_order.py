@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from optviz.errors import OptvizError
 from optviz.optim.base import Optimizer, closed_unit_interval, positive, unit_interval
 
 
@@ -188,10 +189,11 @@ class Adam(Optimizer):
     """Adam (docs/math.md §3.5): m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
     m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);  θ ← θ − η m̂ / (√v̂ + ε).
 
-    Defaults: β₁ = 0.9, β₂ = 0.999, ε = 1e-8, bias_correction = True
+    Defaults: β₁ = 0.9, β₂ = 0.999, ε = 1e-8, bias_correction = True, amsgrad = False
     (``beta1``, ``beta2``, ``eps``, ``bias_correction``; without correction
     m̂ = m and v̂ = v). torch.optim.Adam takes the same step (it folds the
     corrections into the step size; the results agree to rounding).
+    ``amsgrad=True`` builds :class:`AMSGrad` (docs/math.md §4.4), as torch's flag does.
     """
 
     name = "adam"
@@ -205,8 +207,17 @@ class Adam(Optimizer):
         m: object
         v: object
 
-    def __init__(self, lr, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True, schedule=None):
+    def __new__(cls, *args, **kwargs):
+        if cls is Adam and amsgrad_flag(kwargs.get("amsgrad", args[5] if len(args) > 5 else False)):
+            cls = AMSGrad
+        return super().__new__(cls)
+
+    def __init__(self, lr, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True, amsgrad=False,
+                 schedule=None):
         super().__init__(lr, schedule)
+        if amsgrad_flag(amsgrad) != isinstance(self, AMSGrad):
+            raise OptvizError(f"{self.name}: {{amsgrad}} must be {isinstance(self, AMSGrad)} here, got {amsgrad!r} "
+                              "(adam with amsgrad=true is amsgrad)", param="amsgrad")
         unit_interval("beta1", beta1, self.name)
         unit_interval("beta2", beta2, self.name)
         positive("eps", eps, self.name)
@@ -233,3 +244,55 @@ class Adam(Optimizer):
         c1, c2 = self.corrections(state.count)
         m_hat, v_hat = state.m / c1, state.v / c2
         return {"m_hat": m_hat, "v_hat": v_hat, "effective_lr": lr / (np.sqrt(v_hat) + self.eps)}
+
+
+def amsgrad_flag(value) -> bool:
+    """``amsgrad`` as a bool (a bool, or 0/1): anything else is refused."""
+    if isinstance(value, (bool, np.bool_)) or (np.ndim(value) == 0 and value in (0, 1)):
+        return bool(value)
+    raise OptvizError(f"adam: {{amsgrad}} must be true or false, got {value!r}", param="amsgrad")
+
+
+class AMSGrad(Adam):
+    """AMSGrad (docs/math.md §4.4): Adam whose second moment only grows.
+
+    m, v as Adam;  v_max ← max(v_max, v);  θ ← θ − η m̂ / (√(v_max / (1 − β₂ᵗ)) + ε).
+
+    Defaults: Adam's (β₁ = 0.9, β₂ = 0.999, ε = 1e-8, bias_correction = True); the same
+    as ``adam`` with ``amsgrad=true``. torch.optim.Adam(amsgrad=True) takes this step.
+    Libraries differ: optax.amsgrad keeps the maximum of the bias-corrected v̂ instead of
+    the raw v; the paper uses no bias correction (``bias_correction=false`` here).
+    """
+
+    name = "amsgrad"
+    summary = "Adam whose second moment v_max never decreases"
+    update_rule = "m, v as Adam;  v_max ← max(v_max, v);  θ ← θ − η m̂ / (√(v_max/(1−β₂ᵗ)) + ε)"
+
+    class State(NamedTuple):
+        count: int
+        m: object
+        v: object
+        v_max: object
+
+    def __init__(self, lr, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True, amsgrad=True,
+                 schedule=None):
+        super().__init__(lr, beta1, beta2, eps, bias_correction, amsgrad, schedule)
+
+    @classmethod
+    def keyword_defaults(cls):
+        out = super().keyword_defaults()
+        out.pop("amsgrad")
+        return out
+
+    def rule(self, g, slots, lr, t, hessian=None, theta=None):
+        m, v, v_max = slots
+        m = self.beta1 * m + (1.0 - self.beta1) * g
+        v = self.beta2 * v + (1.0 - self.beta2) * (g * g)
+        v_max = np.maximum(v_max, v)
+        c1, c2 = self.corrections(t)
+        return lr * (m / c1) / (np.sqrt(v_max / c2) + self.eps), (m, v, v_max)
+
+    def observe(self, state, lr):
+        c1, c2 = self.corrections(state.count)
+        v_hat = state.v_max / c2
+        return {"m_hat": state.m / c1, "v_hat": v_hat, "effective_lr": lr / (np.sqrt(v_hat) + self.eps)}

@@ -47,6 +47,10 @@ class Newton(Optimizer):
             raise OptvizError(f"newton: safeguard must be one of {', '.join(SAFEGUARDS)}, got {safeguard!r}")
         self.damping, self.safeguard = damping, safeguard
 
+    @classmethod
+    def default_lr(cls) -> float:
+        return 1.0
+
     def extra_hyperparameters(self):
         return {"damping": self.damping, "safeguard": self.safeguard}
 

@@ -88,7 +88,7 @@ def _check_result(result: Any, options: Any) -> None:
             names = ", ".join(t.optimizer for t in result.runs)
             raise OptvizError(
                 f"{{show_state}}: {names} carry no state to show "
-                "(momentum, nesterov, adagrad, rmsprop and adam do)", param="show_state")
+                "(every optimizer but gd, sgd, minibatch and newton does)", param="show_state")
 
 
 def figure_paths(result: Any, out_dir: Path, *, fmt: str = "png", surface: bool = False,

@@ -14,21 +14,54 @@ from optviz.plot.figure import log_y, signed_decade_formatter
 
 STATE_COLUMNS = (
     # column title, {state name: panel title}
-    ("first moment (velocity)", {"v": "v  (velocity)", "m_hat": "m̂  (bias-corrected mean of g)"}),
-    ("second moment", {"s": None, "v_hat": "v̂  (bias-corrected mean of g²)"}),
+    ("first moment (velocity)", {"v": "v  (velocity)", "m_hat": "m̂  (bias-corrected mean of g)",
+                                 "m": "m  (moving average of g)", "delta": "Δ  (moving average of squared steps)"}),
+    ("second moment", {"s": None, "v_hat": "v̂  (bias-corrected mean of g²)", "u": "u  (decaying maximum of |g|)"}),
     ("effective step size per coordinate", {"effective_lr": None}),
 )
-STATEFUL = ("v", "m_hat", "s", "v_hat", "effective_lr")
+KNOWN = {name for _, names in STATE_COLUMNS for name in names}
+EFFECTIVE = {  # the effective step size's formula, by the state that defines it
+    "delta": "η √(Δ + ε) / √(s + ε)", "u": "η / u", "v_hat": "η / (√v̂ + ε)", "s": "η / √(s + ε)"}
+
+
+def _shown(traj: Any) -> list[str]:
+    """The state entries to draw: all but the counted events (Newton's indefinite steps)."""
+    from optviz.errors import OptvizError
+    from optviz.optim import optimizer_class
+
+    try:
+        events = set(optimizer_class(traj.optimizer).events)
+    except OptvizError:  # an optimizer object's name
+        events = set()
+    return [k for k in traj.state if k not in events]
 
 
 def runs_with_state(runs: Sequence[Any]) -> list[Any]:
-    return [t for t in runs if any(name in t.state for name in STATEFUL)]
+    return [t for t in runs if _shown(t)]
 
 
 def _effective_title(traj: Any) -> str:
-    if "v_hat" in traj.state:
-        return "η / (√v̂ + ε)  (effective step size)"
-    return "η / √(s + ε)  (effective step size)"
+    if traj.optimizer == "radam":
+        return "η r √(1 − β₂ᵗ) / (√v + ε), η before the switch"
+    key = next(k for k in EFFECTIVE if k in traj.state) if any(k in traj.state for k in EFFECTIVE) else "s"
+    return f"{EFFECTIVE[key]}  (effective step size)"
+
+
+def _columns(traj: Any) -> list[tuple[str, str] | None]:
+    """(state name, panel title) per column: the known kinds in their columns, or, for state
+    optviz does not know (a foreign optimizer's), its first three entries by name."""
+    shown = _shown(traj)
+    if not KNOWN & set(shown):
+        return [(key, key) for key in shown[:3]]
+    out = []
+    for _, names in STATE_COLUMNS:
+        key = next((k for k in names if k in traj.state), None)
+        if key is None:
+            out.append(None)
+            continue
+        title = names[key] or (_effective_title(traj) if key == "effective_lr" else _s_title(traj))
+        out.append((key, title))
+    return out
 
 
 def _s_title(traj: Any) -> str:
@@ -57,14 +90,13 @@ def draw_state(fig: Figure, runs: Sequence[Any], *, start: int = 0) -> dict[tupl
         name = _style.run_name(traj)
         k = min(start, traj.K - 1)
         n = _data.finite_count(traj, k)
-        for col, (_, names) in enumerate(STATE_COLUMNS):
+        columns = _columns(traj)
+        for col in range(ncols):
             ax = axes[row, col]
-            present = [s for s in names if s in traj.state]
-            if not present:
+            if col >= len(columns) or columns[col] is None:
                 ax.set_axis_off()
                 continue
-            key = present[0]
-            title = names[key] or (_effective_title(traj) if key == "effective_lr" else _s_title(traj))
+            key, title = columns[col]
             values = np.asarray(traj.state[key][1:n, k], dtype=float)  # state after step t = 1..n−1
             values = values.reshape(len(values), -1) if len(values) else np.zeros((0, traj.objective.dim))
             steps = traj.steps_of_rows(n)[1:]

@@ -41,6 +41,20 @@ def test_every_deterministic_optimizer_matches_numpy(open_page, tmp_path, fn):
         assert_same_run(page_runs[0], traj, 0, f"{fn}/{traj.optimizer}")
 
 
+NEW_RULES = "adadelta,yogi,adamw,amsgrad,nadam,radam,adamax,lion"
+
+
+@pytest.mark.parametrize("fn", PARITY_FUNCTIONS)
+def test_every_newer_rule_matches_numpy(open_page, tmp_path, fn):
+    page = explore(fn, NEW_RULES, steps=500)
+    _, runs = _page_runs(open_page, tmp_path, page.html)
+    ref = optviz.run(fn, NEW_RULES, steps=500)
+    assert len(runs) == len(ref.runs) == 8
+    for page_runs, traj in zip(runs, ref.runs):
+        assert traj.steps[0] > 10, f"{fn}/{traj.optimizer} stopped early: nothing compared"
+        assert_same_run(page_runs[0], traj, 0, f"{fn}/{traj.optimizer}")
+
+
 VARIANTS = [
     ("momentum", None, {"dampening": 0.5}),
     ("momentum", None, {"nesterov": True, "dampening": 0.3, "beta": 0.8}),
@@ -52,6 +66,14 @@ VARIANTS = [
     ("newton", 0.5, {"damping": 0.5}),
     ("newton", None, {"safeguard": "abs"}),
     ("newton", None, {"safeguard": "damp"}),
+    ("adamw", None, {"weight_decay": 0.3, "bias_correction": False}),
+    ("amsgrad", 0.01, {"beta2": 0.9, "bias_correction": False}),
+    ("nadam", None, {"momentum_decay": 0.5, "beta1": 0.8}),
+    ("radam", 0.01, {"beta2": 0.9}),  # rectified from step 2 on: ρ∞ = 19
+    ("adamax", None, {"beta1": 0.5, "eps": 1e-3}),
+    ("yogi", None, {"beta2": 0.9, "eps": 1e-6}),
+    ("adadelta", 3.0, {"rho": 0.5, "eps": 1e-4}),
+    ("lion", None, {"weight_decay": 0.1, "beta1": 0.5, "beta2": 0.9}),
 ]
 
 

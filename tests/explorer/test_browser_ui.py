@@ -257,3 +257,33 @@ def test_layout_fits_and_screenshots(rosenbrock, shots_dir, width, height, scale
     _settle(o)
     o.page.screenshot(path=str(shots_dir / f"explore_{width}px.png"), full_page=True)
     assert (shots_dir / f"explore_{width}px.png").stat().st_size > 10_000
+
+
+def test_the_newer_rules_have_their_sliders_state_and_command(open_page, tmp_path, capsys):
+    """Adadelta's ρ, NAdam's ψ, the decoupled decay of AdamW and Lion: each slider changes the
+    page's path, the readout names each rule's state, and the copied command draws the same paths."""
+    page = explore("rosenbrock", "adamw, lion, nadam, adadelta", steps=300)
+    o = open_page(write(page.html, tmp_path))
+    o.page.locator("#o0-weight_decay").fill("0.3")
+    o.page.locator("#o1-weight_decay").fill("0.05")
+    o.page.locator("#o2-momentum_decay").fill("-1")  # a log slider: ψ = 0.1
+    o.page.locator("#o3-rho").fill("0.5")
+    _settle(o)
+    hyper = [opt["hyper"] for opt in _state(o)["opts"]]
+    assert (hyper[0]["weight_decay"], hyper[1]["weight_decay"], hyper[2]["momentum_decay"], hyper[3]["rho"]) == (
+        0.3, 0.05, 0.1, 0.5)
+    readouts = o.page.locator("table.readout").all_inner_texts()
+    assert "m̂" in readouts[0] and "m\t" in readouts[1] and "v̂" in readouts[2] and "Δ" in readouts[3]
+    args = shlex.split(o.eval("optvizPage.command()"))
+    opt = args[args.index("--opt") + 1]
+    assert "weight_decay=0.3" in opt and "weight_decay=0.05" in opt and "momentum_decay=0.1" in opt and "rho=0.5" in opt
+    from optviz.cli import main
+
+    capsys.readouterr()
+    main([*args[1:], "--json", "--no-plot"])
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    for got, ref in zip(_results(o), runs):
+        assert got[0]["steps"] == ref["steps"] and got[0]["status"] == ref["status"], ref["label"]
+        path = floats(got[0]["theta"]).reshape(-1, 2)
+        want = np.array(ref["trajectory"], dtype=float)
+        assert path.shape == want.shape and np.allclose(path, want, rtol=1e-9, atol=1e-12), ref["label"]

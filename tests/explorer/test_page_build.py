@@ -160,3 +160,49 @@ def test_the_wheel_ships_the_page_assets(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     names = set(zipfile.ZipFile(next(tmp_path.glob("optviz-*.whl"))).namelist())
     assert {f"optviz/explorer/{name}" for name in ASSETS} <= names
+
+
+def test_the_page_offers_every_rule_of_the_core_on_a_function():
+    from optviz.explorer.page import PAGE_OPTIMIZERS
+    from optviz.optim import FIRST_ORDER
+
+    assert set(PAGE_OPTIMIZERS) == {*FIRST_ORDER, "newton"}
+    scripts = asset("optimizers.js")
+    defined = set(re.findall(r'define\("([a-z]+)"', scripts)) | {"gd", "sgd", "minibatch"}
+    assert defined == set(PAGE_OPTIMIZERS)
+
+
+class _Halving:
+    name = "halving"
+
+    def init(self, params):
+        return None
+
+    def step(self, params, grad, state):
+        return params - 0.5 * grad, state
+
+
+@pytest.mark.parametrize("opt, fragment", [
+    ("adam, torch:torch.optim.AdamW(betas=(0.9, 0.99))", "runs in its own library"),
+    ("optax:lion", "runs in its own library"),
+    ("muon", "muon trains networks only"),
+    ([_Halving()], "is an optimizer object"),
+])
+def test_rules_the_page_cannot_run_are_refused_in_one_line_before_any_run(opt, fragment, monkeypatch):
+    import optviz.api.pages as pages
+
+    monkeypatch.setattr(pages, "run", lambda *a, **k: pytest.fail("ran before refusing"))
+    with pytest.raises(OptvizError) as info:
+        explore("rosenbrock", opt)
+    assert fragment in str(info.value) and "\n" not in str(info.value) and info.value.param == "opt"
+    obj = load_function("rosenbrock")
+    name = opt[0] if isinstance(opt, list) else opt.split(", ")[-1]
+    with pytest.raises(OptvizError, match="the explorable page"):
+        build_page(obj, [("x", name, 0.001, {})], starts=[0.0, 0.0], steps=10)
+
+
+def test_the_command_line_refuses_a_foreign_optimizer_in_one_line(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "optviz", "explore", "--opt", "torch:torch.optim.AdamW",
+                          "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "runs in its own library" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()

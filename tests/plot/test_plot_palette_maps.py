@@ -81,8 +81,10 @@ def test_colors_and_markers_are_unique_per_optimizer():
 
 
 def test_many_optimizers_get_a_compact_legend():
+    from optviz.optim import FIRST_ORDER
+
     result = optviz.compare("rosenbrock", steps=20)
-    assert len(result.runs) == 8
+    assert len(result.runs) == len(FIRST_ORDER) == 16
     fig = static.contour_figure(result, resolution=40)
     legend = fig.legends[0]
     assert legend._ncols == 4 and legend.get_texts()[0].get_fontsize() <= 9.5
