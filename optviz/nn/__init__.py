@@ -53,12 +53,9 @@ from optviz.nn.losses import (
 )
 from optviz.nn.model import Model, ResidualBlock, build_model
 from optviz.nn.module import Module, Sequential, named_leaves
-<<<<<<< HEAD
-from optviz.nn.records import OptimizerRun, TrainResult, TrainSettings
-=======
 from optviz.nn.norm2d import BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm2d
 from optviz.nn.pool import AvgPool2d, Flatten, GlobalAvgPool2d, MaxPool2d
->>>>>>> conv
+from optviz.nn.records import OptimizerRun, TrainResult, TrainSettings
 from optviz.nn.runfile import load_run, save_run
 from optviz.nn.train import evaluate, train
 
