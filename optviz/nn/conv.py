@@ -101,7 +101,9 @@ class Conv2d(Module):
       skips ∂l/∂x, as for Linear.
 
     Initialization: ``init`` as for Linear with fan_in = c_in·k² and fan_out = c_out·k²
-    (He uniform by default: U[−√(6/fan_in), +]); b = 0. torch.nn.Conv2d's default draws
+    (He uniform by default: U[−√(6/fan_in), +]); b = 0. ``bias=False`` leaves b out (a
+    convolution followed by BatchNorm: the normalization subtracts any per-channel
+    constant, so b would get a zero gradient). torch.nn.Conv2d's default draws
     W and b from U[−1/√fan_in, +1/√fan_in] (kaiming_uniform with a = √5) instead.
     """
 
@@ -115,6 +117,7 @@ class Conv2d(Module):
         init: str = "he",
         rng: np.random.Generator | None = None,
         dtype=np.float32,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         name = "Conv2d"
@@ -127,17 +130,20 @@ class Conv2d(Module):
         k2 = self.k * self.k
         shape = (self.c_out, self.c_in, self.k, self.k)
         self.params = {
-            "W": get_initializer(init)(self.c_in * k2, self.c_out * k2, rng, dtype, size=shape),
-            "b": np.zeros(self.c_out, dtype=dtype),
+            "W": get_initializer(init)(self.c_in * k2, self.c_out * k2, rng, dtype, size=shape)
         }
-        self.kinds = {"W": "weight", "b": "bias"}
+        self.kinds = {"W": "weight"}
+        if bias:
+            self.params["b"] = np.zeros(self.c_out, dtype=dtype)
+            self.kinds["b"] = "bias"
         self.skip_input_grad = False
         self._cache: tuple | None = None
         self._workspace = Workspace()
 
     def describe(self) -> str:
         """The layer's settings, as in error messages: Conv2d(1→16, k=3, s=1, p=1)."""
-        return f"Conv2d({self.c_in}→{self.c_out}, k={self.k}, s={self.stride}, p={self.padding})"
+        no_bias = "" if "b" in self.params else ", no bias"
+        return f"Conv2d({self.c_in}→{self.c_out}, k={self.k}, s={self.stride}, p={self.padding}{no_bias})"
 
     def output_shape(self, h: int, w: int) -> tuple[int, int]:
         """(H', W') for an H×W input; refused (OptvizError) when a side would be < 1."""
@@ -164,8 +170,9 @@ class Conv2d(Module):
         xp = pad_nhwc(nhwc(x), p, xp)
         cols = im2col(xp, k, self.stride, ws)
         out = np.matmul(cols, self._weight_matrix())
-        wide, r = widen(out)  # a long-row view: the bias add runs long inner loops
-        wide += np.tile(self.params["b"], r)
+        if "b" in self.params:
+            wide, r = widen(out)  # a long-row view: the bias add runs long inner loops
+            wide += np.tile(self.params["b"], r)
         self._cache = (cols, (n, h, w), (ho, wo))
         return nchw(out.reshape(n, ho, wo, self.c_out))
 
@@ -174,11 +181,12 @@ class Conv2d(Module):
         cols, (n, h, w), (ho, wo) = self._cache
         k, c_in, c_out = self.k, self.c_in, self.c_out
         dy_rows = np.ascontiguousarray(nhwc(dy)).reshape(-1, c_out)
-        # Σ over rows as a matrix-vector product: several times faster than sum(axis=0)
-        # for a tall matrix of few columns
-        db = np.matmul(np.ones(dy_rows.shape[0], dtype=dy_rows.dtype), dy_rows)
         dw = np.matmul(dy_rows.T, cols).reshape(c_out, k, k, c_in).transpose(0, 3, 1, 2)
-        self.grads = {"W": np.ascontiguousarray(dw), "b": db}
+        self.grads = {"W": np.ascontiguousarray(dw)}
+        if "b" in self.params:
+            # Σ over rows as a matrix-vector product: several times faster than sum(axis=0)
+            # for a tall matrix of few columns
+            self.grads["b"] = np.matmul(np.ones(dy_rows.shape[0], dtype=dy_rows.dtype), dy_rows)
         if self.skip_input_grad:
             return None
         if self.stride == 1:
