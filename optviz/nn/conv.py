@@ -28,6 +28,10 @@ from optviz.nn.images import (
 from optviz.nn.init import get_initializer
 from optviz.nn.module import Module
 
+# evaluation batches up to this size reuse scratch arrays (Model evaluates image models in
+# chunks of this size)
+EVAL_REUSE = 64
+
 
 def pad_nhwc(x: np.ndarray, p: int, out: np.ndarray | None = None) -> np.ndarray:
     """Zero-pad the H and W axes of an (N, H, W, C) array by ``p`` on every side.
@@ -139,6 +143,7 @@ class Conv2d(Module):
         self.skip_input_grad = False
         self._cache: tuple | None = None
         self._workspace = Workspace()
+        self._eval_workspace = Workspace()
 
     def describe(self) -> str:
         """The layer's settings, as in error messages: Conv2d(1→16, k=3, s=1, p=1)."""
@@ -162,8 +167,10 @@ class Conv2d(Module):
         ho, wo = self.output_shape(h, w)
         k, p, dtype = self.k, self.padding, x.dtype
         # training reuses the layer's scratch arrays (its batches keep their size);
-        # evaluation, whose batches may be large, allocates and lets go
-        ws = self._workspace if train else None
+        # evaluation has its own (a forward pass in evaluation mode between a training
+        # forward and its backward must not overwrite the window matrix kept for ∂W),
+        # used for batches up to EVAL_REUSE samples; larger ones allocate and let go
+        ws = self._workspace if train else (self._eval_workspace if n <= EVAL_REUSE else None)
         xp = None
         if ws is not None and p:
             xp = ws.array("x_pad", (n, h + 2 * p, w + 2 * p, self.c_in), dtype, zeros=True)

@@ -27,15 +27,16 @@ from optviz.nn.activations import ReLU, make_activation
 from optviz.nn.blocks import NORMS, ResidualBlock, make_norm
 from optviz.nn.cnn import ResidualBlock2d
 from optviz.nn.cnn_models import CONV_ARCHS, ConvSettings, conv_layers
-from optviz.nn.conv import Conv2d
+from optviz.nn.conv import EVAL_REUSE, Conv2d
 from optviz.nn.init import get_initializer
 from optviz.nn.layers import NORM_EPS, BatchNorm1d, Dropout, Linear
 from optviz.nn.module import Module, Sequential, named_leaves
 from optviz.nn.summary import SummaryRow, format_summary, summarize
 
 ARCHS = ("mlp", "resnet", *CONV_ARCHS)
-# samples per evaluation-mode pass of an image model: its window matrices stay a few MiB
-EVAL_CHUNK = 256
+# samples per evaluation-mode pass of an image model: the size of a training batch, so the
+# convolutions reuse their scratch arrays (optviz.nn.conv.EVAL_REUSE)
+EVAL_CHUNK = EVAL_REUSE
 
 
 class Model:
