@@ -13,10 +13,10 @@ import time
 
 import numpy as np
 
+from optviz.batch import Axis, sweep
 from optviz.library import load_function
 from optviz.optim import make_optimizer
 from optviz.runner import run_optimizer
-from optviz.batch import Axis, sweep
 
 B1, B2, EPS, LR = 0.9, 0.999, 1e-8, 0.01
 

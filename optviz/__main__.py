@@ -1,3 +1,3 @@
-from optviz.cli import main
+from optviz.launch import main
 
 main()

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from optviz import validate
+from optviz import budget, validate
 from optviz.errors import OptvizError
 from optviz.export import jsonable
 from optviz.objective import Objective
-from optviz.optim import defaults, make_optimizer
+from optviz.optim import defaults, make_optimizer, optimizer_class
 from optviz.runner import run_optimizer
 from optviz.trajectory import CONVERGED, DIVERGED, Trajectory
 
@@ -84,6 +84,10 @@ class SweepResult:
     steps: int
     fixed: dict[str, Any] = field(default_factory=dict)
     label: str = ""  # the run's label (its optimizer's name unless a variant was labelled)
+
+    def __repr__(self) -> str:
+        grid = " × ".join(f"{a.name} ({len(a.values)})" for a in self.axes)
+        return f"<SweepResult {self.label or self.optimizer} on {self.objective.name}: {grid}, {self.metric}>"
 
     @property
     def best_index(self) -> tuple[int, ...] | None:
@@ -211,6 +215,10 @@ class BasinResult:
     lr: float
     label: str = ""
 
+    def __repr__(self) -> str:
+        g = self.labels.shape[0]
+        return f"<BasinResult {self.label or self.optimizer} on {self.objective.name}: {g}×{g} starts, lr {self.lr:g}>"
+
     def shares(self) -> dict[str, float]:
         total = self.labels.size
         out = {}
@@ -251,7 +259,10 @@ def basins(objective: Objective, optimizer: str, *, lr: float, grid: int, steps:
            domain=None, hyper=None, schedule=None, oracle_factory=None) -> BasinResult:
     if objective.dim != 2:
         raise OptvizError(f"basins needs a function of 2 variables; {objective.name} has {objective.dim}")
-    grid = validate.whole("grid", grid, 2, 3000)
+    grid = validate.whole("grid", grid, 2)
+    slots = len(optimizer_class(optimizer).State._fields) - 1
+    budget.fits(f"{grid}² = {grid * grid:,} starts", grid * grid * objective.dim * 8 * (slots + 10), "grid",
+                "choose a smaller grid")
     domain = domain or objective.default_domain()
     xs = np.linspace(*domain[0], grid)
     ys = np.linspace(*domain[1], grid)

@@ -21,7 +21,7 @@ class Entry:
     args: tuple[str, ...]
 
     def command(self, out: str = "gallery") -> str:
-        shown = [f'"{a}"' if (" " in a or "*" in a) else a for a in self.args]
+        shown = [f'"{a}"' if any(c in a for c in " *()|") else a for a in self.args]
         return " ".join(["optviz", *shown, "--out", out])
 
 
@@ -67,6 +67,22 @@ ENTRIES: tuple[Entry, ...] = (
            "--metric", "gap")),
     Entry("himmelblau-basins", "Which minimum does each start reach? GD, momentum and Adam on Himmelblau.",
           ("basins", "--fn", "himmelblau", "--opt", "gd,momentum,adam", "--grid", "200")),
+    Entry("explore-momentum", "Explorable page: momentum on an ill-conditioned quadratic. GD zig-zags across the "
+          "narrow valley; slide β of the heavy ball and watch it overshoot, then settle.",
+          ("explore", "--fn", "ill_conditioned", "--opt",
+           "gd(lr=0.45), momentum(lr=0.45, beta=0.5), momentum(lr=0.1, beta=0.9, label=heavy ball)")),
+    Entry("explore-adam", "Explorable page: Adam against GD and momentum in Rosenbrock's curved valley; drag the "
+          "start, slide each learning rate.",
+          ("explore", "--fn", "rosenbrock", "--opt", "gd, momentum, adam")),
+    Entry("explore-newton", "Explorable page: Newton on x·cos(0.15πx) from x = 10 stops at a maximum (the page "
+          "says so); with |eigenvalues| (safeguard abs) it goes down.",
+          ("explore", "--fn", "xcos", "--opt", "newton, gd, newton(safeguard=abs, label=safeguarded Newton)")),
+    Entry("explore-sgd", "Explorable page: the noise of SGD and minibatch SGD on a least-squares fit; slide the "
+          "batch size and the seed.",
+          ("explore", "--fn", "least_squares", "--opt", "gd, sgd, minibatch")),
+    Entry("explore-saddle", "Explorable page: escaping the saddle of x² − y². Gradient methods slow down near it, "
+          "then leave; Newton jumps onto it and stops at a saddle point.",
+          ("explore", "--fn", "saddle", "--opt", "gd, momentum, adam, newton", "--steps", "60")),
     Entry("digits-landscape", "Adam and SGD-momentum training the default residual network on the digits: "
           "learning curves, each optimizer's loss landscape on the PCA plane of its own path (with how far "
           "the path leaves the plane), the interpolation from θ₀ to θ*, and animations.",
@@ -104,5 +120,9 @@ def index_markdown(made: list[tuple[Entry, list[Path]]], out_name: str = "galler
         for f in files:
             if f.suffix in (".png", ".gif", ".svg"):
                 lines.append(f"![{entry.name}]({f.name})")
+            elif f.suffix == ".html":  # an explorable page: its screenshot links to it
+                shot = f.with_suffix(".png")
+                picture = f"![{entry.name}]({shot.name})" if shot.exists() else f.name
+                lines.append(f"[{picture}]({f.name}) (open the page in a browser)")
         lines.append("")
     return "\n".join(lines)

@@ -17,18 +17,21 @@ A file holds::
 
 A finite-sum objective replaces ``expression`` by a ``[samples]`` table with the
 per-sample ``expression``, its ``parameters``, the ``columns`` of the data and the
-``data`` rows. ``--fn`` accepts a library name, a formula or the path of such a file.
+``data`` rows. ``--fn`` accepts a library name, a formula or the path of such a file
+(see :func:`load_function`); what a file may hold and its limits are in
+:mod:`optviz.function_file`.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import sys
 from functools import lru_cache
 from pathlib import Path
 
-from optviz.errors import OptvizError
+from optviz.errors import OptvizError, printable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,87 +68,110 @@ def function_names() -> list[str]:
     return list(library_files())
 
 
-def read_toml(path: Path) -> dict:
+def read_toml(path: str | Path) -> dict:
+    """Parse a function file: a regular file of at most ``MAX_FILE_BYTES``, UTF-8 (a
+    byte-order mark is allowed), valid TOML; anything else is one OptvizError line."""
+    from optviz.function_file import MAX_FILE_BYTES
+    from optviz.io import read_user_bytes
+
+    raw = read_user_bytes(path, MAX_FILE_BYTES, "function file")
+    where = printable(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise OptvizError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OptvizError(f"{path}: cannot read: {exc}") from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise OptvizError(f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
+                          "save it as UTF-8") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise OptvizError(f"{path}: invalid TOML: {exc}") from None
+        raise OptvizError(f"{where}: invalid TOML: {printable(exc)}") from None
+    except RecursionError:
+        raise OptvizError(f"{where}: invalid TOML: nested too deeply") from None
 
 
-def _floats(path: Path, key: str, value, length: int | None = None) -> tuple[float, ...]:
-    try:
-        out = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
-        raise OptvizError(f"{path}: '{key}' must be a list of numbers, got {value!r}") from None
-    if length is not None and len(out) != length:
-        raise OptvizError(f"{path}: '{key}' must have {length} numbers (one per variable), got {len(out)}")
-    return out
+def _dim(spec, formulas: dict) -> int:
+    """Parse the expression (once) and return the number of variables."""
+    from optviz.expr import parse_formula
+
+    formula = formulas["f"] = parse_formula(spec.expression)
+    if spec.parameters:
+        unknown = set(formula.variables) - set(spec.parameters) - set(spec.columns)
+        if unknown:
+            raise OptvizError(f"sample expression uses {sorted(unknown)}, which are neither "
+                              "parameters nor columns")
+        unused = [p for p in spec.parameters if p not in formula.variables]
+        if unused:
+            raise OptvizError(f"parameter {unused[0]!r} does not appear in the sample expression")
+        _check_work(len(spec.data), formula.expr)
+        return len(spec.parameters)
+    if formula.dim == 0:
+        raise OptvizError(f"expression {printable(spec.expression, 60)!r} has no variables; "
+                          "write it in x, or x and y")
+    if spec.variables is not None and set(spec.variables) != set(formula.variables):
+        raise OptvizError(f"'variables' {list(spec.variables)} do not match the expression's "
+                          f"{list(formula.variables)}")
+    return formula.dim
 
 
-def objective_from_data(data: dict, name: str, path: Path):
-    """Build an Objective from the parsed contents of a library file."""
+def _check_work(rows: int, expr) -> None:
+    """Refuse a finite sum whose full-batch value would take too long on a contour grid."""
+    import sympy
+
+    from optviz.function_file import MAX_SAMPLE_WORK
+
+    ops = 1 + int(sympy.count_ops(expr))
+    if rows * ops > MAX_SAMPLE_WORK:
+        raise OptvizError(
+            f"'samples.data' has {rows} rows for a sample expression of {ops - 1} operations; "
+            f"rows × (operations + 1) must be ≤ {MAX_SAMPLE_WORK:,} to draw it in time: use at most "
+            f"{MAX_SAMPLE_WORK // ops} rows")
+
+
+def objective_from_data(data: dict, name: str, path: str | Path):
+    """Build an Objective from the parsed contents of a function file (checked first:
+    see :mod:`optviz.function_file`)."""
     import numpy as np
 
-    from optviz.expr import make_symbol, parse_formula
+    from optviz.expr import make_symbol
+    from optviz.function_file import check_function_data
     from optviz.objective import FiniteSum, Minimum, Objective
 
-    finite_sum = None
-    if "samples" in data:
-        samples = data["samples"]
+    where = printable(path)
+    formulas: dict = {}
+
+    def dim_of(spec) -> int:
         try:
-            params = [str(p) for p in samples["parameters"]]
-            columns = [str(c) for c in samples["columns"]]
-            text = str(samples["expression"])
-            rows = samples["data"]
-        except (KeyError, TypeError) as exc:
-            raise OptvizError(f"{path}: [samples] needs expression, parameters, columns and data ({exc} missing)") from None
-        formula = parse_formula(text)
-        unknown = set(formula.variables) - set(params) - set(columns)
-        if unknown:
-            raise OptvizError(f"{path}: sample expression uses {sorted(unknown)}, which are neither parameters nor columns")
-        finite_sum = FiniteSum(formula.expr, [make_symbol(p) for p in params],
-                               [make_symbol(c) for c in columns], np.asarray(rows, dtype=float))
-        variables, expr, shown = tuple(params), formula.expr, text
+            return _dim(spec, formulas)
+        except OptvizError as exc:
+            raise OptvizError(f"{where}: {exc}") from None
+
+    spec = check_function_data(data, where, dim_of)
+    formula = formulas["f"]
+    finite_sum = None
+    if spec.parameters:
+        finite_sum = FiniteSum(formula.expr, [make_symbol(p) for p in spec.parameters],
+                               [make_symbol(c) for c in spec.columns], np.asarray(spec.data, dtype=float))
+        variables = spec.parameters
     else:
-        if "expression" not in data:
-            raise OptvizError(f"{path}: missing 'expression' (or a [samples] table)")
-        formula = parse_formula(str(data["expression"]))
-        variables, expr, shown = formula.variables, formula.expr, str(data["expression"])
-        if "variables" in data:
-            declared = tuple(str(v) for v in data["variables"])
-            if set(declared) != set(variables):
-                raise OptvizError(f"{path}: 'variables' {list(declared)} do not match the expression's {list(variables)}")
-            variables = declared
-    d = len(variables)
-    minima = []
-    for i, m in enumerate(data.get("minima", [])):
-        if "point" not in m or "value" not in m:
-            raise OptvizError(f"{path}: minima[{i}] needs 'point' and 'value'")
-        minima.append(Minimum(_floats(path, f"minima[{i}].point", m["point"], d), float(m["value"])))
-    domain = None
-    if "domain" in data:
-        domain = tuple(_floats(path, "domain", r, 2) for r in data["domain"])
-        if len(domain) != d or any(lo >= hi for lo, hi in domain):
-            raise OptvizError(f"{path}: 'domain' must be {d} pairs [low, high] with low < high")
-    start = _floats(path, "start", data["start"], d) if "start" in data else None
-    suggested = {str(k): dict(v) for k, v in data.get("suggested", {}).items()}
+        variables = spec.variables or formula.variables
     return Objective(
-        name=name, expr=expr, variables=variables,
-        description=str(data.get("description", "")), domain=domain, minima=tuple(minima),
-        start=start, suggested=suggested, steps=int(data.get("steps", 200)),
-        finite_sum=finite_sum, formula_text=shown, source=str(data.get("source", "")),
-        title=str(data.get("title", "")),
+        name=name, expr=formula.expr, variables=tuple(variables),
+        description=spec.texts.get("description", ""),
+        domain=tuple(spec.domain) if spec.domain is not None else None,
+        minima=tuple(Minimum(tuple(p), v) for p, v in spec.minima),
+        start=tuple(spec.start) if spec.start is not None else None, suggested=spec.suggested,
+        steps=spec.steps, finite_sum=finite_sum, formula_text=spec.expression,
+        source=spec.texts.get("source", ""),
+        title=spec.texts.get("title", ""),
     )
 
 
 def load_file(path: str | Path):
-    path = Path(path)
+    """Load a function file (``~`` expanded; see :func:`read_toml` and :mod:`optviz.function_file`)."""
+    from optviz.io import user_path
+
+    path = user_path(path)
     return objective_from_data(read_toml(path), path.stem, path)
 
 
@@ -155,18 +181,47 @@ def load_named(name: str):
     return load_file(files[name])
 
 
+def looks_like_path(text: str) -> bool:
+    """Whether ``--fn`` text names a file: it ends in ``.toml`` or holds a path
+    separator (``/``, or ``\\`` on Windows) or starts with ``~``. A bare name (``x``,
+    ``rosenbrock``) is a library name or a formula, never a file, even when a file
+    of that name is in the current directory."""
+    seps = {"/", os.sep, os.altsep or "/"}
+    return text.lower().endswith(".toml") or text.startswith("~") or any(s in text for s in seps)
+
+
+def _is_file(text: str) -> bool:
+    """Whether ``text`` names an existing file; never raises (a 300-character formula
+    is not a valid file name and that is not an error)."""
+    try:
+        from optviz.io import user_path
+
+        return os.path.isfile(user_path(text))
+    except (OptvizError, OSError, ValueError):
+        return False
+
+
 def load_function(spec: str):
-    """Resolve ``--fn``: a library name, a path to a TOML file, or a formula."""
+    """Resolve ``--fn``: a library name, the path of a function file, or a formula.
+
+    A library name wins; text that ends in ``.toml`` is a file (missing: an error);
+    text with a path separator is a file when one exists there and a formula
+    otherwise (``x/y``); anything else is a formula (a bare name that is neither a
+    library name nor a usable formula gets the closest library names).
+    """
     from optviz.objective import objective_from_formula
 
+    if not isinstance(spec, str):
+        raise OptvizError(f"--fn must be text, got {type(spec).__name__}")
     spec = spec.strip()
     files = library_files()
     if _key(spec) in files:
         return load_named(_key(spec))
-    if spec.endswith(".toml") or Path(spec).is_file():
+    if spec.lower().endswith(".toml") or (looks_like_path(spec) and _is_file(spec)):
         return load_file(spec)
     if _BARE_NAME.match(spec) and len(spec) > 2:
         close = difflib.get_close_matches(_key(spec), list(files), n=3, cutoff=0.6)
         hint = f"did you mean {', '.join(close)}?" if close else "see 'optviz functions' for the names"
-        raise OptvizError(f"unknown function {spec!r}: {hint} (or type a formula such as 'x**2 + 10*y**2')")
+        raise OptvizError(f"unknown function {printable(spec, 60)!r}: {hint} (or type a formula such "
+                          "as 'x**2 + 10*y**2')")
     return objective_from_formula(spec)

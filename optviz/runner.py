@@ -213,9 +213,9 @@ def _loop(objective, optimizer, oracle, recorder, batch: Batch, X, g, state, ste
     """
     K = X.shape[0]
     counts = {name: np.zeros(K, dtype=np.int64) for name in optimizer.events}
-    hess = objective.hess if optimizer.needs_hessian else None
-    value_and_grad, grad, step, learning_rate = (objective.value_and_grad, objective.grad, optimizer.step,
-                                                 optimizer.learning_rate)
+    hess = objective.hess_unchecked if optimizer.needs_hessian else None
+    value_and_grad, grad, step, learning_rate = (objective.value_and_grad_unchecked, objective.grad_unchecked,
+                                                 optimizer.step, optimizer.learning_rate)
     need_f = recorder.need_f
     record = recorder.record if recorder.records_steps else None
     every = max(1, steps // 200) if progress is not None else 0
@@ -240,7 +240,7 @@ def _loop(objective, optimizer, oracle, recorder, batch: Batch, X, g, state, ste
                 count += batch.active & getattr(state, name)
             if not batch.quiet(f.sum() + gn.sum() if need_f else gn.sum(), X, gn):
                 if f is None:
-                    f = objective.f(X)
+                    f = objective.f_unchecked(X)
                 batch.stop(t, X, X_prev, f, g, gn)
             t_end, X_done = t, X
             if every and t % every == 0:

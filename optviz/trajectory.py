@@ -57,6 +57,13 @@ class Trajectory:
     tuned: dict[str, Any] | None = None  # with --tune: {"metric": ..., "lr": ..., "grid": [...]}
     row_steps: np.ndarray | None = None  # the step of each row when the record thinned (None: row t is step t)
 
+    def __repr__(self) -> str:
+        name = getattr(self.objective, "name", "?")
+        ends = sorted({Status(s).value for s in self.status})
+        return (f"<Trajectory {self.label or self.optimizer} on {name}: {self.K} start(s), "
+                f"{self.theta.shape[0] - 1 if self.recorded else int(np.max(self.steps, initial=0))} steps, "
+                f"{', '.join(ends)}>")
+
     def seed_groups(self) -> list[list[int]]:
         """Rows that belong together: each start alone, or a start's N seed rows."""
         if not self.seeds:

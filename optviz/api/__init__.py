@@ -10,6 +10,7 @@ function                what it does                         returns
 ``tune``                each optimizer's best lr             :class:`TuneReport`
 ``train``               a numpy network, several optimizers  :class:`TrainReport`
 ``landscape``           loss landscapes of a training run    :class:`LandscapeReport`
+``train_sweep``         optimizer × setting × seed, on Dask  :class:`TrainSweepReport`
 ======================  ===================================  =======================
 
 Every function validates its arguments itself and raises :class:`~optviz.errors.OptvizError`
@@ -22,6 +23,7 @@ from optviz.settings import make_oracle, optimizer_settings, oracle_factory, res
 
 _NETWORK = ("LandscapeReport", "TrainReport", "landscape", "train")
 _PAGES = ("explore",)
+_SWEEPS = ("TrainSweepReport", "train_sweep")
 
 
 def __getattr__(name: str):
@@ -34,12 +36,15 @@ def __getattr__(name: str):
         from optviz.api import pages
 
         return getattr(pages, name)
+    if name in _SWEEPS:
+        from optviz.api import network_sweep
+
+        return getattr(network_sweep, name)
     raise AttributeError(f"module 'optviz.api' has no attribute {name!r}")
 
 
 __all__ = [
-    "BasinsReport", "CompareResult", "LandscapeReport", "RunResult", "SweepReport", "TrainReport", "TuneReport",
-    "basins", "compare", "explore", "landscape", "make_oracle", "optimizer_settings", "oracle_factory",
-    "resolve_function",
-    "run", "sweep", "train", "tune",
+    "BasinsReport", "CompareResult", "LandscapeReport", "RunResult", "SweepReport", "TrainReport", "TrainSweepReport",
+    "TuneReport", "basins", "compare", "explore", "landscape", "make_oracle", "optimizer_settings",
+    "oracle_factory", "resolve_function", "run", "sweep", "train", "train_sweep", "tune",
 ]

@@ -27,6 +27,7 @@ from optviz.batch import (
 from optviz.batch import basins as basin_map
 from optviz.batch import sweep as sweep_grid
 from optviz.errors import OptvizError
+from optviz.notebook import Shows
 from optviz.objective import Objective
 from optviz.optim import defaults
 from optviz.settings import (
@@ -40,7 +41,7 @@ from optviz.variants import parse_variants
 
 
 @dataclass
-class SweepReport:
+class SweepReport(Shows):
     """Every optimizer's sweep over the same grid, from the same start."""
 
     objective: Objective
@@ -56,7 +57,7 @@ class SweepReport:
 
 
 @dataclass
-class BasinsReport:
+class BasinsReport(Shows):
     """Where each start of a grid ends up, per optimizer."""
 
     objective: Objective
@@ -68,7 +69,7 @@ class BasinsReport:
 
 
 @dataclass
-class TuneReport:
+class TuneReport(Shows):
     """The learning rate :func:`tune` chose for each optimizer, with the sweep it chose from."""
 
     objective: Objective
@@ -122,7 +123,7 @@ def sweep(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] = "gd,mom
     axes, fixed = sweep_axes([v.name for v in variants], lr, parse_params(params))
     X = parse_starts(objective, start)
     steps = objective.steps if steps is None else steps
-    check_oracle_options(objective, noise, batch_size)
+    check_oracle_options(objective, noise, batch_size, seed)
     oracles = oracle_factory(objective, noise, batch_size, seed)
     results = []
     for v in variants:
@@ -146,7 +147,7 @@ def basins(fn: str | Objective = "himmelblau", opt: str | Iterable[str] = "gd,mo
     domain, which minimum does each optimizer reach? Returns a :class:`BasinsReport`."""
     objective = resolve_function(fn)
     steps = objective.steps if steps is None else steps
-    check_oracle_options(objective, noise, batch_size)
+    check_oracle_options(objective, noise, batch_size, seed)
     oracles = oracle_factory(objective, noise, batch_size, seed)
     results = []
     for plan in plans(objective, opt, params, lr, schedule, objective.default_start()):
@@ -167,7 +168,7 @@ def tune(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] = "adam", 
     objective = resolve_function(fn)
     X = parse_starts(objective, start)
     steps = objective.steps if steps is None else steps
-    check_oracle_options(objective, noise, batch_size)
+    check_oracle_options(objective, noise, batch_size, seed)
     oracles = oracle_factory(objective, noise, batch_size, seed)
     lrs, sweeps = {}, []
     for plan in plans(objective, opt, params, None, schedule, X[0], tune=True):

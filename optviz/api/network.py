@@ -21,6 +21,7 @@ from optviz.nn.interpolation import Interpolation
 from optviz.nn.landscape import Landscape, LandscapeOptions, landscape_report
 from optviz.nn.records import TrainResult
 from optviz.nn.train import train as train_network
+from optviz.notebook import Shows
 from optviz.optim import make_optimizer, optimizer_class
 from optviz.settings import optimizer_names, parse_params, scoped_params
 
@@ -28,7 +29,7 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass
-class LandscapeReport:
+class LandscapeReport(Shows):
     """Loss landscapes of a training run: each plane for every usable optimizer, and the
     1-D interpolations (θ₀ → each solution, and between the first two)."""
 
@@ -38,7 +39,7 @@ class LandscapeReport:
 
 
 @dataclass
-class TrainReport:
+class TrainReport(Shows):
     """One :class:`~optviz.nn.records.TrainResult` per seed (all optimizers from the same
     initial weights within a seed), and the landscapes of the first seed when asked."""
 

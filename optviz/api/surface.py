@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from optviz import validate
+from optviz import budget, validate
 from optviz.batch import TUNE_GRID, tune_lr
 from optviz.critical import CriticalPoint
 from optviz.errors import OptvizError
+from optviz.notebook import ShowsRuns
 from optviz.objective import Objective
 from optviz.optim import FIRST_ORDER, make_optimizer, optimizer_class
 from optviz.runner import run_optimizer
@@ -38,11 +39,14 @@ SORT_KEYS = ("gap", "f", "distance", "steps")
 
 
 @dataclass
-class RunResult:
-    """The runs of one command: one :class:`Trajectory` per optimizer."""
+class RunResult(ShowsRuns):
+    """The runs of one command: one :class:`Trajectory` per optimizer, and the run's
+    ``settings`` (steps, tol, seed, noise, batch_size). In a notebook it shows a table
+    and its figure; ``plot()`` returns the figure, ``explore()`` the explorable page."""
 
     objective: Objective
     runs: list[Trajectory]
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def interrupted(self) -> bool:
@@ -72,8 +76,9 @@ class CompareResult(RunResult):
     tol: float = 1e-6
 
 
-def check_oracle_options(objective: Objective, noise, batch_size) -> None:
+def check_oracle_options(objective: Objective, noise, batch_size, seed: int = 0) -> None:
     """The gradient-noise settings of sgd and minibatch, before any work."""
+    validate.whole("seed", seed, 0, 2**63 - 1)
     if noise is not None:
         validate.non_negative("noise", noise)
     if batch_size is None:
@@ -158,8 +163,10 @@ def run(
     objective = resolve_function(fn)
     X = parse_starts(objective, start)
     steps = objective.steps if steps is None else steps
-    check_oracle_options(objective, noise, batch_size)
+    check_oracle_options(objective, noise, batch_size, seed)
     seeds = validate.whole("seeds", seeds)
+    budget.fits(f"{len(X)} start(s) × {seeds} seeds", len(X) * seeds * objective.dim * 8 * 4096, "seeds",
+                "each seed is a path kept step by step: use fewer seeds (or a sweep, which keeps no paths)")
     if tune and lr is not None:
         raise OptvizError("{tune} chooses the learning rate itself: give {tune} or {lr}, not both",
                           param="tune", names=("lr",))
@@ -171,7 +178,8 @@ def run(
                              seeds=seeds, progress=report))
         if Status.INTERRUPTED in runs[-1].status:
             break
-    return RunResult(objective, runs)
+    return RunResult(objective, runs, {"steps": steps, "tol": tol, "seed": seed, "noise": noise,
+                                       "batch_size": batch_size})
 
 
 def _run_one(objective: Objective, plan: Plan, X: np.ndarray, *, steps, tol, noise, batch_size, seed, bound, mode,
@@ -202,4 +210,4 @@ def compare(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] | None 
     reach ``tol``). Takes the keyword options of :func:`run`."""
     validate.one_of("sort", sort, SORT_KEYS)
     result = run(fn, ",".join(FIRST_ORDER) if opt is None else opt, **options)
-    return CompareResult(result.objective, result.runs, sort=sort, tol=options.get("tol", 1e-6))
+    return CompareResult(result.objective, result.runs, result.settings, sort=sort, tol=options.get("tol", 1e-6))

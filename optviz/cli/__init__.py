@@ -10,13 +10,14 @@ registered here; their options share :mod:`~optviz.cli.options`.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
-from optviz.cli import catalog, explore, grids, network, surface
+from optviz.cli import catalog, explore, grids, network, surface, train_sweep
 from optviz.cli.output import flag_namer
-from optviz.errors import Interrupted, OptvizError
+from optviz.errors import Interrupted, OptvizError, printable
 
 app = typer.Typer(
     name="optviz",
@@ -30,7 +31,8 @@ app = typer.Typer(
 for _name, _command in (("run", surface.run), ("compare", surface.compare), ("sweep", grids.sweep),
                         ("basins", grids.basins), ("functions", catalog.functions),
                         ("optimizers", catalog.optimizers), ("gallery", catalog.gallery),
-                        ("train", network.train), ("landscape", network.landscape), ("explore", explore.explore)):
+                        ("train", network.train), ("landscape", network.landscape), ("explore", explore.explore),
+                        ("train-sweep", train_sweep.train_sweep)):
     app.command(_name)(_command)
 
 
@@ -63,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     except (*aborts, KeyboardInterrupt):
         print("optviz: interrupted", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:
+        # the reader of our output stopped (`optviz run --json | head`): that is its choice
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except click_error as exc:
         _fail(exc.format_message())
     if code == 130:  # typer turns Ctrl-C into exit code 130 without a word
@@ -73,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(message: str) -> None:
-    print(f"optviz: error: {' '.join(message.split())}", file=sys.stderr)
+    # one line, whatever the message holds: control characters of a path or a CSV header
+    # are shown as escapes, never sent to the terminal
+    print(f"optviz: error: {printable(' '.join(message.split()), limit=4000)}", file=sys.stderr)
     sys.exit(2)
 
 

@@ -19,7 +19,18 @@ def stdout_console():
     """A console for tables: as wide as the terminal, or 140 columns when piped."""
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 140)
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    console.on_broken_pipe = _reader_left
+    return console
+
+
+def _reader_left() -> None:
+    """The reader of our output stopped (``optviz run --csv /dev/stdout | head``): its choice,
+    not a failure; stdout goes nowhere from here and the command ends with 0."""
+    import os
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(0)
 
 
 def stderr_console():

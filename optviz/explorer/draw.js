@@ -120,12 +120,14 @@ var OptvizDraw = (function () {
         ctx.stroke();
       }
       const cursor = state.cursor;
+      // Earlier optimizers are drawn wider, so a path hidden under a later one still shows at its edges.
+      const nOpt = results.length;
       results.forEach((recs, i) => {
-        const color = DATA.optimizers[i].color;
+        const color = DATA.optimizers[i].color, width = 2.2 + (nOpt > 1 ? (2.4 * (nOpt - 1 - i)) / (nOpt - 1) : 0);
         recs.forEach((r, k) => {
           const last = Math.min(cursor, r.steps), n = last + 1, every = Math.max(1, Math.ceil(n / 60));
           ctx.globalAlpha = k === state.shown ? 1 : 0.55;
-          ctx.strokeStyle = color; ctx.lineWidth = 2.2; ctx.lineJoin = "round"; ctx.beginPath();
+          ctx.strokeStyle = color; ctx.lineWidth = width; ctx.lineJoin = "round"; ctx.beginPath();
           for (let t = 0; t < n; t++) { const p = pathPoint(r, t); if (Number.isFinite(p[0]) && Number.isFinite(p[1])) ctx.lineTo(p[0], p[1]); }
           ctx.stroke(); ctx.fillStyle = color;
           for (let t = every; t < n; t += every) { const p = pathPoint(r, t); ctx.beginPath(); ctx.arc(p[0], p[1], 2.4, 0, 2 * Math.PI); ctx.fill(); }

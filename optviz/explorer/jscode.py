@@ -158,7 +158,7 @@ def _function(printer, name: str, args: str, unpack: list[str], exprs, *, single
 def objective_code(objective, *, hessian: bool = True) -> ObjectiveCode:
     """Compile ``objective`` to JavaScript defining ``OptvizObjective`` (see the module doc).
 
-    The script expects ``OptvizOptim`` (optim.js) and, for a finite sum, reads
+    The script expects ``OptvizOptim`` (runloop.js) and, for a finite sum, reads
     its data rows from the page's data (``OptvizObjective.make(rows)``). Without
     ``hessian`` (no Newton on the page) the Hessian is neither derived nor
     compiled, and evaluates to NaN.

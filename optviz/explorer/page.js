@@ -1,8 +1,10 @@
-/* The explorable page: controls, drawing, the link's fragment and playback.
+/* The explorable page: its state, readouts, controls, playback and pointer.
  *
- * Data come from the JSON block (never evaluated) and the URL fragment (parsed
- * as numbers and names only); text reaches the document through textContent.
- * Paths are recomputed by OptvizOptim.run, the mirror of optviz's run loop.
+ * Data come from the JSON block (never evaluated) and the URL fragment (parsed as
+ * numbers and names only, link.js); text reaches the document through textContent.
+ * Paths are recomputed by OptvizOptim.runAll (runloop.js), the mirror of optviz's run
+ * loop; pictures are draw.js's, controls' building blocks controls.js's and the
+ * command command.js's.
  */
 (function () {
   "use strict";
@@ -12,32 +14,10 @@
   const D = DATA.dim;
   const $ = (id) => document.getElementById(id);
   const fmt = OptvizDraw.fmt, plotCanvas = $("plot");
-  function num(x) { return String(x); }  // the shortest text that reads back as the same double
-  const MAX_STARTS = 8, MAX_STEPS = 100000, NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
-
-  // How each hyperparameter is shown; ranges only bound the sliders (typed values may go beyond).
-  const PARAM_UI = {
-    beta: { label: "β", kind: "linear", min: 0, max: 0.999, step: 0.001 },
-    beta1: { label: "β₁", kind: "linear", min: 0, max: 0.999, step: 0.001 },
-    beta2: { label: "β₂", kind: "linear", min: 0.9, max: 0.9999, step: 0.0001 },
-    dampening: { label: "dampening", kind: "linear", min: 0, max: 1, step: 0.01 },
-    eps: { label: "ε", kind: "log", min: -12, max: -1 },
-    damping: { label: "λ (damping)", kind: "linear", min: 0, max: 10, step: 0.01 },
-    noise: { label: "σ (gradient noise)", kind: "linear", min: 0, max: 50, step: 0.1 },
-    batch_size: { label: "b (batch size)", kind: "int", min: 1, max: 100, step: 1 },
-    nesterov: { label: "Nesterov look-ahead", kind: "bool" },
-    bias_correction: { label: "bias correction", kind: "bool" },
-    safeguard: { label: "safeguard", kind: "choice", choices: ["none", "abs", "damp"] },
-  };
-  const STATE_LABELS = { v: "v", s: "s", m_hat: "m̂", v_hat: "v̂", effective_lr: "effective η", indefinite: "H + λI indefinite", singular: "singular" };
-  const SCHEDULE_PARAMS = {
-    constant: [],
-    step: [["K", "int", 1, 1000, 1, 100], ["γ", "linear", 0.05, 1, 0.05, 0.5]],
-    exp: [["γ", "linear", 0.9, 1, 0.0005, 0.99]],
-    inverse: [["D", "log", -4, 0, 0.01, 0.01]],
-    poly: [["B", "log", -4, 0, 0.01, 0.01], ["A", "linear", 0, 2, 0.05, 0.5]],
-    cosine: [["T", "int", 1, 5000, 1, 500], ["MIN", "log0", -8, -1, 0.01, 0]],
-  };
+  const C = OptvizControls, L = OptvizLink;
+  const num = C.num, parseNumber = C.parseNumber, el = C.el, makeSlider = C.makeSlider;
+  const PARAM_UI = C.PARAM_UI, STATE_LABELS = C.STATE_LABELS, SCHEDULE_PARAMS = C.SCHEDULE_PARAMS;
+  const MAX_STARTS = L.MAX_STARTS, MAX_STEPS = L.MAX_STEPS;
 
   // ------------------------------------------------------------------ state
   function initialState() {
@@ -57,14 +37,6 @@
   function drawPlot() { view.drawPlot(state, results); }
   function drawLoss() { view.drawLoss(state, results); }
   function vec(arr, off, n) { const out = []; for (let i = 0; i < n; i++) out.push(fmt(arr[off + i])); return n === 1 ? out[0] : "(" + out.join(", ") + ")"; }
-  function el(tag, props, text) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(props || {})) {
-      if (k === "class") e.className = v; else if (k in e) e[k] = v; else e.setAttribute(k, v);
-    }
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
   function notice(text) { const n = $("notice"); n.textContent = text; n.hidden = !text; }
 
   // -------------------------------------------------------------- computing
@@ -78,10 +50,10 @@
     if (!o.on) { results[i] = []; return; }
     try {
       const hp = settingsOf(i);
-      results[i] = state.starts.map((s, k) => O.run(OBJ, spec.name, hp, s, {
+      results[i] = O.runAll(OBJ, spec.name, hp, state.starts, {
         steps: state.steps, tol: state.tol, schedule: state.schedule, domainScale: DATA.bound_scale,
-        seed: state.seed, noise: o.oracle.noise, batch_size: o.oracle.batch_size, k: k,
-      }));
+        seed: state.seed, noise: o.oracle.noise, batch_size: o.oracle.batch_size,
+      });
     } catch (err) {
       results[i] = []; o.error = String(err && err.message ? err.message : err);
     }
@@ -104,13 +76,7 @@
     if (!o.on) return ["hidden", ""];
     if (o.error) return [o.error, "diverged"];
     if (!r) return ["", ""];
-    let text;
-    if (r.status === "converged") text = "stopped at step " + r.steps + ": ‖∇f‖ ≤ " + fmt(state.tol);
-    else if (r.status === "diverged") text = "diverged at step " + r.steps + (Number.isFinite(r.loss[r.steps]) ? ": |θ| beyond " + fmt(r.bound) : ": f is not finite");
-    else text = "ran all " + r.steps + " steps";
-    if (r.indefiniteSteps) text += "; H + λI not positive definite at " + r.indefiniteSteps + " step(s)";
-    if (r.singularSteps) text += "; singular at " + r.singularSteps + " step(s)";
-    return [text, r.status];
+    return [r.text, r.status];
   }
   function updateReadouts() {
     ui.opts.forEach((u, i) => {
@@ -145,94 +111,11 @@
   function redraw() { drawPlot(); drawLoss(); updateReadouts(); }
 
   // ---------------------------------------------------------------- command
-  function quote(s) { return /^[A-Za-z0-9_.\/:,=+@%-]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'"; }
-  function command() {
-    const on = state.opts.map((o, i) => [o, DATA.optimizers[i]]).filter(([o]) => o.on);
-    if (!on.length) return "(no optimizer shown)";
-    const seen = new Set(), parts = ["optviz", "run", "--fn", quote(DATA.function.spec)], params = [], notes = [];
-    const uniq = on.filter(([, spec]) => { if (seen.has(spec.name)) { notes.push(spec.label); return false; } seen.add(spec.name); return true; });
-    parts.push("--opt", uniq.map(([, spec]) => spec.name).join(","));
-    for (const s of state.starts) parts.push("--start=" + s.map(num).join(","));
-    parts.push("--steps", String(state.steps));
-    if (state.tol !== 1e-6) parts.push("--tol", num(state.tol));
-    if (state.schedule !== "constant") parts.push("--schedule", quote(state.schedule));
-    const stochastic = uniq.filter(([, spec]) => spec.name === "sgd" || spec.name === "minibatch");
-    if (stochastic.length) {
-      parts.push("--seed", String(state.seed));
-      const first = stochastic[0][0].oracle;
-      if (first.noise !== undefined) parts.push("--noise", num(first.noise));
-      const mb = stochastic.find(([, spec]) => spec.name === "minibatch");
-      if (mb && mb[0].oracle.batch_size !== undefined) parts.push("--batch-size", String(mb[0].oracle.batch_size));
-    }
-    for (const [o, spec] of uniq) {
-      params.push("-p", spec.name + ".lr=" + num(o.lr));
-      for (const [k, v] of Object.entries(o.hyper)) if (spec.baseline[k] !== v) params.push("-p", quote(spec.name + "." + k + "=" + String(v)));
-    }
-    let text = parts.concat(params).join(" ");
-    if (notes.length) text += "\n# not expressible in one run (same optimizer twice): " + notes.join(", ");
-    return text;
-  }
+  function command() { return OptvizCommand.command(DATA, state); }
 
   // -------------------------------------------------------------- fragment
-  function encodeState() {
-    const p = new URLSearchParams();
-    p.set("fn", DATA.function.name);
-    p.set("start", state.starts.map((s) => s.map(num).join(",")).join(";"));
-    p.set("steps", String(state.steps)); p.set("tol", num(state.tol)); p.set("schedule", state.schedule);
-    p.set("seed", String(state.seed)); p.set("step", String(state.cursor));
-    state.opts.forEach((o, i) => {
-      p.set("o" + i, o.on ? "on" : "off"); p.set("o" + i + ".lr", num(o.lr));
-      for (const [k, v] of Object.entries(o.hyper).concat(Object.entries(o.oracle))) p.set("o" + i + "." + k, String(v));
-    });
-    return p.toString();
-  }
-  function parseNumber(text) { return typeof text === "string" && NUMBER.test(text) ? Number(text) : NaN; }
-  function applyFragment(hash) {
-    const text = hash.replace(/^#/, "");
-    if (!text) return [];
-    const p = new URLSearchParams(text), bad = [], next = JSON.parse(JSON.stringify(state));
-    if (p.has("fn") && p.get("fn") !== DATA.function.name) return ["fn (the link is for another function)"];
-    for (const [key, value] of p.entries()) {
-      if (!applyKey(next, key, value)) bad.push(key.length > 40 ? key.slice(0, 37) + "…" : key);
-    }
-    next.opts.forEach((o, i) => { try { O.settings(DATA.optimizers[i].name, o.lr, o.hyper); } catch (e) { bad.push("o" + i); next.opts[i] = state.opts[i]; } });
-    try { O.parseSchedule(next.schedule, 1); } catch (e) { bad.push("schedule"); next.schedule = state.schedule; }
-    next.cursor = Math.min(next.cursor, next.steps);
-    state = next;
-    return bad;
-  }
-  function applyKey(next, key, value) {
-    if (key === "fn") return true;
-    if (key === "start") {
-      const pts = value.split(";").map((s) => s.split(",").map(parseNumber));
-      if (!pts.length || pts.length > MAX_STARTS || pts.some((s) => s.length !== D || s.some((v) => !Number.isFinite(v)))) return false;
-      next.starts = pts; next.shown = Math.min(next.shown, pts.length - 1); return true;
-    }
-    if (key === "steps" || key === "step" || key === "seed") {
-      const v = parseNumber(value);
-      if (!Number.isInteger(v) || (key !== "seed" && (v < (key === "steps" ? 1 : 0) || v > MAX_STEPS)) || Math.abs(v) > 2147483647) return false;
-      if (key === "steps") next.steps = v; else if (key === "step") next.cursor = v; else next.seed = v;
-      return true;
-    }
-    if (key === "tol") { const v = parseNumber(value); if (!(Number.isFinite(v) && v >= 0)) return false; next.tol = v; return true; }
-    if (key === "schedule") { if (value.length > 100) return false; next.schedule = value.trim() || "constant"; return true; }
-    const m = /^o(\d{1,2})(?:\.([a-z_0-9]{1,20}))?$/.exec(key);
-    if (!m || Number(m[1]) >= next.opts.length) return false;
-    const o = next.opts[Number(m[1])], name = m[2];
-    if (!name) { if (value !== "on" && value !== "off") return false; o.on = value === "on"; return true; }
-    if (name === "lr") { const v = parseNumber(value); if (!(v > 0) || !Number.isFinite(v)) return false; o.lr = v; return true; }
-    const target = Object.prototype.hasOwnProperty.call(o.hyper, name) ? o.hyper : Object.prototype.hasOwnProperty.call(o.oracle, name) ? o.oracle : null;
-    if (!target) return false;
-    const ui = PARAM_UI[name] || { kind: "linear" };
-    if (ui.kind === "bool") { if (value !== "true" && value !== "false") return false; target[name] = value === "true"; return true; }
-    if (ui.kind === "choice") { if (!ui.choices.includes(value)) return false; target[name] = value; return true; }
-    const v = parseNumber(value);
-    if (!Number.isFinite(v) || (name === "noise" && v < 0) || (name === "batch_size" && !(Number.isInteger(v) && v >= 1 && v <= (DATA.finite_sum ? DATA.finite_sum.n : 100000)))) return false;
-    if (target === o.hyper) {
-      try { O.settings(DATA.optimizers[Number(m[1])].name, o.lr, Object.assign({}, o.hyper, { [name]: v })); } catch (e) { return false; }
-    }
-    target[name] = v; return true;
-  }
+  function encodeState() { return L.encodeState(DATA, state); }
+  function applyFragment(hash) { const out = L.applyFragment(DATA, state, hash); state = out.state; return out.bad; }
   function writeFragment() {
     const text = encodeState();
     if (text === lastFragment) return;
@@ -243,24 +126,6 @@
   }
 
   // -------------------------------------------------------------- controls
-  function logSlider(input, value) { input.value = String(Math.log10(value)); }
-  function makeSlider(id, spec, value, onChange) {
-    const wrap = el("div"), row = el("label", { class: "row", htmlFor: id }), range = el("input", { type: "range", id: id });
-    const box = el("input", { type: "text", inputMode: "decimal", size: 9 });
-    box.setAttribute("aria-label", spec.label + " (value)");
-    row.append(el("span", {}, spec.label), box);
-    const log = spec.kind === "log";
-    range.min = String(spec.min); range.max = String(spec.max); range.step = String(spec.step || 0.01);
-    function show(v) { box.value = num(v); box.removeAttribute("aria-invalid"); if (log) logSlider(range, v); else range.value = String(v); }
-    range.addEventListener("input", () => { let v = log ? Number(Math.pow(10, Number(range.value)).toPrecision(4)) : Number(range.value); if (spec.kind === "int") v = Math.round(v); box.value = num(v); onChange(v); });
-    box.addEventListener("change", () => {
-      const v = parseNumber(box.value);
-      if (!Number.isFinite(v) || (spec.kind === "int" && !Number.isInteger(v)) || !onChange(v, true)) { box.setAttribute("aria-invalid", "true"); return; }
-      show(v);
-    });
-    show(value); wrap.append(row, range);
-    return { wrap: wrap, show: show };
-  }
   function buildOptimizer(i) {
     const spec = DATA.optimizers[i], o = state.opts[i], box = el("fieldset", { class: "panel opt" });
     box.style.setProperty("--swatch", spec.color);
@@ -313,19 +178,8 @@
 
   // schedule: a kind, its parameters and a warm-up, composed into the CLI syntax
   const sched = { kind: "constant", values: [], warmup: 0 };
-  function splitSchedule(spec) {
-    let text = spec.trim(), warm = 0;
-    const m = /^warmup:(\d+)(?:\+(.*))?$/.exec(text);
-    if (m) { warm = Number(m[1]); text = m[2] || "constant"; }
-    const parts = text.split(":");
-    const kind = Object.prototype.hasOwnProperty.call(SCHEDULE_PARAMS, parts[0]) ? parts[0] : "constant";
-    const values = SCHEDULE_PARAMS[kind].map((p, j) => (parts[j + 1] !== undefined ? Number(parts[j + 1]) : p[5]));
-    return { kind: kind, values: values, warmup: warm };
-  }
-  function composeSchedule() {
-    const core = sched.kind === "constant" ? "constant" : [sched.kind].concat(sched.values.map((v, j) => (j === 1 && sched.kind === "cosine" && v === 0 ? null : num(v))).filter((v) => v !== null)).join(":");
-    return sched.warmup > 0 ? "warmup:" + sched.warmup + (core === "constant" ? "" : "+" + core) : core;
-  }
+  function splitSchedule(spec) { return C.splitSchedule(spec); }
+  function composeSchedule() { return C.composeSchedule(sched); }
   function buildScheduleParams() {
     const box = $("schedule-params");
     box.replaceChildren();
@@ -537,7 +391,7 @@
       loss: Array.from(r.loss.subarray(0, r.steps + 1), (v) => (Number.isFinite(v) ? v : String(v))),
       gnorm: Array.from(r.gnorm.subarray(0, r.steps + 1), (v) => (Number.isFinite(v) ? v : String(v))),
       lr: Array.from(r.lr.subarray(0, r.steps + 1), (v) => (Number.isFinite(v) ? v : String(v))),
-      steps: r.steps, status: r.status,
+      steps: r.steps, status: r.status, text: r.text,
       state: Object.fromEntries(Object.entries(r.state).map(([k, a]) => [k, Array.from(a.subarray(0, (r.steps + 1) * a.length / (state.steps + 1)), (v) => (Number.isFinite(v) ? v : null))])),
     }))),
     errors: () => state.opts.map((o) => o.error || ""),

@@ -2,8 +2,9 @@
 
 The page holds the contour of the function (drawn once by matplotlib), the
 objective's f, ∇f and Hessian compiled to JavaScript from its sympy tree
-(:mod:`optviz.explorer.jscode`), the optimizers mirrored in ``optim.js``, and the
-settings as JSON data. Nothing is fetched: no network request of any kind, and
+(:mod:`optviz.explorer.jscode`), the optimizers, schedules, oracles and run loop
+mirrored in JavaScript (``MATH_SCRIPTS``, one file each), the page's own scripts
+(``PAGE_SCRIPTS``) and the settings as JSON data. Nothing is fetched: no network request of any kind, and
 it works from ``file://`` (docs/math.md §11).
 
 Safety: text a user chose (title, labels, the function's name) reaches the page
@@ -28,7 +29,11 @@ from typing import Any
 from optviz import validate
 from optviz.errors import OptvizError
 
-ASSETS = ("optim.js", "draw.js", "page.js", "page.css", "page.html")
+# The mirror of the numpy core, in the order the page loads them (each defines one global).
+MATH_SCRIPTS = ("numeric.js", "objectives.js", "schedules.js", "optimizers.js", "oracles.js", "critical.js",
+                "runloop.js")
+PAGE_SCRIPTS = ("draw.js", "command.js", "controls.js", "link.js", "page.js")
+ASSETS = (*MATH_SCRIPTS, *PAGE_SCRIPTS, "page.css", "page.html")
 ORACLE_KEYS = ("noise", "batch_size")
 MAX_LABEL = 80
 MAX_TITLE = 200
@@ -135,6 +140,7 @@ def page_optimizers(objective, optimizers: Sequence[Sequence[Any]], schedule: st
                     .hyperparameters.items() if k != "lr"}
         out.append({
             "label": _text(label or display_name(optimizer.name), "optimizer label", MAX_LABEL),
+            "label_arg": _text(label, "optimizer label", MAX_LABEL) if label else None,  # for the command
             "name": optimizer.name, "lr": settings.pop("lr"), "hyper": settings,
             "oracle": _oracle(objective, optimizer.name, extra), "baseline": baseline,
         })
@@ -260,8 +266,8 @@ def build_page(objective, optimizers, *, starts, steps, tol=1e-6, schedule=None,
         data["background"] = render_background(objective, tuple(map(tuple, data["domain"]))).to_json()
     else:
         data["background"] = None
-    scripts = {"OPTIM_JS": asset("optim.js"), "OBJECTIVE_JS": code.source, "DRAW_JS": asset("draw.js"),
-               "PAGE_JS": asset("page.js")}
+    scripts = {"OPTIM_JS": "\n".join(asset(name) for name in MATH_SCRIPTS), "OBJECTIVE_JS": code.source,
+               "PAGE_JS": "\n".join(asset(name) for name in PAGE_SCRIPTS)}
     style = asset("page.css")
     csp = ("default-src 'none'; img-src data:; style-src " + _sha256(style) + "; script-src "
            + " ".join(_sha256(s) for s in scripts.values()) + "; base-uri 'none'; form-action 'none'")

@@ -8,10 +8,8 @@ training part's mean and standard deviation only.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -197,107 +195,27 @@ def load_data(data: str, target: str | None = None, n: int | None = None, noise:
     of a CSV file (``target`` names its label column)."""
     if data in DATASETS:
         return load_dataset(data, n=n, noise=noise, seed=seed)
-    path = Path(data)
-    if path.suffix.lower() == ".csv" or path.exists():
-        if not path.is_file():
-            raise OptvizError(f"{{data}} {data}: no such file", param="data")
-        return load_csv(path, target)
+    if data.lower().endswith(".csv") or "/" in data or data.startswith("~") or Path(data).suffix:
+        return load_csv(data, target)
     raise OptvizError(f"{{data}} {data!r}: choose one of {', '.join(DATASETS)} or give a CSV file", param="data")
 
 
-# -- a user's CSV --------------------------------------------------------------------
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
+# -- a user's CSV -----------------------------------------------------------------
 def load_csv(path: str | Path, target: str | None = None) -> Dataset:
     """A CSV file with a header row: numeric feature columns and a ``target`` column.
 
     ``target`` names the label column (default: the last column). Labels may be
     numbers or text; they are mapped to 0..C−1 in sorted order (numerically when all
     are numbers) and ``classes`` keeps the original values. Rows are numbered from 1
-    after the header (so data row 1 is line 2 of the file). A missing, non-numeric or
-    infinite feature value, a missing label, a row with the wrong number of fields or
-    a target column that is not in the header raises OptvizError saying where.
+    after the header (so data row 1 is line 2 of the file). A missing, non-numeric,
+    infinite or too large feature value, a missing label, a row with the wrong number
+    of fields, a target column that is not in the header, and a file beyond the
+    limits of :mod:`optviz.nn.csvdata` (size, columns, classes, field length, text
+    encoding, special files) raise OptvizError saying where, in one line.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise OptvizError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OptvizError(f"{path}: cannot read it ({exc})") from None
-    rows = list(csv.reader(io.StringIO(text)))
-    while rows and not any(cell.strip() for cell in rows[-1]):
-        rows.pop()
-    if not rows:
-        raise OptvizError(f"{path}: the file is empty; it needs a header row and data rows")
-    header = [name.strip() for name in rows[0]]
-    if len(set(header)) != len(header):
-        dupes = sorted({h for h in header if header.count(h) > 1})
-        raise OptvizError(f"{path}: column names must be unique, repeated: {', '.join(dupes)}")
-    if target is None:
-        target = header[-1]
-    if target not in header:
-        raise OptvizError(f"{path}: no column {target!r}; the columns are: {', '.join(header)}")
-    if len(header) < 2:
-        raise OptvizError(
-            f"{path}: needs at least one feature column besides the target {target!r}"
-        )
-    t = header.index(target)
-    features = [j for j in range(len(header)) if j != t]
-    data = rows[1:]
-    if len(data) < 2:
-        raise OptvizError(f"{path}: needs at least 2 data rows, found {len(data)}")
+    from optviz.nn.csvdata import read_csv
 
-    X = np.empty((len(data), len(features)))
-    labels: list[str] = []
-    for r, row in enumerate(data, start=1):
-        if len(row) != len(header):
-            raise OptvizError(
-                f"{path}: row {r} (line {r + 1}) has {len(row)} fields, the header has {len(header)}"
-            )
-        for out_col, j in enumerate(features):
-            value = _number(row[j].strip())
-            if value is None:
-                what = (
-                    "a missing value"
-                    if not row[j].strip()
-                    else f"a non-numeric value {row[j].strip()!r}"
-                )
-                raise OptvizError(
-                    f"{path}: column {header[j]!r} has {what} in row {r} (line {r + 1})"
-                )
-            X[r - 1, out_col] = value
-        label = row[t].strip()
-        if not label:
-            raise OptvizError(
-                f"{path}: target column {target!r} is missing a value in row {r} (line {r + 1})"
-            )
-        labels.append(label)
-
-    numeric = [_number(label) for label in labels]
-    if all(v is not None for v in numeric):
-        keys = sorted(set(numeric))
-        index = {k: i for i, k in enumerate(keys)}
-        y = np.array([index[v] for v in numeric], dtype=np.int64)
-        classes = [f"{k:g}" for k in keys]
-    else:
-        keys_s = sorted(set(labels))
-        index_s = {k: i for i, k in enumerate(keys_s)}
-        y = np.array([index_s[v] for v in labels], dtype=np.int64)
-        classes = keys_s
-    if len(classes) < 2:
-        raise OptvizError(
-            f"{path}: target column {target!r} has a single class ({classes[0]}); need 2 or more"
-        )
-    return Dataset(
-        X=X, y=y, classes=classes, feature_names=[header[j] for j in features], name=path.stem
-    )
+    return Dataset(*read_csv(path, target))
 
 
 # -- split and standardization -------------------------------------------------------

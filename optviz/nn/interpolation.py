@@ -29,6 +29,9 @@ class Interpolation:
     val_loss: np.ndarray
     val_acc: np.ndarray
 
+    def __repr__(self) -> str:
+        return f"<Interpolation {self.start} → {self.end}: {len(self.t)} points>"
+
 
 def interpolate(
     result: TrainResult,

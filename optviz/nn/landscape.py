@@ -114,6 +114,9 @@ class Landscape:
     loss_name: str = "cross_entropy"
     step_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
+    def __repr__(self) -> str:
+        return f"<Landscape {self.label} ({self.plane} plane): {len(self.betas)}×{len(self.alphas)} points>"
+
     def axis_labels(self) -> tuple[str, str]:
         if self.explained is not None:
             return (

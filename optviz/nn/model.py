@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from optviz import validate
+from optviz import budget, validate
 from optviz.errors import OptvizError
 from optviz.nn.activations import ReLU, make_activation
 from optviz.nn.blocks import NORMS, ResidualBlock, make_norm
@@ -240,6 +240,15 @@ def _input_leaves(module: Module) -> list[Module]:
     return _input_leaves(kids[first][1])
 
 
+def parameter_count(arch: str, in_dim: int, out_dim: int, depth: int, width: int) -> int:
+    """Weights and biases of an MLP or residual MLP (norm parameters aside), before building it."""
+    if arch == "resnet":
+        first = (in_dim * width + width) + (width * width + width) + (in_dim * width + width if in_dim != width else 0)
+        return first + (resnet_blocks(depth) - 1) * 2 * (width * width + width) + width * out_dim + out_dim
+    return (in_dim * width + width if depth else 0) + max(depth - 1, 0) * (width * width + width) + \
+        (width if depth else in_dim) * out_dim + out_dim
+
+
 def resnet_blocks(depth: int) -> int:
     """Number of residual blocks for a trunk of ``depth`` Linear layers: ⌈depth/2⌉, at least 1."""
     return max(1, math.ceil(depth / 2))
@@ -315,6 +324,10 @@ def build_model(
     for name, number, low in (("in_dim", in_dim, 1), ("out_dim", out_dim, 1), ("width", width, 1), ("depth", depth, 0)):
         validate.whole(name, number, low)
     validate.between("dropout", dropout, 0.0, 1.0, high_open=True)
+    n_params = parameter_count(arch, in_dim, out_dim, depth, width)
+    # weights, gradients, two optimizer slots and the packed copies of them
+    budget.fits(f"a network of {n_params:,} parameters", n_params * np.dtype(dtype).itemsize * 8, "width",
+                "choose a smaller width or depth")
     if zero_init_residual is None:
         zero_init_residual = norm == "none"
     rng = np.random.default_rng(seed)

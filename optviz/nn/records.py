@@ -76,6 +76,9 @@ class OptimizerRun:
     snapshots: np.ndarray | None = None
     snapshot_steps: np.ndarray | None = None
 
+    def __repr__(self) -> str:
+        return f"<OptimizerRun {self.label}: {len(self.train_loss)} epoch(s), {self.status}>"
+
     @property
     def status(self) -> str:
         """'ok', 'diverged at epoch 3' or 'interrupted in epoch 2' (for tables and JSON)."""
@@ -141,6 +144,10 @@ class TrainResult:
     data_info: dict[str, Any]
     initial_state: dict[str, np.ndarray]
     split: Any = None
+
+    def __repr__(self) -> str:
+        data = self.data_info.get("name", "data") if isinstance(self.data_info, dict) else "data"
+        return f"<TrainResult {data}: {', '.join(r.label for r in self.runs)}; {', '.join(r.status for r in self.runs)}>"
 
     def run(self, label: str | None = None) -> OptimizerRun:
         """The run called ``label`` (the first run when None); unknown labels raise OptvizError."""

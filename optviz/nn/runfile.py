@@ -17,29 +17,33 @@ Layout of the archive: ``format`` (the string "optviz-run"), ``meta`` (JSON),
 from __future__ import annotations
 
 import json
-import zipfile
-import zlib
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from optviz.errors import OptvizError
+from optviz.errors import OptvizError, printable
 from optviz.export import jsonable
 from optviz.nn.data import Split
-from optviz.nn.records import OptimizerRun, TrainResult, TrainSettings, is_buffer
+from optviz.nn.records import OptimizerRun, TrainResult, TrainSettings
 from optviz.status import Outcome, Status
 
 FORMAT = "optviz-run"
 VERSION = 1
 _LISTS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_time", "step_loss")
+_MISSING = object()
+
+
+class MetaError(Exception):
+    """A wrong type or value in a run file's metadata (load_run names the file)."""
 
 
 def save_run(path: str | Path, result: TrainResult) -> Path:
     """Write ``result`` to ``path`` as a compressed .npz, atomically (whole file or nothing)."""
     from optviz.io import atomic_path, check_writable_file
 
-    path = check_writable_file(Path(path))
+    path = check_writable_file(path)
     if result.split is None:
         raise OptvizError("this result has no data split to save (train() keeps it)")
     arrays: dict[str, np.ndarray] = {
@@ -82,98 +86,264 @@ def save_run(path: str | Path, result: TrainResult) -> Path:
         "runs": runs_meta,
     }
     arrays["meta"] = np.array(json.dumps(meta, default=repr))
-    with atomic_path(path) as tmp:
-        try:
-            with open(tmp, "wb") as f:  # a file object: numpy would append ".npz" to a name
-                np.savez_compressed(f, **arrays)
-        except OSError as exc:
-            raise OptvizError(f"cannot write {path}: {exc.strerror or exc}") from None
+    _check_budget(arrays, len(result.runs))
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)  # a file object: numpy would append ".npz" to a name
     return path
 
 
+def _check_budget(arrays: dict[str, np.ndarray], runs: int) -> None:
+    """Refuse before writing a run that load_run would refuse (see optviz.nn.runarchive)."""
+    from optviz.io import size_text
+    from optviz.nn.runarchive import MAX_RUNS, MAX_SNAPSHOTS, MAX_TOTAL_BYTES
+
+    if runs > MAX_RUNS:
+        raise OptvizError(f"a run file holds at most {MAX_RUNS} optimizer runs, this result has {runs}")
+    for name, array in arrays.items():
+        if name.endswith("/snapshots") and len(array) > MAX_SNAPSHOTS:
+            raise OptvizError(f"a run file holds at most {MAX_SNAPSHOTS} weight snapshots per "
+                              f"optimizer, {name.split('/')[0]} has {len(array)} (train with "
+                              f"max_snapshots ≤ {MAX_SNAPSHOTS})")
+    total = sum(np.asarray(a).nbytes for a in arrays.values())
+    if total > MAX_TOTAL_BYTES:
+        raise OptvizError(f"this run would take {size_text(total)}; a run file holds at most "
+                          f"{size_text(MAX_TOTAL_BYTES)} (record fewer snapshots or train a smaller network)")
+
+
 def _fail(path: Path, why: str) -> OptvizError:
-    return OptvizError(f"{path}: {why}")
+    return OptvizError(f"{printable(path)}: {why}")
+
+
+class _Meta:
+    """Typed access to the metadata table; a wrong type is a MetaError naming the key."""
+
+    def __init__(self, table: Any, where: str):
+        if not isinstance(table, dict):
+            raise MetaError(f"'{where.rstrip('.')}' in its metadata is not a table" if where
+                            else "its metadata is not a table")
+        self.table, self.where = table, where
+
+    def _get(self, key: str, default: Any = _MISSING) -> Any:
+        if key not in self.table:
+            if default is _MISSING:
+                raise MetaError(f"its metadata has no '{self.where}{key}'")
+            return default
+        return self.table[key]
+
+    def _bad(self, key: str, expected: str) -> MetaError:
+        return MetaError(f"'{self.where}{key}' in its metadata must be {expected}")
+
+    def text(self, key: str, default: Any = _MISSING, *, choices: tuple = ()) -> str:
+        value = self._get(key, default)
+        if not isinstance(value, str) or len(value) > 200 or not (value.isprintable() or not value):
+            raise self._bad(key, "printable text of at most 200 characters")
+        if choices and value not in choices:
+            raise self._bad(key, f"one of {', '.join(choices)}")
+        return value
+
+    def whole(self, key: str, default: Any = _MISSING, *, low: int = 0) -> int:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value < 2**53:
+            raise self._bad(key, f"a whole number ≥ {low}")
+        return value
+
+    def flag(self, key: str, default: Any = _MISSING) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise self._bad(key, "true or false")
+        return value
+
+    def number(self, key: str, *, low: float, high: float) -> float:
+        value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value < high:
+            raise self._bad(key, f"a number in [{low:g}, {high:g})")
+        return float(value)
+
+    def items(self, key: str) -> list:
+        value = self._get(key)
+        if not isinstance(value, list) or not value:
+            raise self._bad(key, "a non-empty list")
+        return value
+
+    def numbers(self, key: str) -> list[float]:
+        value = self._get(key)
+        if not isinstance(value, list) or any(
+                isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
+            raise self._bad(key, "a list of numbers")
+        return [float(v) for v in value]
+
+    def names(self, key: str) -> list[str]:
+        value = self._get(key)
+        if not isinstance(value, list) or any(not isinstance(v, str) or len(v) > 200 for v in value):
+            raise self._bad(key, "a list of names")
+        return list(value)
+
+    def sub(self, key: str) -> _Meta:
+        return _Meta(self._get(key), f"{self.where}{key}.")
+
+    def scalars(self, key: str) -> dict[str, Any]:
+        value = self._get(key)
+        if not isinstance(value, dict) or any(
+                v is not None and not isinstance(v, (bool, int, float, str)) for v in value.values()):
+            raise self._bad(key, "a table of numbers, texts and booleans")
+        return dict(value)
+
+
+def _spec(meta: _Meta) -> dict[str, Any]:
+    """build_model's arguments, typed (build_model checks their values)."""
+    m = meta.sub("model_spec")
+    spec: dict[str, Any] = {"in_dim": m.whole("in_dim", low=1), "out_dim": m.whole("out_dim", low=2)}
+    spec.update({key: m.whole(key, low=low) for key, low in (("depth", 0), ("width", 1), ("seed", 0))
+                 if key in m.table})
+    spec.update({key: m.text(key) for key in ("arch", "norm", "act", "init", "dtype") if key in m.table})
+    if "dropout" in m.table:
+        spec["dropout"] = m.number("dropout", low=0.0, high=1.0)
+    if m.table.get("zero_init_residual") is not None:
+        spec["zero_init_residual"] = m.flag("zero_init_residual")
+    unknown = sorted(set(m.table) - set(spec) - {"zero_init_residual"})
+    if unknown:
+        raise MetaError(f"its metadata names an unknown model setting '{printable(unknown[0], 40)}'")
+    return spec
+
+
+def _settings(meta: _Meta) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The settings and the data description, with the values optviz reads afterwards checked."""
+    from optviz.nn.train import TRAIN_LOSSES
+
+    s, d = meta.sub("settings"), meta.sub("data_info")
+    s.text("loss", "cross_entropy", choices=tuple(TRAIN_LOSSES))
+    for key in ("steps_per_epoch", "seed", "epochs", "batch_size", "max_snapshots"):
+        if key in s.table:
+            s.whole(key)
+    s.flag("interrupted", False)
+    if "notes" in s.table:
+        s.names("notes")
+    d.text("name", "")
+    classes = d.names("classes") if "classes" in d.table else None
+    for key in ("n_features", "n_classes", "n_train", "n_val"):
+        if key in d.table:
+            d.whole(key, low=1)
+    if classes is not None and "n_classes" in d.table and len(classes) != d.table["n_classes"]:
+        raise MetaError("its metadata lists a number of classes that differs from n_classes")
+    return dict(s.table), dict(d.table)
+
+
+def _run(meta: _Meta, i: int, arrays: dict[str, np.ndarray]) -> OptimizerRun:
+    r = meta
+    run = OptimizerRun(r.text("label"), r.text("optimizer"), r.scalars("hyperparameters"), _outcome(r))
+    for name in _LISTS:
+        setattr(run, name, r.numbers(name))
+    try:
+        run.grad_norms = {k: arrays[f"run{i}/grad_norms/{k}"] for k in r.names("grad_norm_layers")}
+        run.running_stats = {k: arrays[f"run{i}/running_stats/{k}"] for k in r.names("running_stat_names")}
+        run.final_state = {k: arrays[f"run{i}/final/{k}"] for k in r.names("final_names")}
+        if r.flag("has_snapshots"):
+            run.snapshots = arrays[f"run{i}/snapshots"]
+            run.snapshot_steps = arrays[f"run{i}/snapshot_steps"]
+    except KeyError as exc:
+        raise MetaError(f"incomplete optviz run file (missing {printable(exc, 120)})") from None
+    return run
+
+
+def _outcome(r: _Meta) -> Outcome:
+    """How a saved run ended; files from before the typed outcome hold only its sentence."""
+    words = r.text("status").split()
+    if "outcome" in r.table:
+        o = r.sub("outcome")
+        status = Status(o.text("status", choices=("ok", "diverged", "interrupted")))
+        return Outcome(status, None if o.table.get("epoch") is None else o.whole("epoch"))
+    if words and words[0] in ("diverged", "interrupted") and words[-1].isdigit():
+        return Outcome(Status(words[0]), int(words[-1]))
+    return Outcome(Status.OK)
+
+
+def _train_settings(table: dict[str, Any]) -> TrainSettings:
+    """The saved settings as the typed record (keys optviz does not know are left out)."""
+    known = TrainSettings.__dataclass_fields__
+    values = {k: v for k, v in table.items() if k in known}
+    values["notes"] = tuple(str(n) for n in values.get("notes", ()))
+    defaults = dict(epochs=0, batch_size=0, lr=None, schedule=None, schedule_unit="step", loss="cross_entropy",
+                    weight_decay=0.0, l1=0.0, seed=0, val_fraction=0.2, steps_per_epoch=0, record_weights=None,
+                    max_snapshots=100)
+    return TrainSettings(**{**defaults, **values})
+
+
+def _contents(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """The metadata and the arrays of a run archive, within the budgets of runarchive."""
+    from optviz.io import open_user_file
+    from optviz.nn.runarchive import MAX_FILE_BYTES, ArchiveError, read_archive
+
+    with open_user_file(path, MAX_FILE_BYTES, "run file") as f:
+        size = os.fstat(f.fileno()).st_size
+        try:
+            arrays = read_archive(f, size)
+        except ArchiveError as exc:
+            raise _fail(path, str(exc)) from None
+    marker = arrays.pop("format")
+    if marker.shape != () or str(marker) != FORMAT:
+        raise _fail(path, "not an optviz run file (no optviz-run marker); save one with save_run")
+    text = arrays.pop("meta")
+    try:
+        meta = json.loads(str(text)) if text.shape == () else None
+    except (ValueError, RecursionError):
+        raise _fail(path, "not a readable optviz run file: its metadata is not valid JSON or nested "
+                          "too deeply") from None
+    if not isinstance(meta, dict):
+        raise _fail(path, "not an optviz run file (its metadata is not a table)")
+    version = meta.get("version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise _fail(path, "not an optviz run file (its format version is not a whole number)")
+    if version > VERSION:
+        raise _fail(path, f"written by a newer optviz (format version {version})")
+    return meta, arrays
 
 
 def load_run(path: str | Path) -> TrainResult:
     """Read a file written by ``save_run``.
 
-    A missing file, a file that is not a complete optviz run archive (truncated,
-    corrupt, another program's .npz) or one whose weights do not fit the architecture
-    it names raises OptvizError with a one-line message.
+    The file is checked before anything is decompressed (see :mod:`optviz.nn.runarchive`
+    for the budgets: at most 512 MiB on disk and once decompressed, 100 snapshots per
+    optimizer, only arrays of real numbers); a missing or special file, a file that is
+    not a complete optviz run archive (truncated, corrupt, another program's .npz, a
+    pickle), metadata of the wrong types, or weights that do not fit the architecture
+    it names raise OptvizError with a one-line message.
     """
+    from optviz.io import user_path
+
+    path = user_path(path)
+    meta, arrays = _contents(path)
+    try:
+        m = _Meta(meta, "")
+        spec = _spec(m)
+        settings, data_info = _settings(m)
+        initial = {k: arrays[f"initial/{k}"] for k in m.names("initial_names")}
+        split = Split(arrays["split/X_train"], arrays["split/y_train"], arrays["split/X_val"],
+                      arrays["split/y_val"])
+        runs = [_run(_Meta(rm, f"runs[{i}]."), i, arrays) for i, rm in enumerate(m.items("runs"))]
+    except MetaError as exc:
+        raise _fail(path, f"not a valid optviz run file: {exc}") from None
+    except KeyError as exc:
+        raise _fail(path, f"incomplete optviz run file (missing {printable(exc, 120)})") from None
+    _check_fit(path, spec, initial, split, runs)
+    return TrainResult(runs, spec, _train_settings(settings), data_info, initial, split)
+
+
+def _check_fit(path: Path, spec: dict, initial: dict, split: Split, runs: list[OptimizerRun]) -> None:
+    """The architecture is buildable, the weights fit it, the data fit the network."""
     from optviz.nn.model import build_model
 
-    path = Path(path)
-    if not path.exists():
-        raise _fail(path, "no such file")
-    if path.is_dir():
-        raise _fail(path, "is a directory, not a run file")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if "format" not in archive.files or str(archive["format"]) != FORMAT:
-                raise _fail(
-                    path, "not an optviz run file (no optviz-run marker); save one with save_run"
-                )
-            meta = json.loads(str(archive["meta"]))
-            if not isinstance(meta, dict):
-                raise _fail(path, "not an optviz run file (its metadata is not a table)")
-            if int(meta.get("version", 0)) > VERSION:
-                raise _fail(path, f"written by a newer optviz (format version {meta['version']})")
-            arrays = {
-                name: archive[name] for name in archive.files if name not in ("format", "meta")
-            }
-    except OptvizError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "pickle" in reason:
-            reason = "it holds pickled Python objects, which optviz never loads"
-        raise _fail(
-            path, f"not a readable optviz run file, truncated or corrupt ({reason})"
-        ) from None
-
-    try:
-        spec = dict(meta["model_spec"])
-        initial = {k: arrays[f"initial/{k}"] for k in meta["initial_names"]}
-        split = Split(
-            arrays["split/X_train"],
-            arrays["split/y_train"],
-            arrays["split/X_val"],
-            arrays["split/y_val"],
-        )
-        runs = []
-        for i, rm in enumerate(meta["runs"]):
-            run = OptimizerRun(rm["label"], rm["optimizer"], dict(rm["hyperparameters"]), _outcome(rm))
-            for name in _LISTS:
-                setattr(run, name, [float(v) for v in rm[name]])
-            run.grad_norms = {k: arrays[f"run{i}/grad_norms/{k}"] for k in rm["grad_norm_layers"]}
-            run.running_stats = {
-                k: arrays[f"run{i}/running_stats/{k}"] for k in rm["running_stat_names"]
-            }
-            run.final_state = {k: arrays[f"run{i}/final/{k}"] for k in rm["final_names"]}
-            if rm["has_snapshots"]:
-                run.snapshots = arrays[f"run{i}/snapshots"]
-                run.snapshot_steps = arrays[f"run{i}/snapshot_steps"]
-            runs.append(run)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _fail(path, f"incomplete optviz run file (missing {exc})") from None
-
-    # the weights must fit the architecture the file names; check its size against the
-    # stored weights before building it, so an edited spec cannot allocate terabytes
+    # check its size against the stored weights before building it, so an edited spec
+    # cannot allocate terabytes
     stored = sum(int(np.size(v)) for v in initial.values())
-    try:
-        depth, width = int(spec.get("depth", 1)), int(spec.get("width", 1))
-        in_dim, out_dim = int(spec.get("in_dim", 1)), int(spec.get("out_dim", 1))
-    except (TypeError, ValueError):
-        raise _fail(path, "names an architecture optviz cannot build (non-numeric sizes)") from None
+    depth, width = spec.get("depth", 1), spec.get("width", 1)
+    in_dim, out_dim = spec.get("in_dim", 1), spec.get("out_dim", 1)
     implied = width * (in_dim + out_dim + max(depth, 1) * width)
-    if min(depth, width, in_dim, out_dim) < 1 or implied > 4 * stored + 10_000:
+    if implied > 4 * stored + 10_000:
         raise _fail(path, "names an architecture that does not fit its stored weights (foreign or edited file)")
     try:
         net = build_model(**spec)
     except (OptvizError, TypeError, ValueError, MemoryError) as exc:
-        raise _fail(path, f"names an architecture optviz cannot build ({exc})") from None
+        raise _fail(path, f"names an architecture optviz cannot build ({printable(exc)})") from None
     want = {k: v.shape for k, v in net.get_state().items()}
     for label, state in [("initial weights", initial)] + [(r.label, r.final_state) for r in runs]:
         got = {k: v.shape for k, v in state.items()}
@@ -181,40 +351,28 @@ def load_run(path: str | Path) -> TrainResult:
             diff = sorted(set(got) ^ set(want)) or sorted(k for k in got if got[k] != want[k])
             raise _fail(
                 path,
-                f"weights of {label} do not fit the {spec.get('arch', '?')} architecture the file "
-                f"names (foreign or edited file; first mismatch: {diff[0]})",
+                f"weights of {printable(label)} do not fit the {printable(spec.get('arch', '?'))} "
+                f"architecture the file names (foreign or edited file; first mismatch: {printable(diff[0])})",
             )
-    n_params = sum(int(np.prod(v)) for k, v in want.items() if not is_buffer(k))
+    _check_split(path, split, in_dim, out_dim)
+    n_params = net.num_params()
     for run in runs:
-        if run.snapshots is not None and (
-            run.snapshots.ndim != 2
-            or run.snapshots.shape[1] != n_params
-            or len(run.snapshot_steps) != len(run.snapshots)
-        ):
-            raise _fail(path, f"weight snapshots of {run.label} do not fit the architecture")
-        if run.snapshots is not None and not np.isfinite(run.snapshots).all():
-            raise _fail(path, f"weight snapshots of {run.label} hold non-finite values (corrupt file)")
-    return TrainResult(runs, spec, _settings(path, meta["settings"]), dict(meta["data_info"]), initial, split)
+        if run.snapshots is None:
+            continue
+        label = printable(run.label)
+        if run.snapshots.shape[1] != n_params or run.snapshot_steps.shape != run.snapshots.shape[:1]:
+            raise _fail(path, f"weight snapshots of {label} do not fit the architecture")
+        if not np.isfinite(run.snapshots).all():
+            raise _fail(path, f"weight snapshots of {label} hold non-finite values (corrupt file)")
+        if run.snapshot_steps.size and (run.snapshot_steps.min() < 0 or np.any(np.diff(run.snapshot_steps) <= 0)):
+            raise _fail(path, f"the snapshot steps of {label} are not increasing counts (corrupt file)")
 
 
-def _outcome(rm: dict) -> Outcome:
-    """How a saved run ended; files from before the typed outcome hold only its sentence."""
-    if "outcome" in rm:
-        return Outcome(Status(rm["outcome"]["status"]), rm["outcome"]["epoch"])
-    words = str(rm["status"]).split()
-    if words and words[0] in ("diverged", "interrupted"):
-        return Outcome(Status(words[0]), int(words[-1]))
-    return Outcome(Status.OK)
-
-
-def _settings(path: Path, saved: Any) -> TrainSettings:
-    """The saved training settings, refused unless they are the table optviz writes."""
-    if not isinstance(saved, dict):
-        raise _fail(path, "incomplete optviz run file (its settings are not a table)")
-    known = TrainSettings.__dataclass_fields__
-    values = {k: v for k, v in saved.items() if k in known}
-    values["notes"] = tuple(str(n) for n in values.get("notes", ()))
-    try:
-        return TrainSettings(**values)
-    except TypeError as exc:
-        raise _fail(path, f"incomplete optviz run file (settings: {exc})") from None
+def _check_split(path: Path, split: Split, in_dim: int, out_dim: int) -> None:
+    for part, X, y in (("training", split.X_train, split.y_train), ("validation", split.X_val, split.y_val)):
+        if X.ndim != 2 or X.shape[1] != in_dim or y.shape != X.shape[:1] or len(y) < 1:
+            raise _fail(path, f"its {part} data do not fit the network's {in_dim} inputs (edited file)")
+        if not np.isfinite(X).all():
+            raise _fail(path, f"its {part} data hold non-finite values (corrupt file)")
+        if y.min() < 0 or y.max() >= out_dim:
+            raise _fail(path, f"its {part} labels are not classes 0 … {out_dim - 1} (edited file)")

@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from optviz import validate
-from optviz.errors import OptvizError
-from optviz.io import atomic_path, ensure_dir
+from optviz.io import atomic_path, ensure_dir, user_path
 from optviz.plot.options import ANIMATIONS, FORMATS
 
 __all__ = ["ANIMATIONS", "FORMATS", "atomic_path", "check_format", "prepare_dir", "save_figure", "write_atomic"]
@@ -32,13 +31,13 @@ def prepare_dir(out_dir: Path) -> Path:
 
 
 def write_atomic(final: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp_path)`` and move the result to ``final``."""
+    """Call ``write(tmp_path)`` and move the result to ``final`` (see
+    :func:`optviz.io.atomic_path`: ``~`` expanded, special files refused or written
+    through, any OSError one line naming ``final`` with the old file intact)."""
+    final = user_path(final)
     with atomic_path(final) as tmp:
-        try:
-            write(tmp)
-        except OSError as exc:
-            raise OptvizError(f"cannot write {final}: {exc.strerror or exc}") from None
-    return Path(final)
+        write(tmp)
+    return final
 
 
 def save_figure(fig, final: Path, fmt: str = "png", dpi: float = 150) -> Path:

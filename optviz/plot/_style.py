@@ -257,6 +257,19 @@ def _latex_variable(name: str) -> str:
     return f"{m.group(1)}_{{{m.group(2)}}}" if m else name
 
 
+def math_or_plain(name: str) -> str:
+    """A variable name as mathtext ('$x_{1}$') when matplotlib can typeset it, else as
+    plain text with mathtext's special characters shown as they are."""
+    text = f"${_latex_variable(name)}$"
+    return text if _mathtext_ok(text) else name.replace("$", r"\$")
+
+
+def function_label(objective: Any) -> str:
+    """'$f(x, y)$', or 'f(a_b_c, y)' in plain text when mathtext cannot typeset a variable."""
+    text = f"$f({', '.join(_latex_variable(v) for v in objective.variables)})$"
+    return text if _mathtext_ok(text) else plain_formula(objective).split(" = ")[0]
+
+
 def _mathtext_ok(text: str) -> bool:
     try:
         from matplotlib.mathtext import MathTextParser

@@ -328,10 +328,7 @@ def save_scene(path: str | Path, make_scene: Callable[[], Scene], *, fps: int = 
     _files.prepare_dir(path.parent)
     with _files.atomic_path(path) as tmp, style():
         writer: FrameWriter = GifWriter(tmp) if kind == "gif" else Mp4Writer(tmp, ffmpeg=ffmpeg)
-        try:
-            render_scene(make_scene(), writer, fps=fps, progress=progress)
-        except OSError as exc:
-            raise OptvizError(f"cannot write {path}: {exc.strerror or exc}") from None
+        render_scene(make_scene(), writer, fps=fps, progress=progress)  # atomic_path names a failed write
     return path
 
 

@@ -83,7 +83,7 @@ def draw_contour(ax: Any, objective: Any, runs: Sequence[Any] = (), *, domain: _
 
 
 def _colorbar_label(objective: Any, levels: _data.Levels) -> str:
-    f = f"$f({', '.join(_style._latex_variable(v) for v in objective.variables)})$"
+    f = _style.function_label(objective)
     if not levels.log or levels.shift == 0:
         return f + ("  (log scale)" if levels.log else "")
     if objective.f_star is not None and levels.shift == objective.f_star:

@@ -5,6 +5,7 @@ helpers for paths. The palette, markers and texts are :mod:`optviz.plot._style`'
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -23,10 +24,47 @@ def style() -> Iterator[None]:
         yield
 
 
+class OptvizFigure(Figure):
+    """A Figure on its own Agg canvas that shows itself where it is returned: in a
+    notebook (IPython calls ``_repr_png_``) and by :meth:`show`, which pyplot's Figure
+    refuses for a figure pyplot does not manage."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        with style():
+            self.canvas.print_figure(buffer, format="png", dpi=self.dpi, bbox_inches="tight")
+        return buffer.getvalue()
+
+    def show(self, warn: bool = True) -> None:
+        """Display the figure: in IPython or Jupyter as the cell's output; elsewhere in a
+        window of pyplot's backend when it has windows (with a file backend such as Agg
+        there is no window: save the figure instead, nothing happens and nothing is said)."""
+        if self.canvas.manager is not None:
+            super().show(warn=False)
+            return
+        ipython = sys.modules.get("IPython")
+        if ipython is not None and ipython.get_ipython() is not None:
+            from IPython.display import display
+
+            display(self)
+            return
+        if matplotlib.get_backend().lower() not in NON_INTERACTIVE_BACKENDS:
+            import matplotlib.pyplot as plt
+
+            plt.figure(self)
+            super().show(warn=False)
+
+
+NON_INTERACTIVE_BACKENDS = ("agg", "pdf", "ps", "svg", "pgf", "cairo", "template")
+
+
 def new_figure(figsize: tuple[float, float], dpi: float = 100, *, layout: str | None = "constrained") -> Figure:
-    """A Figure in the slide style on its own Agg canvas (no pyplot, no global figure manager)."""
+    """A Figure in the slide style on its own Agg canvas (no pyplot, no global figure
+    manager) that displays itself in a notebook (:class:`OptvizFigure`)."""
     with style():
-        fig = Figure(figsize=figsize, dpi=dpi, layout=layout)
+        fig = OptvizFigure(figsize=figsize, dpi=dpi, layout=layout)
     FigureCanvasAgg(fig)
     return fig
 
@@ -51,7 +89,7 @@ def figure_title(fig: Figure, objective: Any, *, subtitle: str = "") -> Any:
     title = fig.suptitle(prefix + _style.formula_mathtext(objective, check=False))
     try:
         fit_title(fig, title)
-    except ValueError:
+    except (ValueError, RecursionError):  # mathtext cannot typeset it, or it nests too deeply
         title.set_text(prefix + _style.plain_formula(objective))
         title.set_fontsize(matplotlib.rcParams["figure.titlesize"])
         fit_title(fig, title)
@@ -117,7 +155,8 @@ def log_y(ax: Any) -> None:
 
 
 def variable_label(name: str) -> str:
-    return f"${_style._latex_variable(name)}$"
+    """A variable as mathtext ('$x_{1}$'), or as plain text when mathtext cannot typeset it."""
+    return _style.math_or_plain(name)
 
 
 def run_starts(runs: Sequence[Any]) -> np.ndarray:

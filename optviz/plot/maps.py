@@ -192,7 +192,7 @@ def save_sweep_figure(results: Sequence[Any], out_dir: Path, *, fmt: str = "png"
     """The sweep maps of ``results`` in ``out_dir``, atomically; returns the path."""
     from optviz.plot.figure import style
 
-    with style():
+    with style(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # axes spanning 1e±300
         return _save(sweep_figure(results), results, out_dir, "sweep", fmt, dpi)
 
 
@@ -200,5 +200,5 @@ def save_basins_figure(results: Sequence[Any], out_dir: Path, *, fmt: str = "png
     """The basin maps of ``results`` in ``out_dir``, atomically; returns the path."""
     from optviz.plot.figure import style
 
-    with style():
+    with style(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return _save(basins_figure(results), results, out_dir, "basins", fmt, dpi)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from optviz import validate
+from optviz import budget, validate
 from optviz.errors import OptvizError
 
 FORMATS = ("png", "svg", "pdf")
@@ -31,11 +31,17 @@ class FigureOptions:
     def __post_init__(self) -> None:
         validate.one_of("fmt", self.fmt, FORMATS)
         validate.whole("dpi", self.dpi, 10, 2400)
+        # the largest figure (16 × 12 in) as an RGBA buffer at this resolution
+        budget.fits(f"a figure at {self.dpi} dpi", 16 * 12 * self.dpi**2 * 4, "dpi",
+                    "choose a lower dpi, or svg or pdf (vector: any size)")
         if self.animate is None:
             return
         validate.one_of("animate", self.animate, self.animations)
         validate.whole("frames", self.frames, 2)
         validate.whole("fps", self.fps, 1, 120)
+        # every frame of an animation (13.5 × 5.8 in, one byte a pixel) is kept until the file is written
+        budget.fits(f"{self.frames:,} frames at {self.dpi} dpi", self.frames * 13.5 * 5.8 * self.dpi**2,
+                    "frames", "choose fewer frames or a lower dpi")
         if self.animate == "mp4":
             from optviz.plot.writers import FFMPEG_HELP, find_ffmpeg
 

@@ -66,12 +66,15 @@ def draw_state(fig: Figure, runs: Sequence[Any], *, start: int = 0) -> dict[tupl
             key = present[0]
             title = names[key] or (_effective_title(traj) if key == "effective_lr" else _s_title(traj))
             values = np.asarray(traj.state[key][1:n, k], dtype=float)  # state after step t = 1..n−1
-            values = values.reshape(len(values), -1)
-            steps = np.arange(1, n)
+            values = values.reshape(len(values), -1) if len(values) else np.zeros((0, traj.objective.dim))
+            steps = traj.steps_of_rows(n)[1:]
+            if not len(values):  # it stopped before its first step: no state to show
+                ax.text(0.5, 0.5, f"{traj.status_text(k)}:\nno state to show", ha="center", va="center",
+                        transform=ax.transAxes, fontsize=11)
             for j in range(values.shape[1]):
                 var = traj.objective.variables[j] if j < traj.objective.dim else f"θ{j}"
                 c, ls = coord_styles[j % len(coord_styles)]
-                ax.plot(steps, values[:, j], color=c, linestyle=ls, linewidth=1.8, label=f"${_style._latex_variable(var)}$")
+                ax.plot(steps, values[:, j], color=c, linestyle=ls, linewidth=1.8, label=_style.math_or_plain(var))
             _state_scale(ax, values)
             ax.set_title(f"{name}: {title}", color=color, fontsize=12, loc="left")
             ax.set_xlabel("step t")

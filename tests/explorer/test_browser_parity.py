@@ -154,3 +154,22 @@ def test_numeric_helpers_follow_numpy(open_page, tmp_path):
     np.testing.assert_allclose([r["w"] for r in got], w, rtol=1e-13, atol=1e-300)
     dots = np.abs(np.einsum("kij,kij->kj", np.array([r["V"] for r in got]).reshape(-1, 2, 2), V))
     np.testing.assert_allclose(dots, 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("fn, opt, start, expected", [
+    ("xcos", "newton", None, "stopped at a maximum at step 6 (Hessian not positive definite at 4 step(s))"),
+    ("saddle", "newton", None, "stopped at a saddle point at step 1 (Hessian not positive definite at 1 step(s))"),
+    ("saddle", "gd", [1.0, 0.0], "stopped at a saddle point at step"),
+    ("x**3", "newton", [1.0], "stopped at a degenerate stationary point at step 11"),
+    ("-x**2", "newton", [1.0], "stopped at a maximum at step 1"),
+    ("sqrt(x**2 + y**2)", "gd", [0.0, 0.0], "gradient undefined at step 0 (f is smallest around this point)"),
+    ("(x**2+y**2)**2", "newton", [1.0, 1.0], "converged at step 14"),
+])
+def test_statuses_name_what_the_run_reached_as_the_core_does(open_page, tmp_path, fn, opt, start, expected):
+    """Newton from the default start on xcos reaches a local maximum: the page says so, in the core's words."""
+    ref = optviz.run(fn, opt, start=start, steps=500)
+    assert ref.runs[0].status_text(0).startswith(expected)
+    o, runs = _page_runs(open_page, tmp_path, explore(fn, opt, start=start, steps=500).html)
+    assert_same_run(runs[0][0], ref.runs[0], 0, f"{fn}/{opt}")
+    shown = o.page.locator(".opt .status").first.text_content()
+    assert shown == ref.runs[0].status_text(0)

@@ -3,11 +3,12 @@ links and the copied command; desktop and phone width, with screenshots."""
 
 from __future__ import annotations
 
+import json
 import shlex
 
 import numpy as np
 import pytest
-from explore_helpers import assert_same_run, write
+from explore_helpers import assert_same_run, floats, write
 
 import optviz
 from optviz.api import explore
@@ -116,7 +117,7 @@ def test_toggle_hides_an_optimizer_everywhere(rosenbrock):
     _settle(o)
     assert _results(o)[0] == []
     command = o.eval("optvizPage.command()")
-    assert "--opt momentum,adam" in command and "gd.lr" not in command
+    assert "--opt 'momentum(lr=0.001), adam(lr=0.1)'" in command and "gd(" not in command
     assert "off" in o.page.locator("#legend span").first.get_attribute("class")
 
 
@@ -181,29 +182,40 @@ def test_a_link_reproduces_the_view(rosenbrock):
     assert again.eval("document.getElementById('notice').hidden")
 
 
-def test_the_copied_command_runs_the_same_paths(rosenbrock):
-    o = rosenbrock()
+def test_the_copied_command_runs_the_same_paths(open_page, tmp_path, capsys):
+    """Variants are written with --opt's own syntax; the command, run by optviz's own
+    command line, draws the page's paths under the page's labels."""
+    page = explore("rosenbrock", "gd, momentum(beta=0.5), momentum(beta=0.95, label=heavy)", steps=300)
+    o = open_page(write(page.html, tmp_path))
     o.page.locator("#o1-beta").fill("0.75")
-    o.page.locator("#o2-lr").fill("-1.5")
+    o.page.locator("#o2-lr").fill("-3.5")
     o.page.select_option("#schedule-kind", "step")
     x, y = o.eval("optvizPage.pixel(0.5, 2.0)")
     o.page.mouse.click(x, y)
     _settle(o)
     command = o.eval("optvizPage.command()")
     assert command == o.page.locator("#command").inner_text()
+    assert "not expressible" not in command and "-p " not in command
     o.page.click("#copy-command")
     o.page.wait_for_timeout(100)
     assert o.page.locator("#copied").inner_text() in ("Command copied.", "Copying is blocked here: select the text above and copy it.")
     args = shlex.split(command)
     assert args[:2] == ["optviz", "run"]
-    fn = args[args.index("--fn") + 1]
-    names = args[args.index("--opt") + 1]
-    starts = [[float(v) for v in a.split("=", 1)[1].split(",")] for a in args if a.startswith("--start=")]
-    params = dict(args[i + 1].split("=", 1) for i, a in enumerate(args) if a == "-p")
-    ref = optviz.run(fn, names, start=starts, steps=int(args[args.index("--steps") + 1]),
-                     schedule=args[args.index("--schedule") + 1], params=params)
-    for page_runs, traj in zip(_results(o), ref.runs):
-        assert_same_run(page_runs[0], traj, 0, f"the command's {traj.optimizer}")
+    opt = args[args.index("--opt") + 1]
+    assert opt.startswith("gd(lr=") and "momentum(lr=0.001, beta=0.75)" in opt and "beta=0.95, label=heavy)" in opt
+    from optviz.cli import main
+
+    capsys.readouterr()
+    main([*args[1:], "--json", "--no-plot"])
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert [r["label"] for r in runs][2] == "heavy"
+    page_runs = _results(o)
+    assert len(runs) == len(page_runs) == 3
+    for got, ref in zip(page_runs, runs):
+        assert got[0]["steps"] == ref["steps"] and got[0]["status"] == ref["status"], ref["label"]
+        path = floats(got[0]["theta"]).reshape(-1, 2)
+        want = np.array(ref["trajectory"], dtype=float)
+        assert path.shape == want.shape and np.allclose(path, want, rtol=1e-9, atol=1e-12), ref["label"]
 
 
 def test_bad_link_values_are_ignored_and_named(rosenbrock):
