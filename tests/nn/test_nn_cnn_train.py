@@ -65,3 +65,13 @@ def test_landscape_of_an_image_model(trained):
     assert land.origin_loss == pytest.approx(land.loss[1, 1], rel=1e-5)
     pca = landscape(trained, plane="pca", resolution=3)
     assert pca.path.shape[1] == 2 and len(pca.path) >= 3
+
+
+def test_a_saved_image_model_run_reloads_with_its_model(trained, tmp_path):
+    from optviz.nn import load_run, save_run
+
+    path = save_run(tmp_path / "run.npz", trained)
+    again = load_run(path)
+    assert again.model_spec["image_shape"] == [1, 8, 8] and again.model_spec["channels"] == 4
+    x = trained.split.X_val[:5]
+    assert np.array_equal(again.model().infer(x), trained.model().infer(x))
