@@ -8,6 +8,7 @@ head.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -64,6 +65,25 @@ class ConvSettings:
             validate.whole("image_shape", side, 1)
 
 
+def image_shape_of(image_shape, in_dim: int) -> tuple[int, int, int]:
+    """(C, H, W) of the samples: as given (C·H·W must be in_dim), or 1×s×s for in_dim = s²."""
+    if image_shape is None:
+        side = math.isqrt(int(in_dim))
+        if side * side != in_dim:
+            raise OptvizError(f"an image model needs the image shape of its {in_dim} inputs "
+                              "({image_shape}=(C, H, W)); only a square number of inputs is read as 1×s×s",
+                              param="image_shape")
+        return (1, side, side)
+    try:
+        shape = tuple(validate.whole("image_shape", v) for v in image_shape)
+    except TypeError:
+        shape = ()
+    if len(shape) != 3 or math.prod(shape) != in_dim:
+        raise OptvizError(f"{{image_shape}}={tuple(image_shape)} must be (C, H, W) with C·H·W = {in_dim} "
+                          "inputs", param="image_shape")
+    return shape
+
+
 def auto_stages(h: int, w: int) -> int:
     """Stages of a ResNet or DenseNet for H×W images: each later one halves the side, and the
     last works on sides of at least 4 pixels (8×8 digits: 2 stages, 8×8 then 4×4; 28×28: 3)."""
@@ -81,6 +101,27 @@ def where(name: str) -> Iterator[None]:
         yield
     except OptvizError as exc:
         raise OptvizError(f"layer {name}: {exc.template}", param=exc.param, names=tuple(exc.names)) from None
+
+
+def parameter_count(arch: str, cs: ConvSettings) -> int:
+    """About how many weights ``arch`` has with these settings (the head aside), before it is built."""
+    c, h, w = cs.image_shape
+    ch = cs.channels or DEFAULT_CHANNELS[arch]
+    if arch == "lenet":
+        return 25 * c * ch + 25 * ch * 16 + 16 * max(1, h // 4) * max(1, w // 4) * 120 + 120 * 84
+    stages = cs.stages or auto_stages(h, w)
+    total, prev = 9 * c * ch, ch
+    for i in range(stages):
+        if arch == "densenet":
+            total += sum(9 * (prev + j * cs.growth) * cs.growth for j in range(cs.blocks))
+            prev += cs.blocks * cs.growth
+            total += prev * (prev // 2) if i < stages - 1 else 0
+            prev = max(1, prev // 2) if i < stages - 1 else prev
+        else:
+            width = ch * 2**i
+            total += 9 * prev * width + prev * width + (2 * cs.blocks - 1) * 9 * width * width
+            prev = width
+    return total
 
 
 def conv_layers(arch: str, cs: ConvSettings, norm: str, act: str, init: str, zero_init_residual: bool,

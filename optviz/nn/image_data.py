@@ -6,7 +6,8 @@ Each becomes a ``Dataset`` of flat samples (N, C·H·W) in row-major (C, H, W) o
 regular files, at most ``FILE_LIMIT`` bytes on disk and ``DATA_LIMIT`` bytes of decoded
 arrays (a compressed member or a header that declares more is refused before it is
 inflated or allocated); ``.npz`` arrays are read without pickle (object arrays refused).
-Every problem is one OptvizError naming the file and what is wrong.
+The bytes come through :func:`optviz.io.read_user_bytes`. Every problem is one
+OptvizError naming the file and what is wrong.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import gzip
 import io
 import math
 import os
-import stat
 import struct
 import zipfile
 import zlib
@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from optviz.errors import OptvizError
+from optviz.errors import OptvizError, printable
+from optviz.io import read_user_bytes, user_path
 from optviz.nn.data import Dataset
 
 MIB = 1 << 20
@@ -35,45 +36,15 @@ MAX_ABS = 1e100  # larger values overflow the standardization's squares
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def read_user_bytes(path: str | os.PathLike, limit: int, what: str) -> bytes:
-    """The bytes of a user's regular file of at most ``limit`` bytes; anything else refused.
-
-    (The same contract as the file-reading helper of optviz.io; kept here until every
-    reader shares that one.)
-    """
-    path = Path(os.fspath(path)).expanduser()
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise OptvizError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise OptvizError(f"{path}: cannot read it ({exc.strerror})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise OptvizError(f"{path}: is a directory, not a {what}")
-    if not stat.S_ISREG(st.st_mode):
-        raise OptvizError(f"{path}: is not a regular file; a {what} is read from a regular file only")
-    if st.st_size > limit:
-        raise OptvizError(f"{path}: the {what} is {st.st_size:,} bytes, more than the {limit:,} optviz reads")
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(fd, "rb") as f:
-            data = f.read(limit + 1)
-    except OSError as exc:
-        raise OptvizError(f"{path}: cannot read it ({exc.strerror})") from None
-    if len(data) > limit:
-        raise OptvizError(f"{path}: the {what} is more than the {limit:,} bytes optviz reads")
-    return data
-
-
 def _gunzip(raw: bytes, path: Path) -> bytes:
     """The content of a gzip file, refused past ``DATA_LIMIT`` bytes before it is all inflated."""
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
             data = f.read(DATA_LIMIT + 1)
     except (OSError, EOFError, zlib.error) as exc:
-        raise OptvizError(f"{path}: not a readable gzip file ({exc})") from None
+        raise OptvizError(f"{printable(path)}: not a readable gzip file ({exc})") from None
     if len(data) > DATA_LIMIT:
-        raise OptvizError(f"{path}: inflates to more than the {DATA_LIMIT:,} bytes optviz reads")
+        raise OptvizError(f"{printable(path)}: inflates to more than the {DATA_LIMIT:,} bytes optviz reads")
     return data
 
 
@@ -85,21 +56,21 @@ def read_idx(path: str | os.PathLike, what: str) -> np.ndarray:
     big-endian int32 sizes and the values, big-endian, in row-major order. The size of
     the values must be exactly what the header declares.
     """
-    path = Path(path)
+    path = user_path(path)
     data = read_user_bytes(path, FILE_LIMIT, what)
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data, path)
     if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in IDX_TYPES or data[3] == 0:
-        raise OptvizError(f"{path}: not an idx file (it must start with 0, 0, a type code and the number of "
+        raise OptvizError(f"{printable(path)}: not an idx file (it must start with 0, 0, a type code and the number of "
                           "dimensions, as MNIST's files do)")
     dtype, ndim = np.dtype(IDX_TYPES[data[2]]), data[3]
     head = 4 + 4 * ndim
     if len(data) < head:
-        raise OptvizError(f"{path}: the idx header is cut short")
+        raise OptvizError(f"{printable(path)}: the idx header is cut short")
     shape = struct.unpack(f">{ndim}I", data[4:head])
     need = math.prod(shape) * dtype.itemsize
     if need != len(data) - head:
-        raise OptvizError(f"{path}: the header declares {' × '.join(map(str, shape))} values "
+        raise OptvizError(f"{printable(path)}: the header declares {' × '.join(map(str, shape))} values "
                           f"({need:,} bytes), the file holds {len(data) - head:,} bytes of them")
     return np.frombuffer(data, dtype=dtype, offset=head).reshape(shape)
 
@@ -109,13 +80,13 @@ def _npz_members(data: bytes, path: Path) -> dict[str, zipfile.ZipInfo]:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = {info.filename: info for info in archive.infolist()}
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise OptvizError(f"{path}: not a readable .npz archive ({exc})") from None
+        raise OptvizError(f"{printable(path)}: not a readable .npz archive ({exc})") from None
     missing = [k for k in ("X.npy", "y.npy") if k not in members]
     if missing:
-        found = ", ".join(sorted(k.removesuffix(".npy") for k in members)) or "nothing"
-        raise OptvizError(f"{path}: the .npz needs arrays X and y (np.savez(path, X=..., y=...)); it holds {found}")
+        found = printable(", ".join(sorted(k.removesuffix(".npy") for k in members)) or "nothing")
+        raise OptvizError(f"{printable(path)}: the .npz needs arrays X and y (np.savez(path, X=..., y=...)); it holds {found}")
     if sum(members[k].file_size for k in ("X.npy", "y.npy")) > DATA_LIMIT:
-        raise OptvizError(f"{path}: X and y hold more than the {DATA_LIMIT:,} bytes optviz reads")
+        raise OptvizError(f"{printable(path)}: X and y hold more than the {DATA_LIMIT:,} bytes optviz reads")
     return members
 
 
@@ -126,26 +97,26 @@ def _npz_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> n
         with archive.open(info) as f:
             version = np.lib.format.read_magic(f)
             if version not in ((1, 0), (2, 0)):
-                raise OptvizError(f"{path}: {name} is in .npy format {version[0]}.{version[1]}; "
+                raise OptvizError(f"{printable(path)}: {name} is in .npy format {version[0]}.{version[1]}; "
                                   "save it with np.savez (format 1.0)")
             read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
                 np.lib.format.read_array_header_2_0
             shape, _, dtype = read_header(f)
             if dtype.hasobject or dtype.kind not in "biufU":
-                raise OptvizError(f"{path}: {name} has dtype {dtype}; give numbers (or text labels for y)")
+                raise OptvizError(f"{printable(path)}: {name} has dtype {dtype}; give numbers (or text labels for y)")
             if math.prod(shape) * dtype.itemsize > info.file_size:
-                raise OptvizError(f"{path}: the header of {name} declares more values than the archive holds")
+                raise OptvizError(f"{printable(path)}: the header of {name} declares more values than the archive holds")
         with archive.open(info) as f:
             return np.lib.format.read_array(f, allow_pickle=False)
     except OptvizError:
         raise
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise OptvizError(f"{path}: cannot read {name} ({exc})") from None
+        raise OptvizError(f"{printable(path)}: cannot read {name} ({exc})") from None
 
 
 def load_npz(path: str | os.PathLike) -> Dataset:
     """A ``.npz`` with ``X`` of shape (N, C, H, W) or (N, H, W) (one channel) and labels ``y`` (N,)."""
-    path = Path(path)
+    path = user_path(path)
     data = read_user_bytes(path, FILE_LIMIT, ".npz file")
     members = _npz_members(data, path)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -158,20 +129,21 @@ def load_idx(images: str | os.PathLike, labels: str | os.PathLike) -> Dataset:
     """MNIST-style idx files: ``images`` of shape (N, H, W) or (N, C, H, W), ``labels`` (N,)."""
     X = read_idx(images, "idx image file")
     y = read_idx(labels, "idx label file")
-    return images_dataset(X, y, Path(images), Path(images).name.split(".")[0], labels_path=Path(labels))
+    images, labels = user_path(images), user_path(labels)
+    return images_dataset(X, y, images, images.name.split(".")[0], labels_path=labels)
 
 
 def _class_labels(y: np.ndarray, where: str) -> tuple[np.ndarray, list[str]]:
     """Labels 0..C−1 (in sorted order of the values) and the class names."""
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise OptvizError(f"{where}: the labels must be whole numbers or text")
+            raise OptvizError(f"{printable(where)}: the labels must be whole numbers or text")
         y = y.astype(np.int64)
     keys, index = np.unique(y, return_inverse=True)
     if len(keys) < 2:
-        raise OptvizError(f"{where}: the labels have a single class ({keys[0] if len(keys) else 'none'}); need 2 or more")
+        raise OptvizError(f"{printable(where)}: the labels have a single class ({keys[0] if len(keys) else 'none'}); need 2 or more")
     if len(keys) > MAX_CLASSES:
-        raise OptvizError(f"{where}: {len(keys):,} classes; optviz trains at most {MAX_CLASSES}")
+        raise OptvizError(f"{printable(where)}: {len(keys):,} classes; optviz trains at most {MAX_CLASSES}")
     return index.astype(np.int64).reshape(-1), [str(k) for k in keys]
 
 
@@ -179,20 +151,20 @@ def images_dataset(X: np.ndarray, y: np.ndarray, path: Path, name: str, labels_p
     """Check images X ((N, H, W) or (N, C, H, W)) and labels y (N,) and make the flat Dataset."""
     where = str(labels_path or path)
     if X.ndim not in (3, 4) or X.dtype.kind not in "biuf":
-        raise OptvizError(f"{path}: the images must be numbers of shape (N, H, W) or (N, C, H, W), "
+        raise OptvizError(f"{printable(path)}: the images must be numbers of shape (N, H, W) or (N, C, H, W), "
                           f"got {X.dtype} of shape {X.shape}")
     if X.ndim == 3:
         X = X[:, None]
     if y.ndim != 1 or len(y) != len(X):
-        raise OptvizError(f"{where}: {y.size} labels of shape {y.shape} for {len(X)} images; "
+        raise OptvizError(f"{printable(where)}: {y.size} labels of shape {y.shape} for {len(X)} images; "
                           "give one label per image")
     if len(X) < 2 or min(X.shape[1:]) < 1:
-        raise OptvizError(f"{path}: needs at least 2 images of at least 1×1 pixels, got shape {X.shape}")
+        raise OptvizError(f"{printable(path)}: needs at least 2 images of at least 1×1 pixels, got shape {X.shape}")
     flat = X.reshape(len(X), -1).astype(np.float64)
     bad = ~np.isfinite(flat) | (np.abs(flat) > MAX_ABS)
     if bad.any():
         n, k = divmod(int(np.argmax(bad)), flat.shape[1])
-        raise OptvizError(f"{path}: image {n} has the value {float(flat[n, k]):g} (values must be finite, "
+        raise OptvizError(f"{printable(path)}: image {n} has the value {float(flat[n, k]):g} (values must be finite, "
                           f"at most {MAX_ABS:g} in size)")
     labels, classes = _class_labels(y, where)
     c, h, w = X.shape[1:]
@@ -216,6 +188,6 @@ def load_training_data(data: str, target: str | None = None, n: int | None = Non
     if text.lower().endswith(".npz"):
         return load_npz(text)
     if text.lower().endswith(("ubyte", "ubyte.gz", ".idx", ".idx.gz")):
-        raise OptvizError(f"{{data}} {text} looks like an idx image file: give its labels with {{labels}}",
+        raise OptvizError(f"{{data}} {printable(text)} looks like an idx image file: give its labels with {{labels}}",
                           param="labels", names=("data",))
     return load_data(text, target, n, noise, seed)

@@ -26,12 +26,13 @@ from optviz.errors import OptvizError
 from optviz.nn.activations import ReLU, make_activation
 from optviz.nn.blocks import NORMS, ResidualBlock, make_norm
 from optviz.nn.cnn import ResidualBlock2d
-from optviz.nn.cnn_models import CONV_ARCHS, ConvSettings, conv_layers
+from optviz.nn.cnn_models import CONV_ARCHS, ConvSettings, conv_layers, image_shape_of
+from optviz.nn.cnn_models import parameter_count as conv_parameter_count
 from optviz.nn.conv import EVAL_REUSE, Conv2d
 from optviz.nn.init import get_initializer
 from optviz.nn.layers import NORM_EPS, BatchNorm1d, Dropout, Linear
 from optviz.nn.module import Module, Sequential, named_leaves
-from optviz.nn.summary import SummaryRow, format_summary, summarize
+from optviz.nn.summary import SummaryRow, activation_values, format_summary, summarize
 
 ARCHS = ("mlp", "resnet", *CONV_ARCHS)
 # samples per evaluation-mode pass of an image model: the size of a training batch, so the
@@ -127,6 +128,10 @@ class Model:
     def summary_rows(self) -> list[SummaryRow]:
         """Each layer's output shape, parameter count and receptive field (optviz.nn.summary)."""
         return summarize(self.net, (int(self.spec.get("in_dim", 0)),))
+
+    def memory_per_sample(self) -> int:
+        """About how many bytes a training step needs per sample (optviz.nn.summary.activation_values)."""
+        return activation_values(self.summary_rows()) * self.dtype.itemsize
 
     def summary(self) -> str:
         """The summary as a text table (docs/math.md §7.8)."""
@@ -324,10 +329,15 @@ def build_model(
     for name, number, low in (("in_dim", in_dim, 1), ("out_dim", out_dim, 1), ("width", width, 1), ("depth", depth, 0)):
         validate.whole(name, number, low)
     validate.between("dropout", dropout, 0.0, 1.0, high_open=True)
-    n_params = parameter_count(arch, in_dim, out_dim, depth, width)
+    if arch in CONV_ARCHS:
+        cs = ConvSettings(image_shape_of(image_shape, in_dim), channels, blocks, growth, groups, shortcut, stages)
+        cs.check(arch, norm)
+        n_params, param, remedy = conv_parameter_count(arch, cs), "channels", "choose fewer channels or blocks"
+    else:
+        n_params, param, remedy = parameter_count(arch, in_dim, out_dim, depth, width), "width", \
+            "choose a smaller width or depth"
     # weights, gradients, two optimizer slots and the packed copies of them
-    budget.fits(f"a network of {n_params:,} parameters", n_params * np.dtype(dtype).itemsize * 8, "width",
-                "choose a smaller width or depth")
+    budget.fits(f"a network of {n_params:,} parameters", n_params * np.dtype(dtype).itemsize * 8, param, remedy)
     if zero_init_residual is None:
         zero_init_residual = norm == "none"
     rng = np.random.default_rng(seed)
@@ -335,8 +345,6 @@ def build_model(
             "act": act, "init": init, "dropout": dropout, "seed": seed, "dtype": np.dtype(dtype).name,
             "zero_init_residual": zero_init_residual}
     if arch in CONV_ARCHS:
-        cs = ConvSettings(_image_shape(image_shape, in_dim), channels, blocks, growth, groups, shortcut, stages)
-        cs.check(arch, norm)
         layers, prev = conv_layers(arch, cs, norm, act, init, zero_init_residual, rng, dtype)
         if dropout > 0:
             layers.append(("drop", Dropout(dropout, np.random.default_rng([seed, 0]))))
@@ -347,25 +355,6 @@ def build_model(
         layers, prev = build(in_dim, depth, width, norm, act, init, dropout, zero_init_residual, seed, rng, dtype)
     layers.append(("head", Linear(prev, out_dim, init, rng, dtype)))
     return Model(layers, spec, dtype)
-
-
-def _image_shape(image_shape, in_dim: int) -> tuple[int, int, int]:
-    """(C, H, W) of the samples: as given (C·H·W must be in_dim), or 1×s×s for in_dim = s²."""
-    if image_shape is None:
-        side = math.isqrt(int(in_dim))
-        if side * side != in_dim:
-            raise OptvizError(f"an image model needs the image shape of its {in_dim} inputs "
-                              "({image_shape}=(C, H, W)); only a square number of inputs is read as 1×s×s",
-                              param="image_shape")
-        return (1, side, side)
-    try:
-        shape = tuple(validate.whole("image_shape", v) for v in image_shape)
-    except TypeError:
-        shape = ()
-    if len(shape) != 3 or math.prod(shape) != in_dim:
-        raise OptvizError(f"{{image_shape}}={tuple(image_shape)} must be (C, H, W) with C·H·W = {in_dim} "
-                          "inputs", param="image_shape")
-    return shape
 
 
 def _mlp_layers(in_dim, depth, width, norm, act, init, dropout, zero_init_residual, seed, rng, dtype):

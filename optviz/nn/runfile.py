@@ -200,9 +200,25 @@ def _spec(meta: _Meta) -> dict[str, Any]:
         spec["dropout"] = m.number("dropout", low=0.0, high=1.0)
     if m.table.get("zero_init_residual") is not None:
         spec["zero_init_residual"] = m.flag("zero_init_residual")
-    unknown = sorted(set(m.table) - set(spec) - {"zero_init_residual"})
+    spec.update(_image_spec(m))
+    unknown = sorted(set(m.table) - set(spec) - {"zero_init_residual", "channels", "stages"})
     if unknown:
         raise MetaError(f"its metadata names an unknown model setting '{printable(unknown[0], 40)}'")
+    return spec
+
+
+def _image_spec(m: _Meta) -> dict[str, Any]:
+    """The settings of an image model (docs/math.md §7), typed; absent for other models."""
+    spec: dict[str, Any] = {key: m.whole(key, low=1) for key in ("blocks", "growth", "groups") if key in m.table}
+    spec.update({key: m.whole(key, low=1) for key in ("channels", "stages") if m.table.get(key) is not None})
+    if "shortcut" in m.table:
+        spec["shortcut"] = m.text("shortcut")
+    if "image_shape" in m.table:
+        shape = m.items("image_shape")
+        if len(shape) != 3 or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v < 2**31
+                                  for v in shape):
+            raise m._bad("image_shape", "three whole numbers (C, H, W)")
+        spec["image_shape"] = list(shape)
     return spec
 
 

@@ -20,13 +20,15 @@ from optviz.nn.module import Module
 @dataclass(frozen=True)
 class SummaryRow:
     """One layer: its dotted name, a description, the output shape of one sample (C, H, W) or
-    (F,), its number of parameters and its receptive field (None: the whole input)."""
+    (F,), its number of parameters and its receptive field (None: the whole input);
+    ``window``: for a convolution, the size of its window matrix per sample (H'·W'·k²·c_in)."""
 
     name: str
     layer: str
     shape: tuple[int, ...]
     params: int
     rf: int | None
+    window: int = 0
 
 
 @dataclass
@@ -81,7 +83,8 @@ def _walk(module: Module, name: str, walk: _Walk, rows: list[SummaryRow]) -> Non
     if not kids:
         _leaf(module, walk)
         params = sum(int(v.size) for v in module.params.values())
-        rows.append(SummaryRow(name, describe(module), tuple(walk.shape), params, walk.rf))
+        window = walk.shape[1] * walk.shape[2] * module.k**2 * module.c_in if hasattr(module, "c_in") else 0
+        rows.append(SummaryRow(name, describe(module), tuple(walk.shape), params, walk.rf, window))
         return
     prefix = f"{name}." if name else ""
     if hasattr(module, "main") and hasattr(module, "shortcut"):  # residual blocks
@@ -108,6 +111,18 @@ def summarize(net: Module, in_shape: tuple[int, ...]) -> list[SummaryRow]:
     for name, layer in net.children():
         _walk(layer, name, walk, rows)
     return rows
+
+
+def activation_values(rows: list[SummaryRow]) -> int:
+    """About how many numbers a training step keeps per sample: each layer's output, its cached
+    input and its gradient, and each convolution's window matrices (of the input and of ∂l/∂y)."""
+    total = 0
+    for row in rows:
+        size = 1
+        for side in row.shape:
+            size *= side
+        total += 3 * size + 2 * row.window
+    return total
 
 
 def format_summary(rows: list[SummaryRow]) -> str:

@@ -26,13 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from optviz import validate
+from optviz import budget, validate
 from optviz.errors import OptvizError
 from optviz.nn.cnn_models import CONV_ARCHS
 from optviz.nn.data import Dataset, Split, split_and_standardize
 from optviz.nn.evaluation import TRAIN_LOSSES, evaluate
 from optviz.nn.losses import accuracy
-from optviz.nn.model import Model, build_model
+from optviz.nn.model import EVAL_CHUNK, Model, build_model
 from optviz.nn.records import (
     OptimizerRun,
     TrainResult,
@@ -295,6 +295,10 @@ def train(
         batch_size = n_train
     data_info.update(n_train=n_train, n_val=len(split.y_val), n_features=in_dim, n_classes=n_classes)
     net = _network(model, seed, in_dim, n_classes, getattr(data, "image_shape", None))
+    if net.has_conv:
+        batch = max(batch_size, EVAL_CHUNK)
+        budget.fits(f"a training batch of {batch} images", batch * net.memory_per_sample(), "batch_size",
+                    "choose a smaller batch size, smaller images or fewer channels")
     split = Split(split.X_train.astype(net.dtype), split.y_train, split.X_val.astype(net.dtype), split.y_val)
     steps_per_epoch = len(_batches(n_train, batch_size, np.random.default_rng(0), net.has_batchnorm))
     opts = _make_optimizers(optimizers, lr, schedule, schedule_unit, steps_per_epoch)

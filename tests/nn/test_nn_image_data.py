@@ -169,11 +169,11 @@ def test_files_that_are_not_regular_or_too_large_are_refused(tmp_path, monkeypat
         load_npz(tmp_path / "missing.npz")
     fifo = tmp_path / "pipe.npz"
     os.mkfifo(fifo)
-    with pytest.raises(OptvizError, match="not a regular file"):
+    with pytest.raises(OptvizError, match="read from a regular file only"):
         load_npz(fifo)
     monkeypatch.setattr("optviz.nn.image_data.FILE_LIMIT", 10)
     path = npz_with(tmp_path, X=np.zeros((4, 3, 3)), y=np.arange(4))
-    with pytest.raises(OptvizError, match="more than the 10 optviz reads"):
+    with pytest.raises(OptvizError, match="more than the 10 bytes"):
         load_npz(path)
 
 
@@ -185,3 +185,17 @@ def test_labels_go_with_image_files_only(tmp_path):
     with pytest.raises(OptvizError, match="not a readable .npz archive"):
         (tmp_path / "x.npz").write_bytes(b"not a zip")
         load_training_data(str(tmp_path / "x.npz"))
+
+
+def test_file_names_are_printed_safely(tmp_path):
+    path = tmp_path / "evil\x1b[31m.npz"
+    path.write_bytes(b"junk")
+    with pytest.raises(OptvizError) as err:
+        load_npz(path)
+    assert "\x1b" not in str(err.value) and "\\x1b" in str(err.value)
+
+
+def test_huge_training_batches_of_large_images_are_refused_before_training(tmp_path):
+    np.savez(tmp_path / "big.npz", X=np.zeros((10, 3, 256, 256), dtype=np.uint8), y=np.arange(10) % 2)
+    with pytest.raises(OptvizError, match="batch_size: a training batch of 64 images would need about"):
+        train(load_npz(tmp_path / "big.npz"), ["adam"], model={"arch": "resnet-cnn"}, epochs=1)
