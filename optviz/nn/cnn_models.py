@@ -152,7 +152,7 @@ def _resnet(arch, cs: ConvSettings, norm, act, init, zero_init_residual, rng, dt
             kind = "none" if arch == "cnn" else (cs.shortcut if changes else "identity")
             with where(f"stage{i}.block{j}"):
                 block = ResidualBlock2d(c_prev, c_out, stride, norm, act, kind, hw, cs.groups, init,
-                                        zero_init_residual and arch != "cnn", rng, dtype)
+                                        zero_init_residual and kind != "none", rng, dtype)
             blocks.append((f"block{j}", block))
             hw, c_prev = block.out_hw, c_out
         layers.append((f"stage{i}", Sequential(blocks)))

@@ -317,7 +317,8 @@ def build_model(
     hidden activation (after the first activation inside a residual block; before the
     head of an image model). ``zero_init_residual`` (default: True exactly when norm is
     "none") starts the second Linear or convolution of every residual block at 0; see
-    ``ResidualBlock``. ``seed`` fixes the initial weights and the dropout masks.
+    ``ResidualBlock`` (an image model's block without a shortcut keeps its He init: at 0 it
+    would pass nothing on). ``seed`` fixes the initial weights and the dropout masks.
     Parameters are stored in ``dtype`` (float32 by default; float64 for gradient checks).
     A configuration that shrinks an image below 1×1 is refused, naming the layer.
     """

@@ -253,3 +253,9 @@ def test_evaluation_of_many_samples_is_chunked_with_the_same_outputs():
     whole = model.net.forward(x, False)
     assert np.allclose(model.forward(x, False), whole, rtol=1e-12, atol=1e-12)
     assert np.allclose(model.infer(x), whole, rtol=1e-12, atol=1e-12)
+
+
+def test_a_block_without_shortcut_is_never_zero_initialized():
+    model = build_model("resnet-cnn", in_dim=64, out_dim=3, channels=2, norm="none", shortcut="none")
+    assert not model.params["stage1.block1.conv2.W"].any()  # identity shortcut: starts as act(x)
+    assert model.params["stage2.block1.conv2.W"].any()  # no shortcut: a zero branch would output 0
