@@ -286,8 +286,9 @@ def train_table(results):
 
     first = results[0]
     n_seeds = len(results)
-    title = (f"{first.data_info.get('name') or 'data'}: {first.model_spec.get('arch')} depth "
-             f"{first.model_spec.get('depth')}, width {first.model_spec.get('width')}, "
+    from optviz.nn.cnn_models import model_words
+
+    title = (f"{first.data_info.get('name') or 'data'}: {model_words(first.model_spec)[0]}, "
              f"norm {first.model_spec.get('norm')}, {first.settings.epochs} epochs"
              + (f", {n_seeds} seeds (median, min … max)" if n_seeds > 1 else ""))
     table = Table(title=title, title_justify="left")

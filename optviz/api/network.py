@@ -16,7 +16,8 @@ import numpy as np
 from optviz import validate
 from optviz.errors import OptvizError
 from optviz.export import jsonable
-from optviz.nn.data import load_data
+from optviz.nn.cnn_models import CONV_ARCHS
+from optviz.nn.image_data import load_training_data
 from optviz.nn.interpolation import Interpolation
 from optviz.nn.landscape import Landscape, LandscapeOptions, landscape_report
 from optviz.nn.records import TrainResult
@@ -98,43 +99,104 @@ def _landscape_options(landscape: bool | LandscapeOptions, epochs: int, record_e
     return options
 
 
+IMAGE_SETTINGS = ("channels", "blocks", "growth", "groups", "shortcut", "stages")
+
+
+APPLIES = {"cnn": ("channels", "blocks", "groups", "stages"),
+           "resnet-cnn": ("channels", "blocks", "groups", "shortcut", "stages"),
+           "densenet": ("channels", "blocks", "growth", "groups", "stages"),
+           "lenet": ("channels", "groups")}
+
+
+def default_epochs(arch: str) -> int:
+    """Epochs of :func:`train` when none are given: 30, or 10 for an image model."""
+    return 10 if arch in CONV_ARCHS else 30
+
+
+def image_settings(arch: str, norm: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of an image model that were given (not None); one that ``arch`` (or ``norm``,
+    for ``groups``) does not use is refused rather than ignored."""
+    given = {k: v for k, v in given.items() if v is not None}
+    unknown = sorted(set(given) - set(IMAGE_SETTINGS))
+    if unknown:
+        raise OptvizError(f"unknown image-model setting(s) {', '.join(unknown)}; known: {', '.join(IMAGE_SETTINGS)}")
+    for name in given:
+        if arch not in CONV_ARCHS:
+            raise OptvizError(f"{{{name}}} applies to the image models ({{arch}} {', '.join(CONV_ARCHS)}), "
+                              f"not to {{arch={arch}}}", param=name, names=("arch",))
+        if name not in APPLIES[arch]:
+            users = [a for a in CONV_ARCHS if name in APPLIES[a]]
+            raise OptvizError(f"{{{name}}} does not apply to {{arch={arch}}}; it shapes {', '.join(users)}",
+                              param=name, names=("arch",))
+        if name == "groups" and norm != "gn":
+            raise OptvizError(f"{{groups}} is the number of groups of {{norm=gn}}, not of {{norm={norm}}}",
+                              param="groups", names=("norm",))
+    return given
+
+
+def build_network(data: str = "digits", *, target: str | None = None, labels: str | None = None,
+            samples: int | None = None, noise: float | None = None, seed: int = 0, arch: str = "resnet",
+            depth: int = 6, width: int = 128, norm: str = "bn", act: str = "relu", init: str = "he",
+            dropout: float = 0.0, dtype: str = "float32", **image: Any):
+    """The network :func:`train` would build for ``data`` (a :class:`~optviz.nn.model.Model`,
+    untrained; ``model.summary()`` prints each layer's output shape, parameters and receptive field)."""
+    from optviz.nn.model import build_model
+
+    conv = image_settings(arch, norm, image)
+    dataset = load_training_data(data, target, samples, noise, seed, labels)
+    shape = {"image_shape": dataset.image_shape} if arch in CONV_ARCHS and dataset.image_shape else {}
+    return build_model(arch, dataset.X.shape[1], dataset.n_classes, depth, width, norm, act, init, dropout, seed,
+                       np.dtype(dtype).type, **shape, **conv)
+
+
 def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, target: str | None = None,
+          labels: str | None = None,
           samples: int | None = None, noise: float | None = None, arch: str = "resnet", depth: int = 6,
           width: int = 128, norm: str = "bn", act: str = "relu", init: str = "he", dropout: float = 0.0,
           dtype: str = "float32", loss: str = "cross_entropy", lr: float | None = None,
           params: Mapping[str, Any] | Iterable[str] | None = None, schedule: str | None = None,
-          schedule_unit: str = "step", epochs: int = 30, batch_size: int = 64, weight_decay: float = 0.0,
+          schedule_unit: str = "step", epochs: int | None = None, batch_size: int = 64, weight_decay: float = 0.0,
           l1: float = 0.0, seed: int = 0, seeds: int = 1, record_every: int | None = None,
           save_weights: bool = False, landscape: bool | LandscapeOptions = False,
           callback: Callable[[str, int, Any], None] | None = None,
-          landscape_progress: Progress | None = None) -> TrainReport:
+          landscape_progress: Progress | None = None, channels: int | None = None, blocks: int | None = None,
+          growth: int | None = None, groups: int | None = None, shortcut: str | None = None,
+          stages: int | None = None) -> TrainReport:
     """Train a small network in numpy with each optimizer from the same initial weights.
 
-    ``data``: digits, moons, circles, spirals, xor, blobs, or a CSV file (``target``
-    names its label column; ``samples``/``noise`` shape a generated 2-D set). The
-    network: ``arch`` (mlp, resnet), ``depth``, ``width``, ``norm`` (bn, ln, none),
-    ``act``, ``init``, ``dropout``, ``dtype``. Each optimizer's ``lr`` defaults to the
+    ``data``: digits, moons, circles, spirals, xor, blobs, a CSV file (``target``
+    names its label column; ``samples``/``noise`` shape a generated 2-D set), a ``.npz``
+    of images (``X`` (N, C, H, W) or (N, H, W), ``y``) or an idx image file with its idx
+    ``labels`` file (MNIST's). The network: ``arch`` (mlp, resnet, or the image models
+    cnn, resnet-cnn, densenet, lenet), ``depth``, ``width``, ``norm`` (bn, ln, none; the
+    image models also gn, in), ``act``, ``init``, ``dropout``, ``dtype``; the image models
+    take ``channels``, ``blocks``, ``growth``, ``groups``, ``shortcut``, ``stages`` (see
+    :func:`optviz.nn.model.build_model`; ``depth`` and ``width`` do not apply to them). Each optimizer's ``lr`` defaults to the
     rate that trains the default network well (``Optimizer.default_train_lr``).
     ``weight_decay`` is the λ of an L2 penalty λ Σ w² added to the loss (weights only).
     ``seeds``: train with seeds seed … seed+N−1. ``record_every``: keep the weights every
     K steps (default with ``landscape`` or ``save_weights``: every epoch).
     ``landscape``: True or :class:`~optviz.nn.landscape.LandscapeOptions` computes the
     loss landscapes of the first seed. ``callback(label, epoch, run)`` after each epoch;
-    Ctrl-C keeps the epochs done (the report says ``interrupted``).
+    Ctrl-C keeps the epochs done (the report says ``interrupted``). ``epochs`` defaults to
+    30 (10 for an image model: the default residual CNN reaches its accuracy by then).
     """
     names = optimizer_names(opt)
+    conv = image_settings(arch, norm, {"channels": channels, "blocks": blocks, "growth": growth, "groups": groups,
+                                 "shortcut": shortcut, "stages": stages})
     validate.whole("depth", depth)
+    epochs = default_epochs(arch) if epochs is None else epochs
     validate.whole("seeds", seeds)
     if record_every is not None:
         validate.whole("record_every", record_every)
     options = _landscape_options(landscape, epochs, record_every)
     specs = _specs(names, params, lr, schedule)
-    dataset = load_data(data, target, samples, noise, seed)
+    dataset = load_training_data(data, target, samples, noise, seed, labels)
     if names == ["gd"]:
         batch_size = 10**9  # full batch; clamped to the training set
     record = record_every if record_every is not None else ("epoch" if (options or save_weights) else None)
     model = {"arch": arch, "depth": depth, "width": width, "norm": norm, "act": act, "init": init,
-             "dropout": dropout, "dtype": np.dtype(dtype).type}
+             "dropout": dropout, "dtype": np.dtype(dtype).type, **conv}
     results = []
     for s in range(seed, seed + seeds):
         result = train_network(dataset, specs, model={**model, "seed": s}, epochs=epochs, batch_size=batch_size,

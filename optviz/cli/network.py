@@ -27,6 +27,7 @@ from optviz.cli.options import (
     Norm,
     Out,
     PlaneChoice,
+    Shortcut,
     Unit,
     value,
 )
@@ -35,14 +36,22 @@ from optviz.cli.surface import figure_options
 
 
 def train(
-    data: Annotated[str, typer.Option(help="digits, moons, circles, spirals, xor, blobs, or a CSV file with a header row.", rich_help_panel=DATA)] = "digits",
+    data: Annotated[str, typer.Option(help="digits, moons, circles, spirals, xor, blobs, a CSV file with a header row, a .npz of images (X: N×C×H×W or N×H×W, y), or an idx image file (MNIST's, .gz or not) with --labels.", rich_help_panel=DATA)] = "digits",
     target: Annotated[str | None, typer.Option(help="The CSV column to predict [default: the last].", rich_help_panel=DATA)] = None,
+    labels: Annotated[str | None, typer.Option(help="The idx label file of the idx images in --data.", rich_help_panel=DATA)] = None,
     samples: Annotated[int | None, typer.Option(help="Samples of a generated 2-D set.", rich_help_panel=DATA)] = None,
     noise: Annotated[float | None, typer.Option(help="Noise of a generated 2-D set.", rich_help_panel=DATA)] = None,
-    arch: Annotated[Arch, typer.Option(help="mlp (plain) or resnet (residual blocks).", rich_help_panel=NET)] = Arch.resnet,
+    arch: Annotated[Arch, typer.Option(help="mlp (plain) or resnet (residual blocks); on images: cnn (plain), resnet-cnn (residual), densenet, lenet.", rich_help_panel=NET)] = Arch.resnet,
     depth: Annotated[int, typer.Option(help="Hidden Linear layers (resnet: of the trunk, two per block).", rich_help_panel=NET)] = 6,
     width: Annotated[int, typer.Option(help="Units per hidden layer.", rich_help_panel=NET)] = 128,
-    norm: Annotated[Norm, typer.Option(help="BatchNorm, LayerNorm or none, between each Linear and its activation.", rich_help_panel=NET)] = Norm.bn,
+    norm: Annotated[Norm, typer.Option(help="bn (BatchNorm), ln (LayerNorm) or none, between each Linear or convolution and its activation; the image models also take gn (GroupNorm) and in (InstanceNorm).", rich_help_panel=NET)] = Norm.bn,
+    channels: Annotated[int | None, typer.Option(help="Image models: channels of the first convolution [default: cnn/resnet-cnn 32, densenet 16, lenet 6].", rich_help_panel=NET)] = None,
+    blocks: Annotated[int | None, typer.Option(help="cnn/resnet-cnn: residual blocks per stage; densenet: layers per dense block [default: 1].", rich_help_panel=NET)] = None,
+    growth: Annotated[int | None, typer.Option(help="densenet: channels each dense layer adds [default: 12].", rich_help_panel=NET)] = None,
+    groups: Annotated[int | None, typer.Option(help="Groups of --norm gn [default: 2].", rich_help_panel=NET)] = None,
+    shortcut: Annotated[Shortcut | None, typer.Option(help="resnet-cnn: the shortcut of a block that changes channels or stride (conv1x1, or none: that block has none) [default: conv1x1].", rich_help_panel=NET)] = None,
+    stages: Annotated[int | None, typer.Option(help="cnn/resnet-cnn/densenet: stages, each later one halving the side [default: halve while the side stays ≥ 4, at most 3].", rich_help_panel=NET)] = None,
+    summary: Annotated[bool, typer.Option("--summary", help="Print the network (each layer's output shape, parameters and receptive field) and stop.", rich_help_panel=NET)] = False,
     act: Annotated[Act, typer.Option(help="Activation.", rich_help_panel=NET)] = Act.relu,
     init: Annotated[Init, typer.Option(help="Weight initialization.", rich_help_panel=NET)] = Init.he,
     dropout: Annotated[float, typer.Option(help="Inverted dropout probability.", rich_help_panel=NET)] = 0.0,
@@ -53,7 +62,7 @@ def train(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Hyperparameter NAME=VALUE or OPT.NAME=VALUE (repeatable).", rich_help_panel=TRAINING)] = None,
     schedule: Annotated[str | None, typer.Option(help="Learning-rate schedule, same syntax as run (exp:0.95, cosine:30, warmup:5+cosine:30, ...).", rich_help_panel=TRAINING)] = None,
     schedule_unit: Annotated[Unit, typer.Option(help="Whether the schedule counts optimizer steps or epochs.", rich_help_panel=TRAINING)] = Unit.step,
-    epochs: Annotated[int, typer.Option(help="Epochs.", rich_help_panel=TRAINING)] = 30,
+    epochs: Annotated[int | None, typer.Option(help="Epochs [default: 30; image models 10].", rich_help_panel=TRAINING)] = None,
     batch_size: Annotated[int, typer.Option(help="Minibatch size (gd: the whole training set).", rich_help_panel=TRAINING)] = 64,
     weight_decay: Annotated[float, typer.Option(help="λ of the L2 penalty λ Σ w² added to the loss, on weights (not biases or norm parameters).", rich_help_panel=TRAINING)] = 0.0,
     l1: Annotated[float, typer.Option(help="λ of the L1 penalty λ Σ |w| on weights.", rich_help_panel=TRAINING)] = 0.0,
@@ -76,8 +85,19 @@ def train(
     """Train a small network in numpy with the same optimizers, and compare them.
 
     With no options: a residual network (depth 6, width 128, BatchNorm) on the UCI
-    digits with Adam and SGD-momentum for 30 epochs.
+    digits with Adam and SGD-momentum for 30 epochs. --arch cnn, resnet-cnn, densenet
+    or lenet reads each sample as an image (digits: 1×8×8).
     """
+    image = {"channels": channels, "blocks": blocks, "growth": growth, "groups": groups,
+             "shortcut": value(shortcut), "stages": stages}
+    if summary:
+        import optviz.api as api
+
+        net = api.build_network(data, target=target, labels=labels, samples=samples, noise=noise, seed=seed,
+                          arch=arch.value, depth=depth, width=width, norm=norm.value, act=act.value,
+                          init=init.value, dropout=dropout, dtype=dtype.value, **image)
+        print(net.summary())
+        return
     figures = figure_options(fmt=fmt, dpi=dpi, animate=animate, fps=8, frames=48, animations=("gif",))
     if animate is not None and not landscape:
         from optviz.errors import OptvizError
@@ -90,11 +110,13 @@ def train(
 
         check_writable_file(save_run)
     import optviz.api as api
+    from optviz.api.network import default_epochs
 
-    total = len([name for name in opt.split(",") if name.strip()]) * epochs * max(seeds, 1)
+    epochs = default_epochs(arch.value) if epochs is None else epochs
+    total = len([name for name in opt.split(",") if name.strip()]) * max(epochs, 0) * max(seeds, 1)
     with ProgressBar("training", total=total, quiet=json_out, counts=True) as bar, \
             ProgressBar("landscape", quiet=json_out) as land_bar:
-        report = api.train(data, opt, target=target, samples=samples, noise=noise, arch=arch.value, depth=depth,
+        report = api.train(data, opt, target=target, labels=labels, samples=samples, noise=noise, arch=arch.value, depth=depth,
                            width=width, norm=norm.value, act=act.value, init=init.value, dropout=dropout,
                            dtype=dtype.value, loss=loss.value, lr=lr, params=param, schedule=schedule,
                            schedule_unit=schedule_unit.value, epochs=epochs, batch_size=batch_size,
@@ -102,7 +124,7 @@ def train(
                            save_weights=save_run is not None, landscape=lands or False,
                            callback=_epoch_progress(bar),
                            landscape_progress=lambda label, done, rows: land_bar.update(
-                               done, rows, f"landscape of {label}"))
+                               done, rows, f"landscape of {label}"), **image)
     _render_train(report, figures=figures, out=out, no_plot=no_plot, json_out=json_out, diagnostics=diagnostics,
                   save_run=save_run)
 

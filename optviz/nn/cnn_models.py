@@ -223,3 +223,26 @@ def _lenet(arch, cs: ConvSettings, norm, act, init, zero_init_residual, rng, dty
         layers.append((f"fc{i}", Sequential(fc)))
         n_in = n_out
     return layers, n_in
+
+
+def model_words(spec: dict) -> tuple[str, str]:
+    """A model's settings as (words for titles, a short name for files), from its spec:
+    ("resnet depth 6, width 128", "resnet6-w128") or ("resnet-cnn, 32 channels, 1 block per stage",
+    "resnet-cnn-c32-b1"); the normalization is the caller's to add."""
+    arch = spec.get("arch", "net")
+    if arch not in CONV_ARCHS:
+        return (f"{arch} depth {spec.get('depth')}, width {spec.get('width')}",
+                f"{arch}{spec.get('depth', '')}-w{spec.get('width', '')}")
+    channels = spec.get("channels") or DEFAULT_CHANNELS.get(arch, "")
+    words, short = [f"{arch}, {channels} channels"], [f"{arch}-c{channels}"]
+    if arch != "lenet":
+        blocks = spec.get("blocks") or 1
+        words.append(f"{blocks} {'layer' if arch == 'densenet' else 'block'}{'s' if blocks > 1 else ''} per stage")
+        short.append(f"b{blocks}")
+    if arch == "densenet":
+        words.append(f"growth {spec.get('growth') or 12}")
+        short.append(f"g{spec.get('growth') or 12}")
+    if arch == "resnet-cnn" and spec.get("shortcut") == "none":
+        words.append("no shortcut where shapes change")
+        short.append("noshort")
+    return ", ".join(words), "-".join(short)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from optviz.nn.cnn_models import model_words
 from optviz.plot._style import slug
 
 
@@ -29,7 +30,7 @@ def run_title(run: Any) -> str:
 def default_stem(result: Any) -> str:
     """'digits_resnet6-w128-bn_adam-momentum' from the data, the model and the optimizers."""
     spec = result.model_spec
-    model = f"{spec.get('arch', 'net')}{spec.get('depth', '')}-w{spec.get('width', '')}-{spec.get('norm', '')}"
+    model = f"{model_words(spec)[1]}-{spec.get('norm', '')}"
     opts = "-".join(slug(r.label, 20) for r in result.runs)
     if len(opts) > 50:
         opts = f"{len(result.runs)}-optimizers"
@@ -42,13 +43,13 @@ def epochs_axis(values: Sequence[float]) -> np.ndarray:
 
 def subtitle(result: Any) -> str:
     spec, data = result.model_spec, result.data_info
-    arch = "residual MLP" if spec.get("arch") == "resnet" else "MLP"
-    norm = {"bn": "BatchNorm", "ln": "LayerNorm", "none": "no normalization"}.get(
-        spec.get("norm"), ""
-    )
+    arch = {"resnet": "residual MLP, ", "mlp": "MLP, "}.get(spec.get("arch"), "")
+    norm = {"bn": "BatchNorm", "ln": "LayerNorm", "gn": "GroupNorm", "in": "InstanceNorm",
+            "none": "no normalization"}.get(spec.get("norm"), "")
+    model = model_words(spec)[0].removeprefix(f"{spec.get('arch')} ") if arch else model_words(spec)[0]
     s = result.settings
     return (
         f"{data.get('name') or 'data'} ({data.get('n_train')} train / {data.get('n_val')} val) · "
-        f"{arch}, depth {spec.get('depth')}, width {spec.get('width')}, {norm}, {spec.get('act')} · "
+        f"{arch}{model}, {norm}, {spec.get('act')} · "
         f"batch {s.batch_size}, {s.epochs} epochs"
     )
