@@ -1,7 +1,8 @@
 """Measure the notes' claims about convolutional networks with optviz.nn.train.
 
 Each claim is one command, ``python benchmarks/conv_claims.py CLAIM`` (CLAIM: accuracy,
-bn_lenet, depth, shortcut, norms; none: all), and draws one figure into ``gallery/``
+bn_lenet, depth, shortcut, norms; none: all; ``--redraw``: draw from the JSON file without
+training), and draws one figure into ``gallery/``
 (``digits_conv_CLAIM.png``): the validation accuracy per epoch, the median over three
 seeds with the range of the three as a band. The numbers go to ``conv_claims.json`` in
 the current directory. Threads: ``OPENBLAS_NUM_THREADS`` as set by the caller.
@@ -64,10 +65,11 @@ def figure(name: str, title: str, panels: dict[str, dict[str, dict]]) -> None:
             ax.fill_between(ep, np.nanmin(c, axis=0), np.nanmax(c, axis=0), color=line.get_color(), alpha=0.2)
         ax.set_title(panel, fontsize=10)
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right", title="median final val. acc.", title_fontsize=8)
-    axes[0][0].set_ylabel("validation accuracy (%), median and range of 3 seeds")
+    axes[0][0].set_ylabel("val. accuracy (%): median, range of 3 seeds")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     GALLERY.mkdir(exist_ok=True)
@@ -77,67 +79,68 @@ def figure(name: str, title: str, panels: dict[str, dict[str, dict]]) -> None:
 
 def claim_accuracy() -> dict:
     """The default residual CNN (32 channels, BatchNorm) with Adam 1e-3."""
-    res = {"resnet-cnn, Adam 1e-3": run({"arch": "resnet-cnn"}, "adam", 1e-3, 10)}
-    figure("accuracy", "optviz train --arch resnet-cnn --opt adam --epochs 10 --seeds 3 (digits 1×8×8)",
-           {"residual CNN, 32 channels, BatchNorm": res})
-    return res
+    return {"resnet-cnn, Adam 1e-3": run({"arch": "resnet-cnn"}, "adam", 1e-3, 10)}
 
 
 def claim_bn_lenet() -> dict:
     """Sigmoid LeNet at a high SGD learning rate (1.0), with and without BatchNorm."""
-    res = {norm: run({"arch": "lenet", "act": "sigmoid", "norm": norm}, "sgd", 1.0, 10) for norm in ("bn", "none")}
-    figure("bn_lenet", "sigmoid LeNet, SGD lr 1.0: --norm bn vs --norm none",
-           {"LeNet (sigmoid), SGD lr 1.0": {f"norm={k}": v for k, v in res.items()}})
-    return res
+    return {norm: run({"arch": "lenet", "act": "sigmoid", "norm": norm}, "sgd", 1.0, 10) for norm in ("bn", "none")}
 
 
 def claim_depth() -> dict:
     """A deep plain CNN against the ResNet of the same depth (26 layers with weights)."""
-    model = {"channels": 8, "blocks": 6}
-    res = {}
-    for norm in ("bn", "none"):
-        for arch in ("cnn", "resnet-cnn"):
-            res[f"{arch} norm={norm}"] = run({"arch": arch, "norm": norm, **model}, "momentum", 0.05, 8)
-    figure("depth", "26 weight layers (8 channels, 6 blocks per stage), momentum 0.05: plain CNN vs ResNet",
-           {f"norm={n}": {k.split()[0]: v for k, v in res.items() if k.endswith(n)} for n in ("bn", "none")})
-    return res
+    return {f"{arch} norm={norm}": run({"arch": arch, "norm": norm, "channels": 8, "blocks": 6}, "momentum", 0.05, 8)
+            for norm in ("bn", "none") for arch in ("cnn", "resnet-cnn")}
 
 
 def claim_shortcut() -> dict:
     """The 1×1 convolution shortcut where channels and stride change, against no shortcut there."""
-    res = {}
-    for norm in ("bn", "none"):
-        for shortcut in ("conv1x1", "none"):
-            model = {"arch": "resnet-cnn", "channels": 8, "blocks": 3, "norm": norm, "shortcut": shortcut}
-            res[f"shortcut={shortcut} norm={norm}"] = run(model, "momentum", 0.05, 8)
-    figure("shortcut", "ResNet (8 channels, 3 blocks per stage), momentum 0.05: 1×1 shortcut vs none where shapes change",
-           {f"norm={n}": {k.split()[0]: v for k, v in res.items() if k.endswith(n)} for n in ("bn", "none")})
-    return res
+    return {f"shortcut={shortcut} norm={norm}": run({"arch": "resnet-cnn", "channels": 8, "blocks": 3, "norm": norm,
+                                                     "shortcut": shortcut}, "momentum", 0.05, 8)
+            for norm in ("bn", "none") for shortcut in ("conv1x1", "none")}
 
 
 def claim_norms() -> dict:
     """BN, GN (2 groups), IN and LN in the residual CNN (8 channels) at batch sizes 2, 8 and 64."""
-    res = {}
-    for batch in (2, 8, 64):
-        for norm in ("bn", "gn", "in", "ln"):
-            res[f"{norm} batch={batch}"] = run({"arch": "resnet-cnn", "channels": 8, "norm": norm, "groups": 2},
-                                               "adam", 1e-3, 4, batch)
-    figure("norms", "ResNet (8 channels), Adam 1e-3, 4 epochs: BN vs GN vs IN vs LN by batch size",
-           {f"batch {b}": {k.split()[0]: v for k, v in res.items() if k.endswith(f"={b}")} for b in (2, 8, 64)})
-    return res
+    return {f"{norm} batch={batch}": run({"arch": "resnet-cnn", "channels": 8, "norm": norm, "groups": 2},
+                                         "adam", 1e-3, 4, batch)
+            for batch in (2, 8, 64) for norm in ("bn", "gn", "in", "ln")}
 
 
+def _by(res: dict, values, key) -> dict:
+    """Panels: one per value, holding the settings whose name ends with it (named by their first word)."""
+    return {key(v): {k.split()[0]: r for k, r in res.items() if k.endswith(v)} for v in values}
+
+
+DRAW = {
+    "accuracy": ("--arch resnet-cnn --opt adam, 10 epochs, 3 seeds (digits 1×8×8)",
+                 lambda res: {"residual CNN, 32 channels, BatchNorm": res}),
+    "bn_lenet": ("sigmoid LeNet, SGD lr 1.0: --norm bn vs --norm none",
+                 lambda res: {"LeNet (sigmoid), SGD lr 1.0": {f"norm={k}": v for k, v in res.items()}}),
+    "depth": ("26 weight layers (8 channels, 6 blocks per stage), momentum 0.05: plain CNN vs ResNet",
+              lambda res: _by(res, ("norm=bn", "norm=none"), str)),
+    "shortcut": ("ResNet (8 channels, 3 blocks per stage), momentum 0.05: 1×1 shortcut vs none where shapes change",
+                 lambda res: _by(res, ("norm=bn", "norm=none"), str)),
+    "norms": ("ResNet (8 channels), Adam 1e-3, 4 epochs at every batch size: BN vs GN vs IN vs LN",
+              lambda res: _by(res, ("batch=2", "batch=8", "batch=64"), lambda v: v.replace("=", " "))),
+}
 CLAIMS = {"accuracy": claim_accuracy, "bn_lenet": claim_bn_lenet, "depth": claim_depth,
           "shortcut": claim_shortcut, "norms": claim_norms}
 
 
 def main(names: list[str]) -> None:
+    """Measure and draw each claim named (all by default); ``--redraw`` draws from the JSON file only."""
+    redraw = "--redraw" in names
+    names = [n for n in names if n != "--redraw"] or list(CLAIMS)
     out = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     out["threads"] = os.environ.get("OPENBLAS_NUM_THREADS", "default")
-    for name in names or list(CLAIMS):
-        print(f"== {name}", flush=True)
-        out[name] = CLAIMS[name]()
-        RESULTS.write_text(json.dumps(out, indent=1, default=float))
+    for name in names:
+        if not redraw:
+            print(f"== {name}", flush=True)
+            out[name] = CLAIMS[name]()
+            RESULTS.write_text(json.dumps(out, indent=1, default=float))
+        title, panels = DRAW[name]
+        figure(name, title, panels(out[name]))
 
 
 if __name__ == "__main__":
