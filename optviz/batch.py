@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from optviz import budget, validate
+from optviz.domain import View, parse_domain
 from optviz.errors import OptvizError
 from optviz.export import jsonable
 from optviz.objective import Objective
@@ -103,6 +104,14 @@ class SweepResult:
             return None
         return {ax.name: float(ax.values[i]) for ax, i in zip(self.axes, idx)}
 
+    def best_on_edge(self) -> list[str]:
+        """The swept parameters whose best value is the first or last of its grid: the
+        optimum may lie outside the grid."""
+        idx = self.best_index
+        if idx is None:
+            return []
+        return [ax.name for ax, i in zip(self.axes, idx) if len(ax.values) > 1 and i in (0, len(ax.values) - 1)]
+
     def converged_lr_range(self) -> tuple[float, float] | None:
         """Smallest and largest lr at which some cell converged (reached --tol)."""
         names = [a.name for a in self.axes]
@@ -126,7 +135,7 @@ class SweepResult:
             "values": jsonable(self.values.astype(float)),
             "status": self.status.tolist(),
             "best": None if best is None else {"index": list(best), "setting": self.best_setting(),
-                                               "value": float(self.values[best])},
+                                               "value": float(self.values[best]), "on_edge": self.best_on_edge()},
             "converged_lr_range": self.converged_lr_range(),
             "fixed": self.fixed,
         }
@@ -137,16 +146,27 @@ def metric_values(traj: Trajectory, metric: str) -> np.ndarray:
     if metric == "final-loss":
         return traj.final_loss.copy()
     if metric == "gap":
-        f_star = traj.objective.f_star
+        f_star = traj.objective.reference_value  # the listed minimum, or the lowest found
         if f_star is None:
-            raise OptvizError(f"{{metric=gap}} needs a known minimum, and {traj.objective.name} has none; "
-                               "use {metric=final-loss}", param="metric")
+            raise OptvizError(f"{{metric=gap}} needs a known minimum, and {traj.objective.name} has none listed "
+                               "or found; use {metric=final-loss}", param="metric")
         return traj.final_loss - f_star
     if metric == "steps":
         return traj.metrics["steps_to_tol"].astype(float)
     if metric == "auc":
         return traj.metrics["auc"].copy()
     raise OptvizError(f"unknown {{metric}} {metric!r}; choose from {', '.join(METRICS)}", param="metric")
+
+
+def _uninterrupted(traj: Trajectory) -> Trajectory:
+    """A grid is whole or nothing: Ctrl-C inside its one batched run ends the command.
+
+    The runner keeps an interrupted run's completed steps (for ``run``, where they are a
+    path); a sweep or basin map cut short would colour unfinished cells as results.
+    """
+    if any(s == "interrupted" for s in traj.status):
+        raise KeyboardInterrupt
+    return traj
 
 
 def _check_cells(n: int, force: bool) -> None:
@@ -186,8 +206,8 @@ def sweep(objective: Objective, optimizer: str, axes: list[Axis], *, start, step
     start = np.asarray(start, dtype=float).reshape(1, -1)
     X = np.repeat(start, n, axis=0)
     oracle = oracle_factory(optimizer) if oracle_factory else None
-    traj = run_optimizer(objective, opt, X, steps=steps, tol=tol, oracle=oracle, mode="summary",
-                         metrics_every_step=metric == "auc")
+    traj = _uninterrupted(run_optimizer(objective, opt, X, steps=steps, tol=tol, oracle=oracle, mode="summary",
+                                        metrics_every_step=metric == "auc"))
     values = metric_values(traj, metric)
     status = np.array(traj.status, dtype=object)
     values[status == DIVERGED] = np.inf if metric != "steps" else np.nan
@@ -263,14 +283,14 @@ def basins(objective: Objective, optimizer: str, *, lr: float, grid: int, steps:
     slots = len(optimizer_class(optimizer).State._fields) - 1
     budget.fits(f"{grid}² = {grid * grid:,} starts", grid * grid * objective.dim * 8 * (slots + 10), "grid",
                 "choose a smaller grid")
-    domain = domain or objective.default_domain()
+    domain = View(parse_domain(domain)).ranges(2, objective.name) if domain is not None else objective.default_domain()
     xs = np.linspace(*domain[0], grid)
     ys = np.linspace(*domain[1], grid)
     XX, YY = np.meshgrid(xs, ys, indexing="xy")
     X = np.column_stack([XX.ravel(), YY.ravel()])
     opt = make_optimizer(optimizer, lr=lr, schedule=schedule, **(hyper or {}))
     oracle = oracle_factory(optimizer) if oracle_factory else None
-    traj = run_optimizer(objective, opt, X, steps=steps, tol=tol, oracle=oracle, mode="summary")
+    traj = _uninterrupted(run_optimizer(objective, opt, X, steps=steps, tol=tol, oracle=oracle, mode="summary"))
     radius = basin_radius(objective, domain) if objective.minima else 0.0
     labels = np.full(len(X), NOT_CONVERGED)
     if objective.minima:
@@ -290,7 +310,7 @@ def tune_lr(objective: Objective, optimizer: str, *, start, steps: int, tol: flo
     """The lr of the log grid ``grid`` that minimizes ``metric`` from ``start``, as one batched sweep.
 
     ``auc`` (default): the mean of log10(f − f*) (of f where f* is unknown) over
-    the whole budget, which rewards getting low early and staying low, not a
+    all the steps, which rewards getting low early and staying low, not a
     lucky last step; ``final-loss``; ``steps``: steps to reach --tol (ties and
     never-reached broken by final loss). Diverged cells never win.
     """

@@ -102,12 +102,24 @@ class _Builder:
         self.reserved = reserved
         self.symbols: dict[str, sympy.Symbol] = {}
 
-    def refuse(self, node: ast.AST | None, what: str, why: str) -> OptvizError:
-        col = getattr(node, "col_offset", None)
+    def refuse(self, node: ast.AST | None, what: str, why: str, col: int | None = None) -> OptvizError:
+        """The error for ``node`` (at ``col`` of the parsed source when given: an operator)."""
+        col = getattr(node, "col_offset", None) if col is None else col
         where = ""
         if col is not None:
             where = f" at column {_original_column(self.original, col + self.lead) + 1}"
         return OptvizError(f"formula {self.original!r}: {what}{where} is not allowed: {why}")
+
+    def operator_col(self, node: ast.BinOp) -> int | None:
+        """Column of a binary operator: the first character between its operands that is
+        neither a space nor a parenthesis."""
+        start, stop = getattr(node.left, "end_col_offset", None), getattr(node.right, "col_offset", None)
+        if start is None or stop is None:
+            return None
+        for i in range(start, stop):
+            if self.text[i] not in " ()":
+                return i
+        return None
 
     def part(self, node: ast.AST) -> str:
         segment = ast.get_source_segment(self.text, node) or type(node).__name__
@@ -127,6 +139,9 @@ class _Builder:
             return self.number(node)
         if isinstance(node, ast.Name):
             return self.name(node)
+        if isinstance(node, ast.Attribute):
+            dot = getattr(node.value, "end_col_offset", None)
+            raise self.refuse(node, self.part(node), "attribute access", col=dot)
         if isinstance(node, ast.UnaryOp):
             operand, value = self.walk(node.operand, depth + 1)
             if isinstance(node.op, ast.USub):
@@ -139,7 +154,6 @@ class _Builder:
         if isinstance(node, ast.Call):
             return self.call(node, depth)
         kinds = {
-            ast.Attribute: "attribute access",
             ast.Subscript: "subscripts",
             ast.Lambda: "lambdas",
             ast.ListComp: "comprehensions",
@@ -192,11 +206,13 @@ class _Builder:
     def binop(self, node: ast.BinOp, depth: int) -> tuple[sympy.Expr, float | None]:
         op = node.op
         if not isinstance(op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
-            raise self.refuse(node, self.part(node), "only + - * / ** ^ are allowed")
+            col = self.operator_col(node)
+            shown = repr(self.text[col:].split()[0].rstrip("()")) if col is not None else self.part(node)
+            raise self.refuse(node, f"operator {shown}", "only + - * / ** ^ are allowed", col=col)
         left, a = self.walk(node.left, depth + 1)
         right, b = self.walk(node.right, depth + 1)
         if isinstance(op, ast.Div) and (b == 0 or right == 0):
-            raise self.refuse(node, self.part(node), "division by zero")
+            raise self.refuse(node, self.part(node), "division by zero", col=node.right.col_offset)
         if isinstance(op, ast.Pow):
             return self.power(node, left, right, a, b)
         value = None
@@ -216,7 +232,8 @@ class _Builder:
               p: float | None) -> tuple[sympy.Expr, float | None]:
         # Refuse huge powers before sympy tries to expand them (9**9**9**9).
         if p is not None and abs(p) > MAX_EXPONENT:
-            raise self.refuse(node, self.part(node), f"exponent larger than {MAX_EXPONENT:g}")
+            raise self.refuse(node, self.part(node), f"exponent larger than {MAX_EXPONENT:g}",
+                              col=node.right.col_offset)
         value = None
         if b is not None and p is not None:
             value = self.checked(node, lambda: math.pow(b, p))
@@ -258,6 +275,27 @@ def _original_column(text: str, col: int) -> int:
     return len(text)
 
 
+def _syntax_message(text: str, source: str, exc: SyntaxError) -> str:
+    """Where Python's parser stopped, as a column of ``text``: the offending token, or
+    just after the last character when the formula ends too soon (Python reports
+    column 0 or one past the end for that)."""
+    body = source.strip()
+    lead = len(source) - len(source.lstrip())
+    lines = body.split("\n")
+    line = min(max(exc.lineno or 1, 1), len(lines))
+    offset = exc.offset or 0
+    if offset:
+        offset += sum(len(previous) + 1 for previous in lines[: line - 1])
+    if not 1 <= offset <= len(body):
+        end = len(text.rstrip())
+        last = text.rstrip().split()[-1] if text.split() else ""
+        return (f"formula {text!r}: syntax error at column {end + 1}: the formula ends too soon, "
+                f"after {last[-2:] if last.endswith('**') else last[-1:]!r}; something must follow it")
+    col = _original_column(text, offset - 1 + lead)
+    hint = " (write 2*x for a product)" if "decimal literal" in str(exc.msg) else ""
+    return f"formula {text!r}: syntax error at column {col + 1}: {exc.msg}{hint}"
+
+
 def parse_formula(text: str, *, reserved: frozenset[str] = frozenset()) -> Formula:
     """Parse ``text`` into a :class:`Formula`, or raise :class:`OptvizError`.
 
@@ -282,9 +320,7 @@ def parse_formula(text: str, *, reserved: frozenset[str] = frozenset()) -> Formu
             warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for '2x'
             tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        col = _original_column(text, (exc.offset or 1) - 1 + (len(source) - len(source.lstrip())))
-        hint = " (write 2*x for a product)" if "decimal literal" in str(exc.msg) else ""
-        raise OptvizError(f"formula {text!r}: syntax error at column {col + 1}: {exc.msg}{hint}") from None
+        raise OptvizError(_syntax_message(text, source, exc)) from None
     except (RecursionError, MemoryError, ValueError):
         raise OptvizError(f"formula {text!r}: too deeply nested to parse") from None
     lead = len(source) - len(source.lstrip())

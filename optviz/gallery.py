@@ -49,6 +49,12 @@ ENTRIES: tuple[Entry, ...] = (
            "--dpi", "60")),
     Entry("newton-xcos", "Newton's method on x·cos(0.15πx) from x = 10 walks to a maximum; GD goes down.",
           ("run", "--fn", "xcos", "--opt", "newton,gd")),
+    Entry("newton-concave", "Newton from inside the shaded region where f'' < 0 climbs to the maximum; GD goes "
+          "down to the lowest minimum. Critical points found for a typed formula, f* the lowest found.",
+          ("run", "--fn", "x**4 - 3*x**2 + x", "--opt", "newton,gd", "--start=-0.3", "--show-convexity")),
+    Entry("himmelblau-convexity", "Himmelblau's critical points (four minima, four saddles, a maximum) and where it "
+          "is not convex.", ("run", "--fn", "himmelblau", "--opt", "gd,adam", "--start", "0,0", "--start",
+                              "-1,-1", "--show-convexity")),
     Entry("newton-cosh", "Newton on cosh(0.5x): quadratic convergence.",
           ("run", "--fn", "cosh", "--opt", "newton,gd")),
     Entry("newton-parabola", "Newton on x²: one step.",
@@ -101,6 +107,12 @@ def check_names(names: list[str]) -> None:
     for name in names:
         if name not in known:
             raise OptvizError(f"unknown gallery entry {name!r}; entries: {', '.join(known)}", param="only")
+
+
+def entries_document(out: str = "gallery", only: list[str] | None = None) -> dict:
+    """``{"entries": [...]}``: each entry's name, caption, arguments and command line."""
+    return {"entries": [{"name": e.name, "caption": e.caption, "args": [*e.args, "--out", out],
+                         "command": e.command(out)} for e in ENTRIES if not only or e.name in only]}
 
 
 def run_entry(entry: Entry, out: Path, invoke: Callable[[list[str]], object]) -> list[Path]:

@@ -212,7 +212,7 @@ def load_function(spec: str):
     from optviz.objective import objective_from_formula
 
     if not isinstance(spec, str):
-        raise OptvizError(f"--fn must be text, got {type(spec).__name__}")
+        raise OptvizError(f"{{fn}} must be text, got {type(spec).__name__}", param="fn")
     spec = spec.strip()
     files = library_files()
     if _key(spec) in files:

@@ -72,7 +72,7 @@ class FullRecorder(_AucTracker):
     The arrays grow as the run goes (a run that converges in 20 of its 10⁹ allowed steps
     allocates 21 rows, not 10⁹). Past :data:`MAX_RECORD_BYTES` the record thins itself:
     it keeps every second row and from then on records every ``stride``-th step only, so
-    memory stays bounded whatever the step budget; ``stride`` says how far it thinned.
+    memory stays bounded however many steps are allowed; ``stride`` says how far it thinned.
     """
 
     def __init__(self, objective, optimizer, state, X: np.ndarray, f: np.ndarray, gn: np.ndarray, steps: int,

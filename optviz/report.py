@@ -86,15 +86,37 @@ def row_values(traj: Trajectory, k: int) -> dict:
     }
 
 
+def gap_cell(gap: float, objective) -> str:
+    """f − f* for a table, with a word when it is below zero: by rounding, or below the
+    listed minimum (or the lowest found)."""
+    text = fmt(gap)
+    ref = objective.reference_value
+    if ref is None or not gap < 0:
+        return text
+    if -gap <= 1e-12 * max(1.0, abs(ref)):
+        return f"{text} (rounding)"
+    return f"{text} (below {'the listed' if objective.reference_is_listed else 'the found'} f*)"
+
+
+def reference_caption(objective) -> str | None:
+    """A caption when f* is not the function's own: 'f* = … is the lowest minimum found'."""
+    ref = objective.reference_value
+    if ref is None or objective.reference_is_listed:
+        return None
+    return f"f* = {fmt(ref, 6)}: the lowest minimum found (the function lists none)"
+
+
 def _status_style(text: str, status: str) -> str:
     color = {"converged": "green", "diverged": "red", "max_steps": "yellow"}.get(status, "magenta")
     return f"[{color}]{text}[/]"
 
 
 def run_table(result, title: str | None = None):
-    from rich.table import Table
+    from optviz.tables import FitTable
 
-    table = Table(title=title or f"{result.objective.name}", title_justify="left")
+    table = FitTable(title=title or f"{result.objective.name}", title_justify="left",
+                     caption=reference_caption(result.objective), caption_justify="left",
+                     optional=("time", "start", "dist. to min", "steps", "lr", "final point", "f"))
     for col, just in [("optimizer", "left"), ("lr", "right"), ("start", "right"), ("final point", "right"),
                       ("f", "right"), ("f − f*", "right"), ("dist. to min", "right"), ("steps", "right"),
                       ("status", "left"), ("time", "right")]:
@@ -104,7 +126,7 @@ def run_table(result, title: str | None = None):
             r = group_values(traj, ks)
             f_text = fmt(r["f"]) + (f" ({r['spread']})" if "spread" in r else "")
             table.add_row(r["optimizer"], fmt(r["lr"]), fmt_point(traj.starts[ks[0]]), fmt_point(r["final"]),
-                          f_text, fmt(r["gap"]), fmt(r["distance"]), str(r["steps"]),
+                          f_text, gap_cell(r["gap"], traj.objective), fmt(r["distance"]), str(r["steps"]),
                           _status_style(r["status_text"], r["status"]), f"{r['time'] * 1e3:.1f} ms")
     return table
 
@@ -144,11 +166,13 @@ def compare_rows(result, sort: str = "gap") -> list[dict]:
 
 
 def compare_table(result, sort: str = "gap", tol: float = 1e-6):
-    from rich.table import Table
+    from optviz.tables import FitTable
 
     criterion = {"gap": "f − f*", "f": "final f", "distance": "distance to the nearest minimum",
                  "steps": f"steps to ‖∇f‖ ≤ {tol:g}"}[sort]
-    table = Table(title=f"{result.objective.name}: best first by {criterion}", title_justify="left")
+    table = FitTable(title=f"{result.objective.name}: best first by {criterion}", title_justify="left",
+                     caption=reference_caption(result.objective), caption_justify="left",
+                     optional=("loss", "time", "dist. to min", "steps to tol", "lr", "final f"))
     for col, just in [("#", "right"), ("optimizer", "left"), ("lr", "right"), ("final f", "right"),
                       ("f − f*", "right"), ("dist. to min", "right"), ("steps to tol", "right"),
                       ("status", "left"), ("time", "right"), ("loss", "left")]:
@@ -156,7 +180,8 @@ def compare_table(result, sort: str = "gap", tol: float = 1e-6):
     for i, r in enumerate(compare_rows(result, sort), 1):
         stt = r["steps_to_tol"]
         f_text = fmt(r["f"]) + (f" ({r['spread']})" if "spread" in r else "")
-        table.add_row(str(i), r["optimizer"], fmt(r["lr"]), f_text, fmt(r["gap"]), fmt(r["distance"]),
+        table.add_row(str(i), r["optimizer"], fmt(r["lr"]), f_text, gap_cell(r["gap"], result.objective),
+                      fmt(r["distance"]),
                       str(int(stt)) if np.isfinite(stt) else "—",
                       _status_style(r["status_text"], r["status"]), f"{r['time'] * 1e3:.1f} ms", r["sparkline"])
     return table
@@ -164,13 +189,13 @@ def compare_table(result, sort: str = "gap", tol: float = 1e-6):
 
 def function_table():
     """The library as a table: name, formula, minima, domain."""
-    from rich.table import Table
-
     from optviz.library import function_names, load_named
+    from optviz.tables import FitTable
 
-    table = Table(title="optviz function library (use the name with --fn)", title_justify="left")
+    table = FitTable(title="optviz function library (use the name with --fn)", title_justify="left",
+                     optional=("domain",))
     for col in ("name", "d", "formula", "global minima", "domain"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold" if col == "formula" else "ellipsis")
     for name in function_names():
         obj = load_named(name)
         formula = obj.formula_text
@@ -218,13 +243,12 @@ def function_detail(obj):
 
 
 def optimizer_table():
-    from rich.table import Table
-
     from optviz.optim import OPTIMIZERS, defaults
+    from optviz.tables import FitTable
 
-    table = Table(title="optimizers (-p NAME=VALUE sets a parameter)", title_justify="left")
+    table = FitTable(title="optimizers (-p NAME=VALUE sets a parameter)", title_justify="left")
     for col in ("name", "update rule", "defaults", "what it does"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold" if col == "update rule" else "ellipsis")
     for name, cls in OPTIMIZERS.items():
         d = defaults(name)
         shown = ", ".join(f"{k}={v}" for k, v in d.items()) or "—"
@@ -234,17 +258,22 @@ def optimizer_table():
 
 def sweep_table(results, tol: float = 1e-6):
     """Each optimizer's best setting and the lr range that converged."""
-    from rich.table import Table
+    from optviz.tables import FitTable
 
     first = results[0]
-    table = Table(title=f"{first.objective.name}: sweep of {' × '.join(a.name for a in first.axes)}, "
-                        f"{first.steps} steps, metric {first.metric}", title_justify="left")
+    table = FitTable(title=f"{first.objective.name}: sweep of {' × '.join(a.name for a in first.axes)}, "
+                           f"{first.steps} steps, metric {first.metric}", title_justify="left",
+                     optional=("cells", "lr not diverging", "diverged"))
     for col in ("optimizer", "cells", "best setting", "best value", "diverged", f"lr reaching ‖∇f‖ ≤ {tol:g}",
                 "lr not diverging"):
         table.add_column(col)
+    edges = []
     for r in results:
         best = r.best_setting()
         rng = r.converged_lr_range()
+        edge = r.best_on_edge()
+        if edge:
+            edges.append(r.label or r.optimizer)
         names = [a.name for a in r.axes]
         ok_range = "—"
         if "lr" in names:
@@ -256,12 +285,17 @@ def sweep_table(results, tol: float = 1e-6):
             ok_range = f"{lrs.min():.3g} … {lrs.max():.3g}" if lrs.size else "none"
         table.add_row(
             r.label or r.optimizer, str(r.values.size),
-            ", ".join(f"{k}={v:.3g}" for k, v in best.items()) if best else "all diverged",
+            ", ".join(f"{k}={v:.3g}" for k, v in best.items()) + (f" (edge: {', '.join(edge)})" if edge else "")
+            if best else "all diverged",
             fmt(r.values[r.best_index]) if best else "—",
             f"{(r.status == 'diverged').mean():.0%}",
             f"{rng[0]:.3g} … {rng[1]:.3g}" if rng else "none",
             ok_range,
         )
+    if edges:
+        table.caption = (f"best on the grid's edge for {', '.join(edges)}: the optimum may lie outside the grid; "
+                         "widen it")
+        table.caption_justify = "left"
     return table
 
 

@@ -1,6 +1,6 @@
 """The run loop: a batch of K start points advanced together (docs/math.md §8.1).
 
-A point stops at the step budget, when ‖∇f‖ ≤ ``tol`` (``tol=0`` runs every
+A point stops after the last step, when ‖∇f‖ ≤ ``tol`` (``tol=0`` runs every
 step), or on divergence: a non-finite value or max|θ| beyond ``bound``. A
 stopped point is frozen while the others go on. Numerical trouble is a
 status, never an exception or a warning on the terminal.

@@ -17,7 +17,7 @@ class Status(str, Enum):
     On a surface: ``converged`` (‖∇f‖ ≤ tol at a local minimum), ``saddle``,
     ``maximum``, ``degenerate`` (‖∇f‖ ≤ tol, the Hessian singular and the kind
     undecided), ``undefined_gradient`` (the gradient is not defined where the run
-    stands), ``max_steps`` (the step budget ran out), ``diverged`` (a non-finite value
+    stands), ``max_steps`` (the run used all its steps), ``diverged`` (a non-finite value
     or |θ| beyond the bound), ``interrupted`` (Ctrl-C). A training run: ``ok`` (all its
     epochs), ``diverged`` or ``interrupted``.
     """

@@ -40,6 +40,12 @@ BAD = [
     (["run", "--tune", "--lr", "0.1"], "not both"),
     (["run", "--seeds", "0"], "--seeds"),
     (["run", "--bogus"], "No such option"),
+    (["run", "--steps", "3", "--domain", "1:2"], "--domain has 1 range(s) and rosenbrock has 2"),
+    (["run", "--domain", "a:b,0:1"], "--domain 'a:b,0:1', range 'a:b': LO and HI must be numbers"),
+    (["run", "--domain", "-1:1,0:1", "--xlim", "0:1"], "give --domain or --xlim, not both"),
+    (["run", "--ylim", "3:1"], "--ylim '3:1': LO must be below HI"),
+    (["run", "--animate", "gif", "--dpi", "600"], "use --dpi 505 or lower"),
+    (["run", "--steps", "3", "--fn", "x1**2 + x2**2 + x3**2", "--show-convexity"], "--show-convexity needs"),
     # compare
     (["compare", "--opt", "gd,nope"], "unknown optimizer"),
     (["compare", "--sort", "fastest"], "--sort"),
@@ -56,6 +62,7 @@ BAD = [
     (["basins", "--fn", "parabola"], "2 variables"),
     (["basins", "--grid", "1"], "--grid"),
     (["basins", "--opt", "sgd,nope"], "unknown optimizer"),
+    (["basins", "--domain", "2:1,0:1"], "LO must be below HI"),
     # functions, gallery
     (["functions", "himelblau"], "did you mean himmelblau"),
     (["functions", "a", "b"], "unexpected extra argument"),

@@ -37,7 +37,7 @@ def test_accepted_formulas_build_the_expected_expression(text, expected, variabl
 @pytest.mark.parametrize(
     "text, fragment, column",
     [
-        ("x.real + 1", "attribute access", 1),
+        ("x.real + 1", "attribute access", 2),  # the dot
         ("x + y[0]", "'['", 6),
         ("x + lambda: 1", "':'", 11),
         ("[x for x in y]", "'['", 1),
@@ -46,16 +46,16 @@ def test_accepted_formulas_build_the_expected_expression(text, expected, variabl
         ("x + foo(y)", "function 'foo'", 5),
         ("sin(x, y)", "sin takes 1", 1),
         ("x % 2", "'%'", 3),
-        ("x // 2", "only + - * / ** ^", 1),
+        ("x // 2", "operator '//'", 3),  # the operator, not the expression
         ("x < y", "'<'", 3),
         ("x + 1j", "real numbers", 5),
         ("x + True", "True", 5),
         ("x + sin", "it is a function", 5),
         ("x ^^ 2", "syntax error", 4),
         ("x + (y", "syntax error", 5),
-        ("1/0 + x", "division by zero", 1),
-        ("9**9**9**9", "exponent larger", 4),
-        ("x**100000", "exponent larger", 1),
+        ("1/0 + x", "division by zero", 3),  # the divisor
+        ("9**9**9**9", "exponent larger", 7),  # the exponent 9**9
+        ("x**100000", "exponent larger", 4),
         ("x + é", "'é'", 5),
         ("x + ｘ", "'ｘ'", 5),
         ("x\x00", "'\\x00'", 2),
@@ -68,6 +68,32 @@ def test_refused_formulas_name_the_part_and_column(text, fragment, column):
     assert "\n" not in message
     assert fragment in message
     assert f"column {column}" in message or "syntax error" in message and f"column {column}" in message
+
+
+@pytest.mark.parametrize("text, column, last", [
+    ("x**2 + 10*y**2 +", 17, "'+'"),
+    ("x + y + ", 8, "'+'"),
+    ("x ^", 4, "'^'"),
+    ("x ** ", 5, "'**'"),
+    ("  sin(x) *", 11, "'*'"),
+])
+def test_a_formula_that_ends_too_soon_points_just_after_its_end(text, column, last):
+    with pytest.raises(OptvizError) as err:
+        parse_formula(text)
+    message = str(err.value)
+    assert f"column {column}:" in message and "ends too soon" in message and f"after {last}" in message
+
+
+@pytest.mark.parametrize("text, column", [
+    ("x +* y", 4),       # the second operator
+    ("x y", 3),          # the name that follows a name
+    ("sin(x))", 7),      # the unmatched parenthesis
+    ("x + 1.2.3", 8),    # the second decimal point
+    ("x + (y", 5),       # the parenthesis never closed
+])
+def test_a_syntax_error_points_at_the_offending_token(text, column):
+    with pytest.raises(OptvizError, match=f"syntax error at column {column}:"):
+        parse_formula(text)
 
 
 def test_keyword_arguments_are_refused():

@@ -251,5 +251,7 @@ def test_sigint_during_long_run_is_one_line(tmp_path):
     stdout, err = _finish(proc)
     assert proc.returncode == 130, (proc.returncode, err[-2000:])
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
-    assert err.splitlines() == ["optviz: interrupted"], repr(err[-2000:])
+    # Ctrl-C keeps what was computed: the table of the completed steps, then one line
+    assert err.splitlines() == ["optviz: interrupted; kept the steps completed so far"], repr(err[-2000:])
+    assert "interrupted at step" in stdout, stdout[-2000:]
     assert list(tmp_path.iterdir()) == []

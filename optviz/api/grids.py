@@ -7,7 +7,7 @@ in summary mode (see :mod:`optviz.batch`, the engine these orchestrate).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from optviz.batch import (
 )
 from optviz.batch import basins as basin_map
 from optviz.batch import sweep as sweep_grid
+from optviz.domain import View
 from optviz.errors import OptvizError
 from optviz.notebook import Shows
 from optviz.objective import Objective
@@ -38,6 +39,8 @@ from optviz.settings import (
     resolve_function,
 )
 from optviz.variants import parse_variants
+
+Progress = Callable[[int, int, str], None]
 
 
 @dataclass
@@ -109,14 +112,15 @@ def sweep(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] = "gd,mom
           lr: str | float = "1e-4:1:41", params: Mapping[str, Any] | Iterable[str] | None = None, start=None,
           steps: int | None = None, tol: float = 1e-6, metric: str = "final-loss", schedule: str | None = None,
           noise: float | None = None, batch_size: int | None = None, seed: int = 0,
-          force: bool = False) -> SweepReport:
+          force: bool = False, progress: Progress | None = None) -> SweepReport:
     """Sweep learning rates (and one more hyperparameter) for each optimizer.
 
     ``lr``: a grid ``"LO:HI:N"`` (log-spaced) or one value when another parameter is
     swept; ``params``: ``{"beta": "0:0.99:34"}`` sweeps a second parameter (linear;
     ``log:``/``lin:`` prefixes choose), ``{"beta": 0.5}`` fixes one. ``metric``:
     final-loss, gap (f − f*), steps (to reach ``tol``) or auc (mean log gap over the
-    run). More than 10⁷ cells need ``force``. Returns a :class:`SweepReport`.
+    run). More than 10⁷ cells need ``force``. ``progress(done, total, label)`` is called
+    before each optimizer's batch and once at the end. Returns a :class:`SweepReport`.
     """
     objective = resolve_function(fn)
     variants = parse_variants(opt)
@@ -126,7 +130,9 @@ def sweep(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] = "gd,mom
     check_oracle_options(objective, noise, batch_size, seed)
     oracles = oracle_factory(objective, noise, batch_size, seed)
     results = []
-    for v in variants:
+    for i, v in enumerate(variants):
+        if progress is not None:
+            progress(i, len(variants), v.label)
         _, hyper = optimizer_settings(objective, v.name)
         hyper.update(fixed)  # the grid's fixed values, lr included, win over suggestions
         hyper.update({k: x for k, x in v.settings.items() if k != "label"})
@@ -136,24 +142,35 @@ def sweep(fn: str | Objective = "rosenbrock", opt: str | Iterable[str] = "gd,mom
         result = sweep_grid(objective, v.name, axes, start=X[0], steps=steps, tol=tol, metric=metric,
                             schedule=own_schedule, oracle_factory=oracles, fixed=hyper, force=force)
         results.append(dataclasses.replace(result, label=v.label))
+    if progress is not None:
+        progress(len(variants), len(variants), "")
     return SweepReport(objective, X[0], steps, metric, results, tol)
 
 
 def basins(fn: str | Objective = "himmelblau", opt: str | Iterable[str] = "gd,momentum,adam", *,
            lr: float | None = None, params: Mapping[str, Any] | Iterable[str] | None = None, grid: int = 250,
            steps: int | None = None, tol: float = 1e-6, schedule: str | None = None, noise: float | None = None,
-           batch_size: int | None = None, seed: int = 0) -> BasinsReport:
-    """Basins of attraction: from each of ``grid`` × ``grid`` starts over the function's
-    domain, which minimum does each optimizer reach? Returns a :class:`BasinsReport`."""
+           batch_size: int | None = None, seed: int = 0, domain=None,
+           progress: Progress | None = None) -> BasinsReport:
+    """Basins of attraction: from each of ``grid`` × ``grid`` starts over ``domain``
+    (``"x0:x1,y0:y1"`` or two (lo, hi) pairs; default the function's domain), which
+    minimum does each optimizer reach? ``progress(done, total, label)`` is called before
+    each optimizer's batch and once at the end. Returns a :class:`BasinsReport`."""
     objective = resolve_function(fn)
+    box = View.parse(domain).ranges(objective.dim, objective.name) if domain is not None else None
     steps = objective.steps if steps is None else steps
     check_oracle_options(objective, noise, batch_size, seed)
     oracles = oracle_factory(objective, noise, batch_size, seed)
     results = []
-    for plan in plans(objective, opt, params, lr, schedule, objective.default_start()):
-        result = basin_map(objective, plan.variant.name, lr=plan.lr, grid=grid, steps=steps, tol=tol,
+    chosen = plans(objective, opt, params, lr, schedule, objective.default_start())
+    for i, plan in enumerate(chosen):
+        if progress is not None:
+            progress(i, len(chosen), plan.variant.label)
+        result = basin_map(objective, plan.variant.name, lr=plan.lr, grid=grid, steps=steps, tol=tol, domain=box,
                            hyper=plan.hyper, schedule=plan.schedule, oracle_factory=oracles)
         results.append(dataclasses.replace(result, label=plan.variant.label))
+    if progress is not None:
+        progress(len(chosen), len(chosen), "")
     return BasinsReport(objective, steps, results)
 
 

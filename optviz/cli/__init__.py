@@ -16,6 +16,7 @@ import sys
 import typer
 
 from optviz.cli import catalog, explore, grids, network, surface, train_sweep
+from optviz.cli.options import LiteralHelpCommand
 from optviz.cli.output import flag_namer
 from optviz.errors import Interrupted, OptvizError, printable
 
@@ -33,7 +34,7 @@ for _name, _command in (("run", surface.run), ("compare", surface.compare), ("sw
                         ("optimizers", catalog.optimizers), ("gallery", catalog.gallery),
                         ("train", network.train), ("landscape", network.landscape), ("explore", explore.explore),
                         ("train-sweep", train_sweep.train_sweep)):
-    app.command(_name)(_command)
+    app.command(_name, cls=LiteralHelpCommand)(_command)
 
 
 def _click_exceptions():

@@ -7,31 +7,33 @@ from typing import Annotated
 
 import typer
 
-from optviz.cli.output import stderr_console, stdout_console
+from optviz.cli.options import Json
+from optviz.cli.output import emit, stderr_console
 
 
 def functions(
     name: Annotated[str | None, typer.Argument(help="Show one function in full.")] = None,
+    json_out: Json = False,
 ) -> None:
     """List the function library, or show one function in full."""
-    from rich.console import Console
-
+    from optviz.catalog import functions_document
     from optviz.report import function_detail, function_table
 
-    console = Console()
     if name is None:
-        console.print(function_table())
-    else:
-        from optviz.library import load_function
+        emit(json_out, functions_document, function_table, ())
+        return
+    from optviz.library import load_function
 
-        console.print(function_detail(load_function(name)))
+    objective = load_function(name)
+    emit(json_out, lambda: functions_document(name), lambda: function_detail(objective), ())
 
 
-def optimizers() -> None:
+def optimizers(json_out: Json = False) -> None:
     """List the optimizers with their update rules and defaults."""
+    from optviz.catalog import optimizers_document
     from optviz.report import optimizer_table
 
-    stdout_console().print(optimizer_table())
+    emit(json_out, optimizers_document, optimizer_table, ())
 
 
 def gallery(
@@ -39,15 +41,23 @@ def gallery(
     out: Annotated[Path, typer.Option(help="Directory to regenerate.")] = Path("gallery"),
     only: Annotated[list[str] | None, typer.Option("--only", help="Regenerate only these entries (repeatable).")] = None,
     list_entries: Annotated[bool, typer.Option("--list", help="List the entries and their commands.")] = False,
+    json_out: Json = False,
 ) -> None:
     """Regenerate the gallery: every picture with the exact command that made it."""
     from optviz.gallery import ENTRIES, check_names, index_markdown, run_entry
     from optviz.io import ensure_dir, write_text
 
     check_names(only or [])
+    if json_out and not list_entries:
+        from optviz.errors import OptvizError
+
+        raise OptvizError("{json} goes with {list_entries}: the gallery's pictures are files, listed as they are written",
+                          param="json", names=("list_entries",))
     if list_entries:
-        for e in ENTRIES:
-            print(f"{e.name}: {e.command(str(out))}")
+        from optviz.gallery import entries_document
+
+        emit(json_out, lambda: entries_document(str(out), only), lambda: "\n".join(
+            f"{e.name}: {e.command(str(out))}" for e in ENTRIES if not only or e.name in only), ())
         return
     ensure_dir(out)
     console = stderr_console()

@@ -11,6 +11,7 @@ import typer
 from optviz.cli.options import (
     OPTIM,
     BatchSize,
+    DomainOpt,
     Dpi,
     Fn,
     Format,
@@ -28,7 +29,7 @@ from optviz.cli.options import (
     Steps,
     Tol,
 )
-from optviz.cli.output import emit
+from optviz.cli.output import ProgressBar, emit
 from optviz.cli.surface import figure_options
 
 
@@ -60,8 +61,10 @@ def sweep(
     import optviz.api as api
     from optviz.report import sweep_table
 
-    report = api.sweep(fn, opt, lr=lr, params=param, start=start, steps=steps, tol=tol, metric=metric.value,
-                       schedule=schedule, noise=noise, batch_size=batch_size, seed=seed, force=force)
+    with ProgressBar("sweep", quiet=json_out, delay=1.0) as bar:
+        report = api.sweep(fn, opt, lr=lr, params=param, start=start, steps=steps, tol=tol, metric=metric.value,
+                           schedule=schedule, noise=noise, batch_size=batch_size, seed=seed, force=force,
+                           progress=_progress(bar, "sweep"))
     written = []
     if not no_plot:
         from optviz.plot.maps import save_sweep_figure
@@ -82,6 +85,7 @@ def basins(
     noise: Noise = None,
     batch_size: BatchSize = None,
     seed: Seed = 0,
+    domain: DomainOpt = None,
     out: Out = Path("optviz-out"),
     no_plot: NoPlot = False,
     json_out: Json = False,
@@ -93,11 +97,22 @@ def basins(
     import optviz.api as api
     from optviz.report import basins_table
 
-    report = api.basins(fn, opt, lr=lr, params=param, grid=grid, steps=steps, tol=tol, schedule=schedule,
-                        noise=noise, batch_size=batch_size, seed=seed)
+    with ProgressBar("basins", quiet=json_out, delay=1.0) as bar:
+        report = api.basins(fn, opt, lr=lr, params=param, grid=grid, steps=steps, tol=tol, schedule=schedule,
+                            noise=noise, batch_size=batch_size, seed=seed, domain=domain,
+                            progress=_progress(bar, "basins"))
     written = []
     if not no_plot:
         from optviz.plot.maps import save_basins_figure
 
         written.append(save_basins_figure(report.basins, out, fmt=figures.fmt, dpi=figures.dpi))
     emit(json_out, report.to_json, lambda: basins_table(report.basins), written)
+
+
+def _progress(bar: ProgressBar, what: str):
+    """The API's ``progress(done, total, label)`` as the bar's count and description."""
+
+    def update(done: int, total: int, label: str) -> None:
+        bar.update(done, total, f"{what}: {label}" if label else what)
+
+    return update

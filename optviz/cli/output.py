@@ -5,8 +5,9 @@ at import; rich is imported when something is printed.
 
 from __future__ import annotations
 
+import os
 import sys
-import time
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,14 @@ FLAG_ALIASES = {"params": "param", "json": "json_out", "open": "open_page"}
 
 
 def stdout_console():
-    """A console for tables: as wide as the terminal, or 140 columns when piped."""
+    """A console for tables: as wide as the terminal, or ``COLUMNS`` when set, or 140
+    columns when piped without it (a file keeps whole rows)."""
+    import os
+
     from rich.console import Console
 
-    console = Console(width=None if sys.stdout.isatty() else 140)
+    columns = os.environ.get("COLUMNS", "")
+    console = Console(width=None if sys.stdout.isatty() or columns.strip().isdigit() else 140)
     console.on_broken_pipe = _reader_left
     return console
 
@@ -27,8 +32,6 @@ def stdout_console():
 def _reader_left() -> None:
     """The reader of our output stopped (``optviz run --csv /dev/stdout | head``): its choice,
     not a failure; stdout goes nowhere from here and the command ends with 0."""
-    import os
-
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     raise SystemExit(0)
 
@@ -63,40 +66,58 @@ def emit(json_out: bool, document: Callable[[], dict], table: Callable[[], Any],
 
 class ProgressBar:
     """A progress bar on stderr that starts with its first update (so an error before
-    any work stays one line) and is gone when the block ends; silent when ``quiet``.
+    any work stays one line) and is gone when the block ends; silent when ``quiet`` or
+    when stderr is not a terminal.
 
     ``update(done, total, description)`` sets the count; ``advance(description)`` adds one.
-    With ``delay`` the bar appears only once the work has lasted that many seconds.
+    With ``delay`` seconds the bar shows only once the block has run that long (a quick
+    command prints nothing), then keeps its elapsed time ticking between updates.
     """
 
     def __init__(self, description: str, *, total: int | None = None, quiet: bool = False,
                  counts: bool = False, delay: float = 0.0) -> None:
         self.description, self.total, self.quiet, self.counts = description, total, quiet, counts
-        self.delay = delay  # show the bar only once the work has taken this long (no flicker)
+        self.delay = delay
         self.bar = None
+        self._timer = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._due = not delay  # whether the bar may show yet
 
     def __enter__(self) -> ProgressBar:
-        if not self.quiet:
+        console = None if self.quiet else stderr_console()
+        if console is not None and console.is_terminal:  # a bar in a pipe or a log is noise
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
                 Progress,
+                SpinnerColumn,
                 TextColumn,
+                TimeElapsedColumn,
                 TimeRemainingColumn,
             )
 
             columns = ((TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
                        if self.counts else ())
-            self.bar = Progress(*columns, console=stderr_console(), transient=True)
+            if self.delay:
+                columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TimeElapsedColumn())
+            self.bar = Progress(*columns, console=console, transient=True)
             self.task = self.bar.add_task(self.description, total=self.total)
-        self.began = time.monotonic()
+            if self.delay:
+                self._timer = threading.Timer(self.delay, self._come_due)
+                self._timer.daemon = True
+                self._timer.start()
         return self
 
+    def _come_due(self) -> None:
+        self._due = True
+        self._started()
+
     def _started(self) -> Any:
-        if self.bar is not None and not self.bar.live.is_started:
-            if time.monotonic() - self.began < self.delay:
-                return None
-            self.bar.start()
+        with self._lock:
+            if self.bar is not None and self._due and not self._closed and not self.bar.live.is_started:
+                self.bar.start()
         return self.bar
 
     def update(self, done: int, total: int | None = None, description: str | None = None) -> None:
@@ -111,8 +132,12 @@ class ProgressBar:
             bar.update(self.task, advance=1, description=description or self.description)
 
     def __exit__(self, *exc) -> bool:
-        if self.bar is not None and self.bar.live.is_started:
-            self.bar.stop()
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            if self.bar is not None and self.bar.live.is_started:
+                self.bar.stop()
         return False
 
 

@@ -14,7 +14,7 @@ from optviz.cli.options import (
     BatchSize,
     Bound,
     Csv,
-    Dpi,
+    DomainOpt,
     Fn,
     Format,
     Fps,
@@ -26,9 +26,11 @@ from optviz.cli.options import (
     NoPlot,
     Out,
     Param,
+    RunDpi,
     ScheduleOpt,
     Seed,
     Seeds,
+    ShowConvexity,
     ShowState,
     SortBy,
     Start,
@@ -38,18 +40,22 @@ from optviz.cli.options import (
     Tune,
     TuneBy,
     TuneMetric,
+    Xlim,
+    Ylim,
     value,
 )
 from optviz.cli.output import ProgressBar, emit
 
 
-def figure_options(*, fmt: ImageFormat, dpi: int, animate, fps: int, frames: int, surface: bool = False,
-                   show_state: bool = False, animations: tuple[str, ...] = ("gif", "mp4")):
+def figure_options(*, fmt: ImageFormat, dpi: int | None, animate, fps: int, frames: int, surface: bool = False,
+                   show_state: bool = False, animations: tuple[str, ...] = ("gif", "mp4"), domain: str | None = None,
+                   xlim: str | None = None, ylim: str | None = None, show_convexity: bool = False):
     """The pictures asked for, checked by the library before any work."""
     from optviz.plot.options import FigureOptions
 
     return FigureOptions(fmt=fmt.value, dpi=dpi, animate=value(animate), fps=fps, frames=frames, surface=surface,
-                         show_state=show_state, animations=animations)
+                         show_state=show_state, animations=animations, domain=domain, xlim=xlim, ylim=ylim,
+                         show_convexity=show_convexity)
 
 
 def finish(result: Any, *, figures: Any, out: Path, csv: Path | None, no_plot: bool, json_out: bool,
@@ -71,7 +77,7 @@ def finish(result: Any, *, figures: Any, out: Path, csv: Path | None, no_plot: b
     if result.interrupted:
         from optviz.errors import Interrupted
 
-        raise Interrupted("interrupted; wrote the steps completed so far")
+        raise Interrupted("interrupted; kept the steps completed so far")
 
 
 def _step_progress(bar: ProgressBar):
@@ -110,19 +116,24 @@ def run(
     no_plot: NoPlot = False,
     json_out: Json = False,
     fmt: Format = ImageFormat.png,
-    dpi: Dpi = 150,
+    dpi: RunDpi = None,
     animate: Animate = None,
     fps: Fps = 20,
     frames: Frames = 100,
     surface: Surface = False,
     show_state: ShowState = False,
+    domain: DomainOpt = None,
+    xlim: Xlim = None,
+    ylim: Ylim = None,
+    show_convexity: ShowConvexity = False,
 ) -> None:
     """Run optimizers on a function and draw their paths and losses.
 
     With no options: Adam on Rosenbrock with that function's suggested settings.
     """
     figures = figure_options(fmt=fmt, dpi=dpi, animate=animate, fps=fps, frames=frames, surface=surface,
-                             show_state=show_state)
+                             show_state=show_state, domain=domain, xlim=xlim, ylim=ylim,
+                             show_convexity=show_convexity)
     csv = _checked_csv(csv)
     import optviz.api as api
     from optviz.report import run_table
@@ -156,16 +167,21 @@ def compare(
     no_plot: NoPlot = False,
     json_out: Json = False,
     fmt: Format = ImageFormat.png,
-    dpi: Dpi = 150,
+    dpi: RunDpi = None,
     animate: Animate = None,
     fps: Fps = 20,
     frames: Frames = 100,
     surface: Surface = False,
     show_state: ShowState = False,
+    domain: DomainOpt = None,
+    xlim: Xlim = None,
+    ylim: Ylim = None,
+    show_convexity: ShowConvexity = False,
 ) -> None:
     """Compare optimizers from the same start: one overlay figure and a ranked table."""
     figures = figure_options(fmt=fmt, dpi=dpi, animate=animate, fps=fps, frames=frames, surface=surface,
-                             show_state=show_state)
+                             show_state=show_state, domain=domain, xlim=xlim, ylim=ylim,
+                             show_convexity=show_convexity)
     csv = _checked_csv(csv)
     import optviz.api as api
     from optviz.report import compare_table

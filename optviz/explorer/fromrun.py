@@ -34,7 +34,7 @@ def oracle_settings(objective, name: str, noise, batch_size) -> dict[str, Any]:
 
 def run_page(result, *, steps: int | None = None, title: str | None = None, labels=None, critical_points=None,
              domain=None, fn_spec: str | None = None) -> ExplorePage:
-    """The page of ``result`` (see the module doc). ``steps``: the page's step budget (the
+    """The page of ``result`` (see the module doc). ``steps``: the most steps a run on the page takes (the
     run's by default); ``labels`` rename the optimizers; the rest as
     :func:`optviz.explorer.page.build_page`."""
     from optviz.explorer.page import build_page

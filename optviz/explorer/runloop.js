@@ -1,5 +1,5 @@
 /* optviz's run loop in JavaScript (optviz.runner; docs/math.md §8): one optimizer from
- * each start point, stopping at the step budget, when ‖∇f‖ ≤ tol, on divergence
+ * each start point, stopping at the step maximum, when ‖∇f‖ ≤ tol, on divergence
  * (f not finite or max|θ| beyond the bound) or where the gradient is undefined;
  * then the statuses are named as the core names them: a run at ‖∇f‖ ≤ tol has
  * converged only at a minimum, else it stopped at a saddle, a maximum or a

@@ -196,7 +196,11 @@ def load_data(data: str, target: str | None = None, n: int | None = None, noise:
     if data in DATASETS:
         return load_dataset(data, n=n, noise=noise, seed=seed)
     if data.lower().endswith(".csv") or "/" in data or data.startswith("~") or Path(data).suffix:
-        return load_csv(data, target)
+        try:
+            return load_csv(data, target)
+        except OptvizError as error:  # a file's fault is the data argument's
+            error.param = error.param or "data"
+            raise
     raise OptvizError(f"{{data}} {data!r}: choose one of {', '.join(DATASETS)} or give a CSV file", param="data")
 
 

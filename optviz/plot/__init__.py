@@ -22,7 +22,8 @@ _LAZY = {
     "draw_curve_1d": "optviz.plot.static",
     "draw_state": "optviz.plot.static",
     "draw_surface": "optviz.plot.static",
-    "draw_minima": "optviz.plot.static",
+    "draw_critical_points": "optviz.plot.static",
+    "picture_domain": "optviz.plot.static",
     "contour_figure": "optviz.plot.static",
     "curve_figure": "optviz.plot.static",
     "loss_figure": "optviz.plot.static",
@@ -76,6 +77,10 @@ def _check_result(result: Any, options: Any) -> None:
         raise OptvizError(
             f"{{surface}} needs a function of 2 variables; {objective.name} has 1 (its curve is drawn instead)",
             param="surface")
+    options.view.ranges(d, objective.name)  # a region with one range per variable
+    if options.show_convexity and d > 2:
+        raise OptvizError(f"{{show_convexity}} needs a function of 1 or 2 variables; {objective.name} has {d}",
+                          param="show_convexity")
     if options.show_state:
         from optviz.plot.state import runs_with_state
 
@@ -110,9 +115,11 @@ def figure_paths(result: Any, out_dir: Path, *, fmt: str = "png", surface: bool 
     return paths
 
 
-def save_run_figures(result: Any, out_dir: Path, *, fmt: str = "png", dpi: int = 150, surface: bool = False,
+def save_run_figures(result: Any, out_dir: Path, *, fmt: str = "png", dpi: int | None = None, surface: bool = False,
                      show_state: bool = False, animate: str | None = None, fps: int = 20, frames: int = 100,
-                     progress: Progress | None = None, stem: str | None = None, options: Any = None) -> list[Path]:
+                     progress: Progress | None = None, stem: str | None = None, options: Any = None,
+                     domain: Any = None, xlim: Any = None, ylim: Any = None,
+                     show_convexity: bool = False) -> list[Path]:
     """Draw a :class:`~optviz.api.RunResult` into ``out_dir``; return the written paths.
 
     Always the loss figure (f − f*, ‖∇f‖, η per step); for a 2-D function the
@@ -120,8 +127,12 @@ def save_run_figures(result: Any, out_dir: Path, *, fmt: str = "png", dpi: int =
     optimizer-state figure; with ``surface`` the 3-D surface; with
     ``animate`` ("gif" or "mp4") the animation (of the surface when
     ``surface`` is set too), ``frames`` evenly spaced steps at ``fps``,
-    calling ``progress(done, total)`` after each frame. ``options``: a
-    :class:`~optviz.plot.options.FigureOptions` instead of those keywords. Names:
+    calling ``progress(done, total)`` after each frame. ``dpi``: default 150 for
+    figures and 100 for animations; a GIF too large to build in memory is refused
+    before anything is drawn. ``domain`` (or ``xlim``/``ylim``): the region of the
+    pictures of the function; ``show_convexity``: shade where the Hessian is not
+    positive semidefinite. ``options``: a :class:`~optviz.plot.options.FigureOptions`
+    instead of those keywords. Names:
     ``{stem}_{contour|curve|loss|state|surface}.{fmt}`` with the default stem
     ``{function}_{opt1-opt2…}``. Files are written atomically. Bad options
     raise :class:`~optviz.errors.OptvizError` before anything is drawn.
@@ -130,32 +141,35 @@ def save_run_figures(result: Any, out_dir: Path, *, fmt: str = "png", dpi: int =
 
     if options is None:
         options = FigureOptions(fmt=fmt, dpi=dpi, animate=animate, fps=fps, frames=frames, surface=surface,
-                                show_state=show_state)
+                                show_state=show_state, domain=domain, xlim=xlim, ylim=ylim,
+                                show_convexity=show_convexity)
     _check_result(result, options)
     from optviz.plot import _files, static
 
     out_dir = _files.prepare_dir(Path(out_dir))
     targets = figure_paths(result, out_dir, fmt=options.fmt, surface=options.surface,
                            show_state=options.show_state, animate=options.animate, stem=stem)
+    region = {"domain": options.domain, "xlim": options.xlim, "ylim": options.ylim}
     builders = {
-        "contour": static.contour_figure,
-        "curve": static.curve_figure,
+        "contour": lambda r, dpi: static.contour_figure(r, dpi=dpi, show_convexity=options.show_convexity, **region),
+        "curve": lambda r, dpi: static.curve_figure(r, dpi=dpi, show_convexity=options.show_convexity, **region),
         "loss": static.loss_figure,
         "state": static.state_figure,
-        "surface": static.surface_figure,
+        "surface": lambda r, dpi: static.surface_figure(r, dpi=dpi, **region),
     }
     written: list[Path] = []
     for kind, path in targets.items():
         if kind == "animation":
             continue
         with static.style():
-            fig = builders[kind](result, dpi=options.dpi)
-            _files.save_figure(fig, path, fmt=options.fmt, dpi=options.dpi)
+            fig = builders[kind](result, dpi=options.image_dpi)
+            _files.save_figure(fig, path, fmt=options.fmt, dpi=options.image_dpi)
         written.append(path)
     if "animation" in targets:
         from optviz.plot.animation import save_animation
 
         save_animation(result, targets["animation"], fps=options.fps, frames=options.frames,
-                       surface=options.surface, progress=progress, dpi=min(options.dpi, 100))
+                       surface=options.surface, progress=progress, dpi=options.animation_dpi,
+                       show_convexity=options.show_convexity, **region)
         written.append(targets["animation"])
     return written

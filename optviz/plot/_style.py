@@ -14,23 +14,31 @@ from typing import Any
 
 import numpy as np
 
-# One fixed color and marker per optimizer, so Adam is red in every figure a
-# teacher makes. Colors from tab10 without its gray (it disappears on the
-# contour background) and with a darker olive (readable on white).
+# One fixed color and marker per optimizer, so Adam is vermillion in every figure a
+# teacher makes. The colors are Okabe and Ito's colour-blind-safe set without its yellow
+# (invisible on white), with Tol's indigo and wine: under a simulated deuteranopia,
+# protanopia or tritanopia every pair stays at least 15 CIELAB units apart. Red-green
+# blindness leaves two hue families, yellows and blues; the optimizers compared most
+# often (GD, Momentum, Adam; SGD and minibatch; Adam and RMSprop) sit in different
+# ones, or one is black (the tests measure both). Each optimizer also has its own
+# marker, so no figure rests on color alone.
 OPTIMIZER_STYLE: dict[str, tuple[str, str, str]] = {
     # name: (display name, color, marker)
-    "gd": ("GD", "#1f77b4", "o"),
-    "sgd": ("SGD", "#17becf", "h"),
-    "minibatch": ("Minibatch SGD", "#8c564b", "p"),
-    "momentum": ("Momentum", "#ff7f0e", "s"),
-    "nesterov": ("Nesterov", "#9a8c00", "D"),
-    "adagrad": ("AdaGrad", "#9467bd", "v"),
-    "rmsprop": ("RMSprop", "#e377c2", "^"),
-    "adam": ("Adam", "#d62728", "P"),
-    "newton": ("Newton", "#2ca02c", "X"),
+    "gd": ("GD", "#000000", "o"),
+    "sgd": ("SGD", "#56B4E9", "h"),
+    "minibatch": ("Minibatch SGD", "#009E73", "p"),
+    "momentum": ("Momentum", "#0072B2", "s"),
+    "nesterov": ("Nesterov", "#882255", "D"),
+    "adagrad": ("AdaGrad", "#CC79A7", "v"),
+    "rmsprop": ("RMSprop", "#332288", "^"),
+    "adam": ("Adam", "#D55E00", "P"),
+    "newton": ("Newton", "#E69F00", "X"),
 }
-SPARE_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-                "#e377c2", "#17becf", "#9a8c00", "#393b79", "#ad494a", "#637939"]
+PALETTE = tuple(color for _, color, _ in OPTIMIZER_STYLE.values())
+# For a second run of one optimizer (variants, or a name with no style): the same safe
+# colors first, alternating the two hue families, then three more.
+SPARE_COLORS = ["#0072B2", "#D55E00", "#56B4E9", "#009E73", "#CC79A7", "#E69F00", "#332288", "#882255",
+                "#000000", "#117733", "#8C510A", "#777777"]
 SPARE_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "h", "p", "<", ">", "*"]
 
 # Slide-ready defaults: bigger type than matplotlib's, no top/right spines on plots.
@@ -60,8 +68,22 @@ START_STYLE = dict(marker="o", markersize=11, markerfacecolor="white", markeredg
                    markeredgewidth=2.0, linestyle="none")
 MINIMUM_STYLE = dict(marker="*", markersize=19, markerfacecolor="#ffd700", markeredgecolor="black",
                      markeredgewidth=1.2, linestyle="none")
-LOCAL_MINIMUM_STYLE = dict(marker="*", markersize=14, markerfacecolor="white",
-                           markeredgecolor="black", markeredgewidth=1.2, linestyle="none")
+LOCAL_MINIMUM_STYLE = dict(marker="*", markersize=13, markerfacecolor="white",
+                           markeredgecolor="black", markeredgewidth=1.1, linestyle="none")
+# Stationary points that are not minima: white or black shapes with a black or white
+# edge, never an optimizer's color, so they read as landmarks of the function.
+CRITICAL_STYLE = {
+    "lowest": MINIMUM_STYLE,
+    "minimum": LOCAL_MINIMUM_STYLE,
+    "saddle": dict(marker="X", markersize=10, markerfacecolor="white", markeredgecolor="black",
+                   markeredgewidth=1.2, linestyle="none"),
+    "maximum": dict(marker="^", markersize=10, markerfacecolor="black", markeredgecolor="white",
+                    markeredgewidth=1.0, linestyle="none"),
+    "degenerate": dict(marker="s", markersize=8, markerfacecolor="white", markeredgecolor="black",
+                       markeredgewidth=1.2, linestyle="none"),
+}
+# Drawing order: the lowest minimum's star above the end markers (7) and the start (8).
+CRITICAL_ZORDER = {"lowest": 9, "minimum": 6, "saddle": 6, "maximum": 6, "degenerate": 6}
 
 GREEK = {"lr": "η", "beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": "ε", "damping": "λ",
           "dampening": "dampening", "noise": "σ", "batch_size": "b"}
@@ -177,8 +199,39 @@ def status_summary(traj: Any) -> str:
     return ", ".join(f"{n} of {traj.K} {GROUP_WORDS[Status(s)]}" for s, n in counts.items())
 
 
-def run_label(traj: Any, *, f_star: float | None = None, detail: bool = True) -> str:
-    """Legend text: name and hyperparameters; with ``detail`` a second line with the outcome."""
+def reference_text(objective: Any, approx: bool = True) -> str:
+    """'f* = 0' for a listed minimum; 'f* ≈ 6.7×10⁻²³, the lowest minimum found' otherwise."""
+    ref = objective.reference_value
+    if ref is None:
+        return "f* unknown"
+    if objective.reference_is_listed:
+        return f"f* = {fmt_number(ref, 4)}"
+    return f"f* {'≈' if approx else '='} {fmt_number(ref, 3)}, the lowest minimum found"
+
+
+def rounding(f_star: float) -> float:
+    """How far below f* a value may be by rounding alone."""
+    return 1e-12 * max(1.0, abs(f_star))
+
+
+def gap_text(value: float, objective: Any) -> str:
+    """'f − f* = 2.3×10⁻⁵', with a word whenever the value is below f*: within rounding, or
+    below the listed minimum (or the lowest found), by how much."""
+    ref = objective.reference_value
+    if ref is None:
+        return f"f = {fmt_number(value)}"
+    gap = value - ref
+    if gap >= 0:
+        return f"f − f* = {fmt_number(gap)}"
+    if -gap <= rounding(ref):
+        return f"f − f* = {fmt_number(gap)} (below f* by rounding)"
+    where = "the listed minimum" if objective.reference_is_listed else "the lowest minimum found"
+    return f"f = {fmt_number(value, 4)}: below {where} f* = {fmt_number(ref, 4)} by {fmt_number(-gap)}"
+
+
+def run_label(traj: Any, *, detail: bool = True) -> str:
+    """Legend text: name and hyperparameters; with ``detail`` a second line with the
+    outcome and where it ended relative to f* (:func:`gap_text`)."""
     name = run_name(traj)
     hyper = hyperparameter_text(traj)
     head = f"{name}  ({hyper})" if hyper else name
@@ -193,11 +246,17 @@ def run_label(traj: Any, *, f_star: float | None = None, detail: bool = True) ->
         if n:
             value = float(traj.loss[n - 1, 0])
             if np.isfinite(value):
-                if f_star is not None:
-                    outcome += f", f − f* = {fmt_number(max(value - f_star, 0.0))}"
-                else:
-                    outcome += f", f = {fmt_number(value)}"
+                outcome += f", {gap_text(value, traj.objective)}"
     return f"{head}\n{_wrap(outcome)}"
+
+
+def legend_layout(n_runs: int) -> tuple[int, float]:
+    """Columns and font size of a legend of ``n_runs`` runs: compact from five runs on."""
+    if n_runs <= 4:
+        return (1 if n_runs <= 3 else 2), 11.0
+    if n_runs <= 6:
+        return 3, 9.5
+    return 4, 9.0
 
 
 def _wrap(text: str, width: int = 52) -> str:

@@ -27,6 +27,7 @@ from optviz.plot.writers import (
     FrameWriter,
     GifWriter,
     Mp4Writer,
+    check_frame_size,
     find_ffmpeg,
 )
 from optviz.status import Status
@@ -101,9 +102,13 @@ def _counts(n_points: int, steps: np.ndarray, first: int = 0, stride: int = 1) -
 
 
 def build_scene(result: Any, *, frames: int = 100, surface: bool = False, dpi: float = 100,
-                resolution: int = 200) -> Scene:
-    """The animated figure: picture (contour, curve or surface) | f − f* and η | run readout."""
+                resolution: int = 200, domain: Any = None, xlim: Any = None, ylim: Any = None,
+                show_convexity: bool = False) -> Scene:
+    """The animated figure: picture (contour, curve or surface) | f − f* and η | run readout.
+    ``domain`` (or ``xlim``/``ylim``) and ``show_convexity`` as for the static pictures
+    (see :func:`optviz.plot.static.picture_domain`)."""
     from optviz.plot import static
+    from optviz.plot.options import ANIMATION_INCHES
 
     objective, runs = result.objective, result.runs
     d = objective.dim
@@ -113,7 +118,7 @@ def build_scene(result: Any, *, frames: int = 100, surface: bool = False, dpi: f
         raise OptvizError(f"an animated surface needs a function of 2 variables; {objective.name} has {d}")
     steps = _data.frame_steps(_data.last_step(runs), frames)
     styles = _style.run_styles(runs)
-    fig = static.new_figure((13.5, 5.8), dpi=dpi)
+    fig = static.new_figure(ANIMATION_INCHES, dpi=dpi)
     gs = fig.add_gridspec(2, 3, width_ratios=[1.35, 1.0, 0.62], height_ratios=[1.5, 1.0])
     scene = Scene(fig, steps)
     ax = fig.add_subplot(gs[:, 0], projection="3d") if surface else fig.add_subplot(gs[:, 0])
@@ -122,7 +127,8 @@ def build_scene(result: Any, *, frames: int = 100, surface: bool = False, dpi: f
     ax_info = fig.add_subplot(gs[:, 2])
     ax_info.set_axis_off()
     owners = [(color, marker, traj.stride) for traj, (color, marker) in zip(runs, styles) for _ in range(traj.K)]
-    _animate_paths(scene, ax, result, styles, owners, surface=surface, resolution=resolution)
+    region = _Region(domain, xlim, ylim, show_convexity)
+    _animate_paths(scene, ax, result, styles, owners, surface=surface, resolution=resolution, region=region)
     _animate_losses(scene, ax_loss, ax_lr, result, styles, owners)
     _readout(scene, ax_info, runs, styles)
     if surface:
@@ -131,24 +137,36 @@ def build_scene(result: Any, *, frames: int = 100, surface: bool = False, dpi: f
     return scene
 
 
-def _picture_paths(ax: Any, result: Any, styles, *, surface: bool, resolution: int) -> list[tuple]:
+@dataclass(frozen=True)
+class _Region:
+    domain: Any = None
+    xlim: Any = None
+    ylim: Any = None
+    show_convexity: bool = False
+
+
+def _picture_paths(ax: Any, result: Any, styles, *, surface: bool, resolution: int, region: _Region) -> list[tuple]:
     """Draw the picture with every path at full length (limits fit them); return
     (line, xs, ys, zs or None, color) per path, the end markers removed."""
+    from optviz.domain import View
     from optviz.plot import static
 
     objective, runs = result.objective, result.runs
+    box = static.picture_domain(objective, runs, region.domain, region.xlim, region.ylim)
     paths: list[tuple[Any, np.ndarray, np.ndarray, np.ndarray | None, Any]] = []
     if surface:
-        art = static.draw_surface(ax, objective, runs, styles=styles, resolution=60)
+        art = static.draw_surface(ax, objective, runs, styles=styles, resolution=60, domain=box)
         for line in art.paths:
             xs, ys, zs = (np.asarray(a, dtype=float).copy() for a in line.get_data_3d())
             paths.append((line, xs, ys, zs, line.get_color()))
         return paths
     if objective.dim == 2:
-        static.draw_contour(ax, objective, runs, resolution=resolution)
+        static.draw_contour(ax, objective, runs, resolution=resolution, domain=box, convexity=region.show_convexity)
         art = static.draw_paths(ax, runs, detail=False, styles=styles)
     else:
-        art = static.draw_curve_1d(ax, objective, runs, detail=False, number_steps=False, styles=styles)
+        value_range = View.parse(region.domain, region.xlim, region.ylim).value_range(1)
+        art = static.draw_curve_1d(ax, objective, runs, detail=False, number_steps=False, styles=styles, domain=box,
+                                   ylim=value_range, convexity=region.show_convexity)
     for extra in art.ends + ([art.indefinite] if art.indefinite is not None else []):
         extra.remove()
     for line in art.paths:
@@ -157,10 +175,11 @@ def _picture_paths(ax: Any, result: Any, styles, *, surface: bool, resolution: i
     return paths
 
 
-def _animate_paths(scene: Scene, ax: Any, result: Any, styles, owners, *, surface: bool, resolution: int) -> None:
+def _animate_paths(scene: Scene, ax: Any, result: Any, styles, owners, *, surface: bool, resolution: int,
+                   region: _Region) -> None:
     """The paths grow with a marker on the newest point; the background keeps only what never changes."""
     steps = scene.steps
-    paths = _picture_paths(ax, result, styles, surface=surface, resolution=resolution)
+    paths = _picture_paths(ax, result, styles, surface=surface, resolution=resolution, region=region)
     for (line, xs, ys, zs, color), (_, marker, stride) in zip(paths, owners):
         counts = _counts(len(xs), steps, stride=stride)
         line.set_animated(True)
@@ -173,6 +192,11 @@ def _animate_paths(scene: Scene, ax: Any, result: Any, styles, owners, *, surfac
             tip = ax.plot(xs[:1], ys[:1], zs[:1], **head_kw)[0]
             scene.updates += [grow3d(line, xs, ys, zs, counts), head(tip, xs, ys, counts, zs)]
         scene.animated += [line, tip]
+    # The star of the lowest minimum is drawn after the moving markers, so it stays on top.
+    stars = [ln for ln in ax.get_lines() if ln.get_gid() == "critical lowest"]
+    for star in stars:
+        star.set_animated(True)
+    scene.animated += stars
 
 
 def _animate_losses(scene: Scene, ax_loss: Any, ax_lr: Any, result: Any, styles, owners) -> None:
@@ -189,7 +213,7 @@ def _animate_losses(scene: Scene, ax_loss: Any, ax_lr: Any, result: Any, styles,
                 extra.remove()  # the diverged markers: the readout says it
         a.set_xlim(-0.01 * max(1, last), 1.03 * max(1, last))  # room for the end markers
     ax_lr.set_title("")
-    ax_loss.set_title("f − f*" if result.objective.f_star is not None else "f", fontsize=12)
+    ax_loss.set_title(_loss_title(result), fontsize=12)
     for panel, lines in drawn.items():
         for line, (color, marker, stride) in zip(lines, owners):
             xs, ys = (a.copy() for a in line.get_data())
@@ -202,6 +226,15 @@ def _animate_losses(scene: Scene, ax_loss: Any, ax_lr: Any, result: Any, styles,
                                    markeredgecolor="black", linestyle="none", animated=True)[0]
                 scene.updates.append(head(tip, xs, ys, counts))
                 scene.animated.append(tip)
+
+
+def _loss_title(result: Any) -> str:
+    """'f − f*', 'f − f* (f* = the lowest minimum found)', or 'f' (as draw_loss draws it)."""
+    objective = result.objective
+    ref = objective.reference_value
+    if ref is None or _data.below_reference(result.runs, ref):
+        return "f"
+    return "f − f*" if objective.reference_is_listed else "f − f*  (f* = the lowest minimum found)"
 
 
 def _readout(scene: Scene, ax_info: Any, runs, styles) -> None:
@@ -269,6 +302,7 @@ def render_scene(scene: Scene, writer: FrameWriter, *, fps: int = 20, progress: 
     """
     fig = scene.fig
     canvas = fig.canvas
+    check_frame_size(*(int(round(v * fig.dpi)) for v in fig.get_size_inches()))
     canvas.draw()  # static parts only: the changing artists are animated
     fig.set_layout_engine("none")  # frozen: nothing may move between frames
     background = canvas.copy_from_bbox(fig.bbox)
@@ -333,22 +367,25 @@ def save_scene(path: str | Path, make_scene: Callable[[], Scene], *, fps: int = 
 
 
 def render_animation(result: Any, writer: FrameWriter, *, frames: int = 100, fps: int = 20,
-                     surface: bool = False, progress: Progress | None = None, dpi: float = 100) -> int:
+                     surface: bool = False, progress: Progress | None = None, dpi: float = 100,
+                     **region: Any) -> int:
     """Render the animation of ``result`` into ``writer``; return the number of frames.
 
     Frames show ``frames`` evenly spaced steps (all steps if there are fewer),
     always the first and the last. ``progress(done, total)`` is called after
-    each frame.
+    each frame. ``region``: ``domain``, ``xlim``, ``ylim``, ``show_convexity`` (see
+    :func:`build_scene`).
     """
     from optviz.plot.static import style
 
     with style():
-        scene = build_scene(result, frames=frames, surface=surface, dpi=dpi)
+        scene = build_scene(result, frames=frames, surface=surface, dpi=dpi, **region)
         return render_scene(scene, writer, fps=fps, progress=progress)
 
 
 def save_animation(result: Any, path: str | Path, *, fps: int = 20, frames: int = 100, surface: bool = False,
-                   progress: Progress | None = None, dpi: float = 100) -> Path:
-    """Write the animation of ``result`` as a GIF or MP4 (by the suffix of ``path``) atomically."""
-    return save_scene(path, lambda: build_scene(result, frames=frames, surface=surface, dpi=dpi), fps=fps,
+                   progress: Progress | None = None, dpi: float = 100, **region: Any) -> Path:
+    """Write the animation of ``result`` as a GIF or MP4 (by the suffix of ``path``) atomically;
+    ``region`` as for :func:`render_animation`."""
+    return save_scene(path, lambda: build_scene(result, frames=frames, surface=surface, dpi=dpi, **region), fps=fps,
                       progress=progress)

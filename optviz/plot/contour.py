@@ -28,24 +28,33 @@ class ContourArtists:
     filled: Any  # QuadContourSet of the filled contours (None when filled=False)
     lines: Any  # QuadContourSet of the contour lines
     colorbar: Any  # Colorbar or None
-    minima: list[Line2D]
+    critical: list[Line2D]  # one per kind of critical point marked (legend labels say which)
     levels: _data.Levels
     domain: _data.Domain
+    nonconvex: Any = None  # the shading where the Hessian is not positive semidefinite
+
+    @property
+    def minima(self) -> list[Line2D]:
+        """The critical-point markers (the name of callers that remove them to draw their own)."""
+        return self.critical
 
 
 def draw_contour(ax: Any, objective: Any, runs: Sequence[Any] = (), *, domain: _data.Domain | None = None,
                  resolution: int = 300, filled: bool = True, colorbar: bool = True,
-                 cmap: Any = None) -> ContourArtists:
-    """Contours of a 2-D objective with its known minima marked.
+                 cmap: Any = None, convexity: bool = False) -> ContourArtists:
+    """Contours of a 2-D objective with its critical points marked (see
+    :func:`draw_critical_points`); with ``convexity`` the region where the Hessian is not
+    positive semidefinite is shaded.
 
     Levels are log-spaced in f − f* where the values span decades (see
-    :func:`optviz.plot._data.contour_levels`). The domain is the function's,
-    fitted to the paths of ``runs`` when it has none.
+    :func:`optviz.plot._data.contour_levels`), f* the listed minimum or the lowest
+    minimum found. The domain is the function's, fitted to the paths of ``runs`` when
+    it has none.
     """
     cmap = contour_cmap(cmap)
     domain = domain or _data.plot_domain(objective, runs)
     grid = _data.evaluate_grid(objective, domain, resolution)
-    levels = _data.contour_levels(grid.z, objective.f_star)
+    levels = _data.contour_levels(grid.z, objective.reference_value)
     z = levels.transform(grid.z)
     norm = LogNorm(levels.values[0], levels.values[-1]) if levels.log else None
     filled_set = None
@@ -69,7 +78,8 @@ def draw_contour(ax: Any, objective: Any, runs: Sequence[Any] = (), *, domain: _
             cb.ax.yaxis.set_major_locator(LogLocator(base=10))
             cb.ax.yaxis.set_major_formatter(decade_formatter())
             cb.ax.yaxis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
-    minima = draw_minima(ax, objective, domain)
+    shading = draw_nonconvex(ax, objective, grid) if convexity else None
+    critical = draw_critical_points(ax, objective, domain, runs)
     (x0, x1), (y0, y1) = domain
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -79,39 +89,76 @@ def draw_contour(ax: Any, objective: Any, runs: Sequence[Any] = (), *, domain: _
     ax.set_ylabel(variable_label(objective.variables[1]))
     for side in ("top", "right"):
         ax.spines[side].set_visible(True)
-    return ContourArtists(filled_set, lines, cb, minima, levels, domain)
+    return ContourArtists(filled_set, lines, cb, critical, levels, domain, shading)
+
+
+NONCONVEX_LABEL = "Hessian not positive semidefinite (f not convex here)"
+
+
+def draw_nonconvex(ax: Any, objective: Any, grid: _data.Grid) -> Any:
+    """Hatch and gray the cells of ``grid`` where the Hessian is not positive
+    semidefinite; returns the filled contour set (None when f is convex on the grid)."""
+    X, Y = np.meshgrid(grid.x, grid.y)
+    lam = _data.min_curvature(objective, np.column_stack([X.ravel(), Y.ravel()])).reshape(X.shape)
+    mask = _data.not_convex(lam)
+    if not mask.any():
+        return None
+    # The region is the set {λ_min < −tol}: filling that level of the continuous λ_min
+    # gives a smooth boundary where a filled mask would show the grid's steps.
+    threshold = float(np.nanmax(lam[mask]))
+    shade = ax.contourf(grid.x, grid.y, np.ma.masked_invalid(lam), levels=[float(np.nanmin(lam)), threshold],
+                        colors=["#202020"], alpha=0.18, hatches=["////"], zorder=2.5)
+    shade.set_edgecolor("#202020")
+    shade.set_linewidth(0.0)
+    return shade
 
 
 def _colorbar_label(objective: Any, levels: _data.Levels) -> str:
     f = _style.function_label(objective)
     if not levels.log or levels.shift == 0:
         return f + ("  (log scale)" if levels.log else "")
-    if objective.f_star is not None and levels.shift == objective.f_star:
-        return f"{f} − f*   (f* = {_style.fmt_number(levels.shift, 4)}, log scale)"
-    return f"{f} − min f   (min f ≈ {_style.fmt_number(levels.shift, 4)}, log scale)"
+    ref = objective.reference_value
+    if ref is not None and levels.shift == ref:
+        return f"{f} − f*   ({_style.reference_text(objective)}, log scale)"
+    return f"{f} − min f   (min f ≈ {_style.fmt_number(levels.shift, 4)} on this grid, log scale)"
 
 
-def draw_minima(ax: Any, objective: Any, domain: _data.Domain) -> list[Line2D]:
-    """Known minima: gold stars for global ones, white stars for local ones."""
-    minima = list(getattr(objective, "minima", ()))
-    if not minima:
-        return []
-    f_star = objective.f_star
-    tol = 1e-9 * max(1.0, abs(f_star))
-    inside = [m for m in minima if all(lo <= p <= hi for p, (lo, hi) in zip(m.point, domain))]
-    glob = np.array([m.point for m in inside if m.value <= f_star + tol]).reshape(-1, objective.dim)
-    loc = np.array([m.point for m in inside if m.value > f_star + tol]).reshape(-1, objective.dim)
+CRITICAL_WORDS = {  # kind: (one, several)
+    "minimum": ("local minimum", "local minima"),
+    "saddle": ("saddle point", "saddle points"),
+    "maximum": ("maximum", "maxima"),
+    "degenerate": ("degenerate stationary point", "degenerate stationary points"),
+}
+
+
+def critical_label(objective: Any, marked: _data.Marked) -> str:
+    """'global minimum (f* = 0)', 'lowest minimum found (f* ≈ …)', 'saddle points: 12 of 240 shown'."""
+    n = len(marked.points)
+    if marked.kind == "lowest":
+        listed = objective.reference_is_listed
+        word = ("global minimum" if n == 1 else "global minima") if listed else (
+            "lowest minimum found" if n == 1 else "lowest minima found")
+        ref = objective.reference_value
+        return f"{word} (f* {'=' if listed else '≈'} {_style.fmt_number(ref, 4)})"
+    one, several = CRITICAL_WORDS[marked.kind]
+    if n < marked.total:
+        return f"{several}: {n} of {marked.total} shown"
+    return one if n == 1 else several
+
+
+def draw_critical_points(ax: Any, objective: Any, domain: _data.Domain, runs: Sequence[Any] = ()) -> list[Line2D]:
+    """The function's critical points inside ``domain``: a gold star for the lowest
+    minimum (f*), white stars for the other minima, white crosses for saddle points,
+    black triangles for maxima, white squares for degenerate points; with many of a
+    kind, those nearest the paths, the legend saying how many of how many. On a curve
+    of one variable the points sit on the curve."""
     out = []
-    for pts, style, label in ((glob, _style.MINIMUM_STYLE, "global minimum"),
-                              (loc, _style.LOCAL_MINIMUM_STYLE, "local minimum")):
-        if len(pts) == 0:
-            continue
-        if objective.dim == 1:
-            values = [m.value for m in inside if (m.value <= f_star + tol) == (label == "global minimum")]
-            line = ax.plot(pts[:, 0], values, zorder=6, label=label, **style)[0]
-        else:
-            line = ax.plot(pts[:, 0], pts[:, 1], zorder=6, label=label, **style)[0]
-        out.append(line)
+    for marked in _data.marked_points(objective, domain, runs):
+        style = _style.CRITICAL_STYLE[marked.kind]
+        xs = marked.points[:, 0]
+        ys = marked.values if objective.dim == 1 else marked.points[:, 1]
+        out.append(ax.plot(xs, ys, zorder=_style.CRITICAL_ZORDER[marked.kind], gid=f"critical {marked.kind}",
+                           label=critical_label(objective, marked), **style)[0])
     return out
 
 
@@ -130,7 +177,6 @@ def draw_paths(ax: Any, runs: Sequence[Any], *, max_markers: int = 40, detail: b
     """Each run's path (every start point), step markers thinned to ``max_markers``,
     end points, the start points and, for Newton, where the Hessian was indefinite."""
     styles = list(styles or _style.run_styles(runs))
-    f_star = runs[0].objective.f_star if runs else None
     out = PathArtists([], [], None, None)
     bad = []
     many = len(runs) > 4
@@ -157,7 +203,7 @@ def draw_paths(ax: Any, runs: Sequence[Any], *, max_markers: int = 40, detail: b
             bad.append(indefinite_points(traj, k))
         out.handles.append(Line2D([], [], color=color, marker=marker, markersize=8,
                                   markeredgecolor="white", linewidth=2.2))
-        out.labels.append(_style.run_label(traj, f_star=f_star, detail=detail))
+        out.labels.append(_style.run_label(traj, detail=detail))
     starts = run_starts(runs)
     if len(starts):
         out.starts = ax.plot(starts[:, 0], starts[:, 1], zorder=8, label="start", **_style.START_STYLE)[0]
@@ -182,9 +228,11 @@ def marker_handles(*groups: Any) -> tuple[list[Any], list[str]]:
 
 def figure_legend(fig: Figure, handles: list[Any], labels: list[str], marker_h: list[Any],
                    marker_l: list[str]) -> Any:
-    """Runs in one column and the start/minimum/Newton markers in a column of their
-    own; from four runs on, two columns with the markers after the runs."""
+    """Runs in one column and the start/critical-point/Newton markers in a column of
+    their own; from four runs on, more columns and smaller text (see
+    :func:`optviz.plot._style.legend_layout`) with the markers after the runs."""
     blank = Line2D([], [], linestyle="none")
+    ncol, size = _style.legend_layout(len(handles))
     if len(handles) <= 3:
         rows = max(len(handles), len(marker_h))
         cols_h = handles + [blank] * (rows - len(handles))
@@ -194,11 +242,25 @@ def figure_legend(fig: Figure, handles: list[Any], labels: list[str], marker_h: 
             cols_l += marker_l + [""] * (rows - len(marker_l))
         ncol = 2 if marker_h else 1
     else:
-        cols_h, cols_l, ncol = handles + marker_h, labels + marker_l, 2
+        # Runs fill whole rows; the markers start a row of their own.
+        pad = (-len(handles)) % ncol
+        cols_h = handles + [blank] * pad + marker_h
+        cols_l = labels + [""] * pad + marker_l
+        cols_h, cols_l = _row_major(cols_h, cols_l, ncol, blank)
     legend = fig.legend(cols_h, cols_l, loc="outside lower center", ncol=ncol, handlelength=2.2,
-                        columnspacing=1.8, labelspacing=0.7)
+                        columnspacing=1.4 if ncol > 2 else 1.8, labelspacing=0.6 if ncol > 2 else 0.7,
+                        fontsize=size)
     _widen_for(fig, legend)
     return legend
+
+
+def _row_major(handles: list[Any], labels: list[str], ncol: int, blank: Any) -> tuple[list[Any], list[str]]:
+    """matplotlib fills a legend column by column; reorder so entries read row by row."""
+    rows = -(-len(handles) // ncol)
+    handles = handles + [blank] * (rows * ncol - len(handles))
+    labels = labels + [""] * (rows * ncol - len(labels))
+    order = [r * ncol + c for c in range(ncol) for r in range(rows)]
+    return [handles[i] for i in order], [labels[i] for i in order]
 
 
 def _widen_for(fig: Figure, artist: Any, margin: float = 0.3) -> None:
@@ -210,5 +272,6 @@ def _widen_for(fig: Figure, artist: Any, margin: float = 0.3) -> None:
 
 
 def legend_width(runs: Sequence[Any], base: float) -> float:
-    """Figure width that holds the legend: two columns of runs need more room."""
-    return base if len(runs) <= 3 else base + 1.0
+    """Figure width that holds the legend: columns of runs need more room."""
+    ncol, _ = _style.legend_layout(len(runs))
+    return base if len(runs) <= 3 else base + 1.0 + 1.2 * max(0, ncol - 2)

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from optviz.plot import _data, _style
-from optviz.plot.contour import draw_minima
+from optviz.plot.contour import draw_critical_points
 from optviz.plot.figure import indefinite_points, markevery, run_starts, variable_label
 
 
@@ -20,26 +20,32 @@ class CurveArtists:
     paths: list[Line2D]  # one per (run, start): the iterates (x_t, f(x_t)) joined in order
     ends: list[Line2D]
     starts: Line2D | None
-    minima: list[Line2D]
+    critical: list[Line2D]
     indefinite: Line2D | None
     handles: list[Any] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    nonconvex: list[Any] = field(default_factory=list)  # one span per interval where f'' < 0
 
 
 def draw_curve_1d(ax: Any, objective: Any, runs: Sequence[Any] = (), *, domain: _data.Domain | None = None,
                   detail: bool = True, number_steps: bool = True,
-                  styles: Sequence[tuple[str, str]] | None = None) -> CurveArtists:
-    """A 1-D objective as a curve with each run's iterates on it, joined in step order.
+                  styles: Sequence[tuple[str, str]] | None = None, ylim: tuple[float, float] | None = None,
+                  convexity: bool = False) -> CurveArtists:
+    """A 1-D objective as a curve with each run's iterates on it, joined in step order,
+    and its critical points; ``ylim`` fixes the range of f shown; with ``convexity``
+    the intervals where f'' < 0 are shaded.
 
     Step numbers are written next to the iterates of short runs, so a jump of
     Newton's method (to a maximum of x·cos(0.15πx), say) can be followed.
     """
     domain = domain or _data.plot_domain(objective, runs)
     x, y = _data.evaluate_curve(objective, domain)
-    curve = ax.plot(x, y, color="#333333", linewidth=2.0, zorder=2, label="_curve")[0]
+    # The function in gray: the runs (GD is black) are drawn on top of it.
+    curve = ax.plot(x, y, color="#9a9a9a", linewidth=2.2, zorder=2, label="_curve")[0]
     styles = list(styles or _style.run_styles(runs))
-    f_star = objective.f_star
     out = CurveArtists(curve, [], [], None, [], None)
+    if convexity:
+        out.nonconvex = draw_concave_intervals(ax, objective, x)
     bad = []
     many = len(runs) > 4
     for traj, (color, marker) in zip(runs, styles):
@@ -61,11 +67,11 @@ def draw_curve_1d(ax: Any, objective: Any, runs: Sequence[Any] = (), *, domain: 
             bad.append(np.column_stack([pts, objective.f(pts[:, None])]) if len(pts) else np.zeros((0, 2)))
         out.handles.append(Line2D([], [], color=color, marker=marker, markersize=8, markeredgecolor="white",
                                   linewidth=1.5))
-        out.labels.append(_style.run_label(traj, f_star=f_star, detail=detail))
+        out.labels.append(_style.run_label(traj, detail=detail))
     starts = run_starts(runs)
     if len(starts):
         out.starts = ax.plot(starts[:, 0], objective.f(starts), zorder=8, label="start", **_style.START_STYLE)[0]
-    out.minima = draw_minima(ax, objective, domain)
+    out.critical = draw_critical_points(ax, objective, domain, runs)
     bad_pts = np.concatenate(bad) if bad else np.zeros((0, 2))
     if len(bad_pts):
         out.indefinite = ax.plot(bad_pts[:, 0], bad_pts[:, 1], linestyle="none", marker="o", markersize=17,
@@ -73,7 +79,9 @@ def draw_curve_1d(ax: Any, objective: Any, runs: Sequence[Any] = (), *, domain: 
                                  zorder=5, label="f'' ≤ 0: Newton step not a descent step")[0]
     ax.set_xlim(*domain[0])
     finite = y[np.isfinite(y)]
-    if finite.size:
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    elif finite.size:
         lo, hi = float(finite.min()), float(finite.max())
         pad = 0.08 * (hi - lo or 1.0)
         ax.set_ylim(lo - pad, hi + pad)
@@ -95,3 +103,20 @@ def _number_steps(ax: Any, x: np.ndarray, fx: np.ndarray, color: str, domain: _d
         placed.append(float(xt))
         ax.annotate(str(t), (xt, ft), xytext=(0, 11), textcoords="offset points", ha="center",
                     va="bottom", fontsize=11, color=color, fontweight="bold", zorder=9)
+
+
+CONCAVE_LABEL = "f'' < 0 (f not convex here)"
+
+
+def draw_concave_intervals(ax: Any, objective: Any, x: np.ndarray) -> list[Any]:
+    """Shade each interval of ``x`` where f'' < 0 (from central differences of the exact
+    derivative); the first span carries the legend label."""
+    mask = _data.not_convex(_data.min_curvature(objective, x[:, None]))
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    spans = []
+    for start, stop in zip(edges[::2], edges[1::2]):
+        left = 0.5 * (x[start - 1] + x[start]) if start else x[0]
+        right = 0.5 * (x[stop - 1] + x[stop]) if stop < len(x) else x[-1]
+        spans.append(ax.axvspan(left, right, facecolor="#202020", alpha=0.12, hatch="////", edgecolor="#20202066",
+                                linewidth=0, zorder=1, label=CONCAVE_LABEL if not spans else "_concave"))
+    return spans

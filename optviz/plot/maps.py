@@ -43,8 +43,9 @@ def draw_sweep(ax: Any, result) -> dict[str, Any]:
     Returns the artists: ``mesh``/``line``, ``diverged``, ``best``.
     """
     from matplotlib.colors import ListedColormap, LogNorm, Normalize
+    from matplotlib.patches import Patch
 
-    from optviz.plot._style import run_name
+    from optviz.plot._style import GREEK, run_name
 
     values = np.asarray(result.values, dtype=float)
     diverged = result.status == "diverged"
@@ -63,15 +64,18 @@ def draw_sweep(ax: Any, result) -> dict[str, Any]:
             (artists["diverged"],) = ax.plot(x[diverged], np.full(diverged.sum(), top), "x", color="#c00000",
                                              markersize=7, label="diverged")
         if best is not None:
+            label = f"best {_axis_label(axis).split()[0]} = {x[best[0]]:.3g}" + _edge_note(result)
             (artists["best"],) = ax.plot([x[best[0]]], [values[best]], "*", markersize=18, color="#ffd700",
-                                         markeredgecolor="black", label=f"best {_axis_label(axis).split()[0]} = {x[best[0]]:.3g}")
+                                         markeredgecolor=_edge_color(result), label=label)
         if axis.log:
             ax.set_xscale("log")
         if log_values:
-            ax.set_yscale("log")
+            _log_values_axis(ax, y)
         ax.set_xlabel(_axis_label(axis))
         ax.set_ylabel(METRIC_LABEL[result.metric])
-        ax.legend(loc="best")
+        if ax.get_legend_handles_labels()[0]:
+            artists["legend"] = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=10,
+                                          frameon=False)
         return artists
     ax_x, ax_y = result.axes[1], result.axes[0]  # rows of values are the first axis
     X = _edges(ax_x.values, ax_x.log)
@@ -83,12 +87,20 @@ def draw_sweep(ax: Any, result) -> dict[str, Any]:
         norm = LogNorm(lo, max(hi, lo * 10)) if log_values else Normalize(lo, hi if hi > lo else lo + 1)
     mesh = ax.pcolormesh(X, Y, shown, cmap="viridis_r", norm=norm, shading="flat")
     artists["mesh"] = mesh
+    handles = []
     if diverged.any():
         artists["diverged"] = ax.pcolormesh(X, Y, np.ma.masked_where(~diverged, np.ones_like(values)),
                                             cmap=ListedColormap([DIVERGED_COLOR]), shading="flat")
+        handles.append(Patch(color=DIVERGED_COLOR, label=f"diverged ({diverged.mean():.0%} of cells)"))
     if best is not None:
+        setting = ", ".join(f"{GREEK.get(a.name, a.name)} = {a.values[i]:.3g}" for a, i in zip(result.axes, best))
         (artists["best"],) = ax.plot([ax_x.values[best[1]]], [ax_y.values[best[0]]], "*", markersize=20,
-                                     color="#ffd700", markeredgecolor="black")
+                                     color="#ffd700", markeredgecolor=_edge_color(result), markeredgewidth=1.4,
+                                     label=f"best: {setting}{_edge_note(result)}")
+        handles.insert(0, artists["best"])
+    if handles:
+        artists["legend"] = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1,
+                                      fontsize=10, frameon=False)
     if ax_x.log:
         ax.set_xscale("log")
     if ax_y.log:
@@ -101,8 +113,42 @@ def draw_sweep(ax: Any, result) -> dict[str, Any]:
     return artists
 
 
-def draw_basins(ax: Any, result) -> dict[str, Any]:
-    """Start points colored by the minimum they reach; minima marked; gray = not converged, dark = diverged."""
+def _log_values_axis(ax: Any, values: np.ndarray) -> None:
+    """A log y axis; within a decade or so, plain numbers at the ticks rather than 6×10⁰."""
+    from matplotlib.ticker import FuncFormatter
+
+    from optviz.plot._style import fmt_number
+    from optviz.plot.figure import decade_formatter
+
+    ax.set_yscale("log")
+    v = values[np.isfinite(values) & (values > 0)]
+    if v.size and np.log10(v.max() / v.min()) < 1.5:
+        plain = FuncFormatter(lambda value, _pos=None: fmt_number(value, 2))
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+    else:
+        ax.yaxis.set_major_formatter(decade_formatter())
+
+
+def _edge_note(result) -> str:
+    """'' or, when the best cell is on the grid's edge, a second line saying so."""
+    edge = result.best_on_edge()
+    if not edge:
+        return ""
+    from optviz.plot._style import GREEK
+
+    return f"\non the grid's edge ({', '.join(GREEK.get(n, n) for n in edge)}): the optimum may lie outside"
+
+
+def _edge_color(result) -> str:
+    return "#c00000" if result.best_on_edge() else "black"
+
+
+def draw_basins(ax: Any, result, *, norm: Any = None, colorbar: bool = True) -> dict[str, Any]:
+    """Start points colored by the minimum they reach, each minimum a star numbered as in
+    the legend; gray = not converged, dark = diverged. Without listed minima, the final
+    f of each start on ``norm`` (share one across panels: :func:`basins_norm`)."""
+    import matplotlib.patheffects as pe
     from matplotlib.colors import ListedColormap
 
     from optviz.plot._style import MINIMUM_STYLE, run_name
@@ -110,28 +156,47 @@ def draw_basins(ax: Any, result) -> dict[str, Any]:
     obj = result.objective
     n = len(obj.minima)
     artists: dict[str, Any] = {}
+    extent = (result.xs[0], result.xs[-1], result.ys[0], result.ys[-1])
     if n:
         colors = [DIVERGED_COLOR, NOT_CONVERGED_COLOR] + [BASIN_COLORS[i % len(BASIN_COLORS)] for i in range(n)]
         codes = result.labels + 2  # -2 → 0, -1 → 1, minimum i → i + 2
         artists["image"] = ax.imshow(codes, origin="lower", cmap=ListedColormap(colors), vmin=-0.5,
-                                     vmax=len(colors) - 0.5, interpolation="nearest", aspect="auto",
-                                     extent=(result.xs[0], result.xs[-1], result.ys[0], result.ys[-1]))
+                                     vmax=len(colors) - 0.5, interpolation="nearest", aspect="auto", extent=extent)
         M = np.array([m.point for m in obj.minima])
         (artists["minima"],) = ax.plot(M[:, 0], M[:, 1], **MINIMUM_STYLE)
+        outline = [pe.withStroke(linewidth=3, foreground="white")]
+        artists["numbers"] = [
+            ax.annotate(str(i + 1), (x, y), xytext=(8, 6), textcoords="offset points", fontsize=12,
+                        fontweight="bold", color="black", path_effects=outline, zorder=7)
+            for i, (x, y) in enumerate(M[:, :2])]
+        ax.set_xlim(extent[:2])
+        ax.set_ylim(extent[2:])
     else:
-        from matplotlib.colors import LogNorm
-
         loss = np.where(result.labels == -2, np.nan, result.final_loss)
-        pos = loss[np.isfinite(loss)]
-        norm = LogNorm(max(pos.min(), 1e-12), max(pos.max(), 1e-11)) if pos.size and pos.min() > 0 else None
-        artists["image"] = ax.imshow(np.ma.masked_invalid(loss), origin="lower", cmap="viridis_r", norm=norm,
-                                     aspect="auto", extent=(result.xs[0], result.xs[-1], result.ys[0], result.ys[-1]))
-        cbar = ax.figure.colorbar(artists["image"], ax=ax, shrink=0.9)
-        cbar.set_label("final f")
+        artists["image"] = ax.imshow(np.ma.masked_invalid(loss), origin="lower", cmap="viridis_r",
+                                     norm=norm if norm is not None else basins_norm([result]), aspect="auto",
+                                     extent=extent)
+        if colorbar:
+            cbar = ax.figure.colorbar(artists["image"], ax=ax, shrink=0.9)
+            cbar.set_label("final f")
     ax.set_title(f"{run_name(result)}, η = {result.lr:.3g}")
     ax.set_xlabel(obj.variables[0])
     ax.set_ylabel(obj.variables[1])
     return artists
+
+
+def basins_norm(results: Sequence[Any]) -> Any:
+    """One colour scale of final f for every panel: log where all values are positive."""
+    from matplotlib.colors import LogNorm, Normalize
+
+    finals = [np.where(r.labels == -2, np.nan, r.final_loss) for r in results]
+    values = np.concatenate([f[np.isfinite(f)] for f in finals]) if finals else np.zeros(0)
+    if not values.size:
+        return Normalize(0.0, 1.0)
+    lo, hi = float(values.min()), float(values.max())
+    if lo > 0:
+        return LogNorm(max(lo, 1e-300), max(hi, lo * 10))
+    return Normalize(lo, hi if hi > lo else lo + 1)
 
 
 def _legend_for_basins(fig, objective) -> None:
@@ -170,10 +235,13 @@ def basins_figure(results: Sequence[Any]):
     from optviz.plot.static import figure_title
 
     fig, axes = _grid_figure(len(results), panel=(4.8, 4.4))
-    for ax, res in zip(axes, results):
-        draw_basins(ax, res)
+    shared = basins_norm(results)
+    drawn = [draw_basins(ax, res, norm=shared, colorbar=False) for ax, res in zip(axes, results)]
     if results[0].objective.minima:
         _legend_for_basins(fig, results[0].objective)
+    else:  # one colour scale for all panels, one bar
+        cbar = fig.colorbar(drawn[-1]["image"], ax=list(axes), shrink=0.9)
+        cbar.set_label("final f (one scale for every panel)")
     figure_title(fig, results[0].objective, subtitle=f"basins of attraction, {results[0].labels.shape[0]}² starts")
     return fig
 

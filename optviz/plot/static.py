@@ -15,13 +15,17 @@ from typing import Any
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
+from optviz.domain import View
 from optviz.plot import _style
+from optviz.plot._data import plot_domain
 from optviz.plot.contour import (
+    NONCONVEX_LABEL,
     ContourArtists,
     PathArtists,
     draw_contour,
-    draw_minima,
+    draw_critical_points,
     draw_paths,
     figure_legend,
     legend_width,
@@ -35,32 +39,55 @@ from optviz.plot.surface import SurfaceArtists, draw_surface, surface_height
 
 __all__ = [
     "ContourArtists", "CurveArtists", "PathArtists", "SurfaceArtists", "contour_cmap", "contour_figure",
-    "curve_figure", "draw_contour", "draw_curve_1d", "draw_loss", "draw_minima",
+    "curve_figure", "draw_contour", "draw_critical_points", "draw_curve_1d", "draw_loss",
     "draw_paths", "draw_state", "draw_surface", "figure_title", "fit_title", "loss_figure", "marker_handles",
     "new_figure", "runs_with_state", "state_figure", "style", "surface_figure", "surface_height",
 ]
 
 
-def contour_figure(result: Any, *, resolution: int = 300, dpi: float = 100) -> Figure:
-    """Contour + paths + legend: the main picture of ``optviz run`` for a 2-D function."""
+def picture_domain(objective: Any, runs: Any, domain: Any = None, xlim: Any = None,
+                   ylim: Any = None) -> tuple[tuple[float, float], ...]:
+    """The region a picture of ``runs`` shows: ``domain`` ("x0:x1,y0:y1" or (lo, hi)
+    pairs), or ``xlim``/``ylim`` for one axis each (for one variable ``ylim`` is the range
+    of f, not of the domain); automatic where nothing is given (see
+    :func:`optviz.plot._data.plot_domain`)."""
+    ranges = View.parse(domain, xlim, ylim).ranges(objective.dim, objective.name)
+    return plot_domain(objective, runs, fixed=ranges)
+
+
+def contour_figure(result: Any, *, resolution: int = 300, dpi: float = 100, domain: Any = None, xlim: Any = None,
+                   ylim: Any = None, show_convexity: bool = False) -> Figure:
+    """Contour + paths + critical points + legend: the main picture of ``optviz run``
+    for a 2-D function. ``domain`` (or ``xlim``/``ylim``): the region drawn, see
+    :func:`picture_domain`; ``show_convexity``: shade where the Hessian is not positive
+    semidefinite."""
     objective, runs = result.objective, result.runs
+    box = picture_domain(objective, runs, domain, xlim, ylim)
     fig = new_figure((legend_width(runs, 9.0), 7.6 + 0.25 * max(0, len(runs) - 2)), dpi=dpi)
     ax = fig.add_subplot()
-    contour = draw_contour(ax, objective, runs, resolution=resolution)
+    contour = draw_contour(ax, objective, runs, resolution=resolution, convexity=show_convexity, domain=box)
     paths = draw_paths(ax, runs)
-    extra_h, extra_l = marker_handles(paths.starts, contour.minima, paths.indefinite)
+    extra_h, extra_l = marker_handles(paths.starts, contour.critical, paths.indefinite)
+    if contour.nonconvex is not None:
+        extra_h.append(Patch(facecolor="#20202030", edgecolor="#202020", hatch="////", linewidth=0))
+        extra_l.append(NONCONVEX_LABEL)
     figure_legend(fig, paths.handles, paths.labels, extra_h, extra_l)
     figure_title(fig, objective)
     return fig
 
 
-def curve_figure(result: Any, *, dpi: float = 100) -> Figure:
-    """The 1-D picture: the curve, each run's iterates on it, minima and start."""
+def curve_figure(result: Any, *, dpi: float = 100, domain: Any = None, xlim: Any = None, ylim: Any = None,
+                 show_convexity: bool = False) -> Figure:
+    """The 1-D picture: the curve, each run's iterates on it, critical points and start.
+    ``domain`` or ``xlim``: the range of x ("x0:x1"); ``ylim``: the range of f;
+    ``show_convexity``: shade the intervals where f'' < 0."""
     objective, runs = result.objective, result.runs
+    view = View.parse(domain, xlim, ylim)
+    box = plot_domain(objective, runs, fixed=view.ranges(1, objective.name))
     fig = new_figure((legend_width(runs, 10.0), 6.4 + 0.25 * max(0, len(runs) - 2)), dpi=dpi)
     ax = fig.add_subplot()
-    art = draw_curve_1d(ax, objective, runs)
-    extra_h, extra_l = marker_handles(art.starts, art.minima, art.indefinite)
+    art = draw_curve_1d(ax, objective, runs, domain=box, ylim=view.value_range(1), convexity=show_convexity)
+    extra_h, extra_l = marker_handles(art.starts, art.critical, art.indefinite, art.nonconvex[:1])
     figure_legend(fig, art.handles, art.labels, extra_h, extra_l)
     figure_title(fig, objective)
     return fig
@@ -80,9 +107,11 @@ def loss_figure(result: Any, *, dpi: float = 100) -> Figure:
     draw_loss(axes, runs)
     styles = _style.run_styles(runs)
     handles = [Line2D([], [], color=c, linewidth=2.2) for c, _ in styles]
-    labels = [_style.run_label(t, f_star=objective.f_star) for t in runs]
+    labels = [_style.run_label(t) for t in runs]
     ncol = min(len(runs), 3 if len(runs) <= 6 else 4)
-    legend = fig.legend(handles, labels, loc="lower center", ncol=ncol, columnspacing=2.0, labelspacing=0.7)
+    size = _style.legend_layout(len(runs))[1]
+    legend = fig.legend(handles, labels, loc="lower center", ncol=ncol, columnspacing=2.0, labelspacing=0.7,
+                        fontsize=size)
     title = figure_title(fig, objective)
     renderer = fig.canvas.get_renderer()
     legend_box = legend.get_window_extent(renderer)
@@ -112,16 +141,19 @@ def state_figure(result: Any, *, dpi: float = 100) -> Figure:
     return fig
 
 
-def surface_figure(result: Any, *, dpi: float = 100, resolution: int = 80) -> Figure:
-    """A 3-D surface with the paths lifted onto it."""
+def surface_figure(result: Any, *, dpi: float = 100, resolution: int = 80, domain: Any = None, xlim: Any = None,
+                   ylim: Any = None) -> Figure:
+    """A 3-D surface with the paths lifted onto it and the critical points on it;
+    ``domain`` (or ``xlim``/``ylim``): the region drawn, see :func:`picture_domain`."""
     objective, runs = result.objective, result.runs
     fig = new_figure((legend_width(runs, 10.0), 8.4 + 0.25 * max(0, len(runs) - 2)), dpi=dpi)
     ax = fig.add_subplot(projection="3d")
-    art = draw_surface(ax, objective, runs, resolution=resolution)
+    art = draw_surface(ax, objective, runs, resolution=resolution,
+                       domain=picture_domain(objective, runs, domain, xlim, ylim))
     styles = _style.run_styles(runs)
     handles = [Line2D([], [], color=c, marker=m, linewidth=2.2) for c, m in styles]
-    labels = [_style.run_label(t, f_star=objective.f_star) for t in runs]
-    extra_h, extra_l = marker_handles(art.starts, art.minima[:1])
+    labels = [_style.run_label(t) for t in runs]
+    extra_h, extra_l = marker_handles(art.starts, art.critical)
     figure_legend(fig, handles, labels, extra_h, extra_l)
     figure_title(fig, objective)
     return fig

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from optviz.plot import _data, _style
+from optviz.plot.contour import critical_label
 from optviz.plot.figure import contour_cmap, markevery, run_starts, variable_label
 
 
@@ -17,7 +18,7 @@ class SurfaceArtists:
     surface: Any
     paths: list[Any]
     starts: Any
-    minima: list[Any]
+    critical: list[Any]  # one per kind of critical point (see optviz.plot.contour.draw_critical_points)
     levels: _data.Levels
     log_height: bool
     domain: _data.Domain
@@ -42,7 +43,7 @@ def draw_surface(ax: Any, objective: Any, runs: Sequence[Any] = (), *, domain: _
     cmap = contour_cmap(cmap)
     domain = domain or _data.plot_domain(objective, runs)
     grid = _data.evaluate_grid(objective, domain, resolution)
-    levels = _data.contour_levels(grid.z, objective.f_star)
+    levels = _data.contour_levels(grid.z, objective.reference_value)
     Z = surface_height(objective, levels, grid.z)
     X, Y = np.meshgrid(grid.x, grid.y)
     surf = ax.plot_surface(X, Y, np.ma.masked_invalid(Z), cmap=cmap, linewidth=0, antialiased=False,
@@ -61,20 +62,21 @@ def draw_surface(ax: Any, objective: Any, runs: Sequence[Any] = (), *, domain: _
     if len(starts):
         hs = surface_height(objective, levels, objective.f(starts)) + lift
         start_art = ax.plot(starts[:, 0], starts[:, 1], hs, zorder=11, label="start", **_style.START_STYLE)[0]
-    minima = []
-    for m in getattr(objective, "minima", ()):
-        if all(lo <= c <= hi for c, (lo, hi) in zip(m.point, domain)):
-            hm = surface_height(objective, levels, np.array([m.value])) + lift
-            minima.append(ax.plot([m.point[0]], [m.point[1]], hm, zorder=11, label="minimum",
-                                  **_style.MINIMUM_STYLE)[0])
+    critical = []
+    for marked in _data.marked_points(objective, domain, runs):
+        hm = surface_height(objective, levels, marked.values) + lift
+        critical.append(ax.plot(marked.points[:, 0], marked.points[:, 1], hm, label=critical_label(objective, marked),
+                                zorder=_style.CRITICAL_ZORDER[marked.kind] + 6, gid=f"critical {marked.kind}",
+                                **_style.CRITICAL_STYLE[marked.kind])[0])
     ax.set_xlim(*domain[0])
     ax.set_ylim(*domain[1])
     ax.set_xlabel(variable_label(objective.variables[0]), labelpad=8)
     ax.set_ylabel(variable_label(objective.variables[1]), labelpad=8)
     zlabel = f"f({', '.join(objective.variables)})"
     if levels.log:
-        zlabel = f"log₁₀({zlabel} − {'f*' if objective.f_star is not None and levels.shift == objective.f_star else 'min f'})"
+        ref = objective.reference_value
+        zlabel = f"log₁₀({zlabel} − {'f*' if ref is not None and levels.shift == ref else 'min f'})"
     ax.set_zlabel(zlabel, labelpad=8)
     ax.view_init(elev=38, azim=-60)
     ax.computed_zorder = False  # paths drawn over the surface, not sorted into it
-    return SurfaceArtists(surf, paths, start_art, minima, levels, levels.log, domain)
+    return SurfaceArtists(surf, paths, start_art, critical, levels, levels.log, domain)

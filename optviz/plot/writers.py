@@ -30,6 +30,19 @@ FFMPEG_HELP = (
 
 
 
+# The largest frame an animation renders: the figure's pixel buffer and its copies
+# (background, frame) take about 12 bytes a pixel, so about 250 MB at this size.
+MAX_FRAME_PIXELS = 20_000_000
+
+
+def check_frame_size(width: int, height: int) -> None:
+    """Refuse a frame larger than :data:`MAX_FRAME_PIXELS` before its pixels are allocated."""
+    if width * height > MAX_FRAME_PIXELS:
+        raise OptvizError(f"an animation frame of {width}×{height} pixels is larger than the "
+                          f"{MAX_FRAME_PIXELS / 1e6:.0f} million pixels allowed (about 250 MB to render): lower {{dpi}}",
+                          names=("dpi",))
+
+
 class FrameWriter:
     """Receives frames; ``open`` gets the size and a reference frame (the last one)."""
 
@@ -75,14 +88,15 @@ class CountingWriter(FrameWriter):
 
 
 class GifWriter(FrameWriter):
-    """An animated GIF through Pillow, with one fixed palette for all frames.
+    """An animated GIF, streamed to its file frame by frame, with one fixed palette.
 
     The palette (255 colours) comes from the reference frame once; each frame
-    is mapped onto it without dithering. From the second frame on, pixels
-    equal to the previous frame's are set to the 256th, transparent index, so
-    a frame stores only what moved (GIF disposal 1 keeps the rest). The last
-    frame is held ``hold`` seconds, so a looping slide shows where the runs
-    ended before starting over.
+    is mapped onto it without dithering. From the second frame on, only the
+    rectangle that changed is stored, its unchanged pixels set to the 256th,
+    transparent index (GIF disposal 1 keeps the rest). Each frame is written as it
+    comes (Pillow's per-frame encoder), so memory holds one frame, whatever the
+    resolution and the number of frames. The last frame is held ``hold`` seconds,
+    so a looping slide shows where the runs ended before starting over.
     """
 
     TRANSPARENT = 255
@@ -90,47 +104,68 @@ class GifWriter(FrameWriter):
     def __init__(self, path: str | Path, hold: float = 1.5):
         self.path = Path(path)
         self.hold = hold
-        self._frames: list[Any] = []
+        self._file: Any = None
         self._palette = None
         self._previous: np.ndarray | None = None
         self._fps = 20
         self._size = (0, 0)
+        self._count = 0
+        self._written = 0
 
     def open(self, width, height, fps, count, reference):
         from PIL import Image
 
-        self._fps, self._size = fps, (width, height)
+        self._fps, self._size, self._count, self._written = fps, (width, height), count, 0
         rgb = Image.fromarray(np.ascontiguousarray(reference[..., :3]))
         self._palette = rgb.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         self._previous = None
+        colors = (self._palette.getpalette() or [])[: 3 * 256]
+        colors += [0] * (3 * 256 - len(colors))
+        self._file = open(self.path, "wb")
+        self._file.write(b"GIF89a" + _u16(width) + _u16(height) + bytes([0x80 | 7, 0, 0]) + bytes(colors)
+                         + b"!\xff\x0bNETSCAPE2.0\x03\x01" + _u16(0) + b"\x00")  # loop forever
 
     def write(self, rgba):
-        from PIL import Image
+        from PIL import GifImagePlugin, Image
 
         rgb = Image.frombuffer("RGBA", self._size, np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1).convert("RGB")
         indexed = np.asarray(rgb.quantize(palette=self._palette, dither=Image.Dither.NONE))
-        if self._previous is None:
-            out = indexed
-        else:
-            out = np.where(indexed == self._previous, np.uint8(self.TRANSPARENT), indexed)
+        offset, region = (0, 0), indexed
+        if self._previous is not None:
+            changed = indexed != self._previous
+            if changed.any():
+                rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+                y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+                region = np.where(changed, indexed, np.uint8(self.TRANSPARENT))[y0:y1, x0:x1]
+                offset = (int(x0), int(y0))
+            else:  # nothing moved: one transparent pixel keeps the frame's time
+                region = np.full((1, 1), self.TRANSPARENT, np.uint8)
         self._previous = indexed
-        frame = Image.fromarray(out, mode="P")
-        frame.putpalette(self._palette.getpalette())
-        self._frames.append(frame)
+        frame_ms = max(20, int(round(1000 / self._fps)))
+        last = self._written == self._count - 1
+        duration = max(frame_ms, int(self.hold * 1000)) if last else frame_ms
+        frame = Image.fromarray(np.ascontiguousarray(region), mode="P")
+        for chunk in GifImagePlugin.getdata(frame, offset, duration=duration, disposal=1,
+                                            transparency=self.TRANSPARENT):
+            self._file.write(chunk)
+        self._written += 1
 
     def close(self):
-        if not self._frames:
+        if self._file is None or not self._written:
+            self.abort()
             raise OptvizError("no frames to write")
-        frame_ms = max(20, int(round(1000 / self._fps)))
-        durations = [frame_ms] * len(self._frames)
-        durations[-1] = max(frame_ms, int(self.hold * 1000))
-        first, rest = self._frames[0], self._frames[1:]
-        first.save(self.path, format="GIF", save_all=True, append_images=rest, duration=durations,
-                   loop=0, optimize=False, disposal=1, transparency=self.TRANSPARENT)
-        self._frames = []
+        self._file.write(b";")
+        self._file.close()
+        self._file = None
 
     def abort(self):
-        self._frames = []
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _u16(value: int) -> bytes:
+    return int(value).to_bytes(2, "little")
 
 
 def find_ffmpeg() -> str | None:

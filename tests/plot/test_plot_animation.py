@@ -123,7 +123,10 @@ def test_a_failing_writer_is_aborted(rosen_single):
 
 
 def test_mp4_without_ffmpeg_says_how_to_get_it(tmp_path, monkeypatch, rosen_single):
+    from optviz.plot import writers
+
     monkeypatch.setattr(animation, "find_ffmpeg", lambda: None)
+    monkeypatch.setattr(writers, "find_ffmpeg", lambda: None)
     with pytest.raises(OptvizError) as info:
         animation.save_animation(rosen_single, tmp_path / "a.mp4", frames=3)
     message = str(info.value)

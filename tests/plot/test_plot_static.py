@@ -45,7 +45,8 @@ def test_contour_marks_every_known_minimum_and_has_a_colorbar(ax, himmelblau):
     art = static.draw_contour(ax, himmelblau.objective, himmelblau.runs, resolution=80)
     assert art.colorbar is not None
     assert art.colorbar.ax in ax.child_axes  # inset: it moves with the picture
-    marked = np.concatenate([line.get_xydata() for line in art.minima])
+    lowest = [line for line in art.critical if line.get_gid() == "critical lowest"]
+    marked = np.concatenate([line.get_xydata() for line in lowest])
     listed = np.array([m.point for m in himmelblau.objective.minima])
     assert len(marked) == len(listed) == 4
     np.testing.assert_allclose(np.sort(marked, axis=0), np.sort(listed, axis=0), rtol=0, atol=0)
