@@ -14,7 +14,9 @@ a synonym of ``**``, the functions in :data:`FUNCTIONS` and the constants
 from __future__ import annotations
 
 import ast
+import functools
 import math
+import operator
 import re
 import warnings
 from dataclasses import dataclass
@@ -66,6 +68,9 @@ FLOAT_CONSTANTS = {"pi": math.pi, "e": math.e}
 _ALLOWED_CHARS = re.compile(r"[0-9A-Za-z_+\-*/^().,\s]")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _PRIORITY = {"x": 0, "y": 1, "z": 2}
+
+
+_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 
 @dataclass(frozen=True)
@@ -209,24 +214,29 @@ class _Builder:
             col = self.operator_col(node)
             shown = repr(self.text[col:].split()[0].rstrip("()")) if col is not None else self.part(node)
             raise self.refuse(node, f"operator {shown}", "only + - * / ** ^ are allowed", col=col)
-        left, a = self.walk(node.left, depth + 1)
-        right, b = self.walk(node.right, depth + 1)
-        if isinstance(op, ast.Div) and (b == 0 or right == 0):
-            raise self.refuse(node, self.part(node), "division by zero", col=node.right.col_offset)
         if isinstance(op, ast.Pow):
-            return self.power(node, left, right, a, b)
-        value = None
-        if a is not None and b is not None:
-            arithmetic = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
-                          ast.Div: lambda: a / b}[type(op)]
-            value = self.checked(node, arithmetic)
-        if isinstance(op, ast.Add):
-            return left + right, value
-        if isinstance(op, ast.Sub):
-            return left - right, value
-        if isinstance(op, ast.Mult):
-            return left * right, value
-        return left / right, value
+            base, b = self.walk(node.left, depth + 1)
+            exponent, p = self.walk(node.right, depth + 1)
+            return self.power(node, base, exponent, b, p)
+        return self.chain(node, depth)
+
+    def chain(self, node: ast.BinOp, depth: int) -> tuple[sympy.Expr, float | None]:
+        """``a + b - c + …`` or ``a * b / c * …`` as one level of nesting, walked without
+        recursion along the chain: a long sum is flat to its reader, and to the depth limit."""
+        family = (ast.Add, ast.Sub) if isinstance(node.op, (ast.Add, ast.Sub)) else (ast.Mult, ast.Div)
+        spine = []
+        while isinstance(node, ast.BinOp) and isinstance(node.op, family):
+            spine.append(node)
+            node = node.left
+        expr, a = self.walk(node, depth + 1)
+        for link in reversed(spine):
+            right, b = self.walk(link.right, depth + 1)
+            combine = _ARITHMETIC[type(link.op)]
+            if isinstance(link.op, ast.Div) and (b == 0 or right == 0):
+                raise self.refuse(link, self.part(link), "division by zero", col=link.right.col_offset)
+            a = None if a is None or b is None else self.checked(link, functools.partial(combine, a, b))
+            expr = combine(expr, right)
+        return expr, a
 
     def power(self, node: ast.BinOp, base: sympy.Expr, exponent: sympy.Expr, b: float | None,
               p: float | None) -> tuple[sympy.Expr, float | None]:

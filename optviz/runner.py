@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from optviz import validate
+from optviz import interrupts, validate
 from optviz.critical import endpoint_kinds, smallest_around
 from optviz.errors import OptvizError
 from optviz.objective import Objective
@@ -220,10 +220,13 @@ def _loop(objective, optimizer, oracle, recorder, batch: Batch, X, g, state, ste
     record = recorder.record if recorder.records_steps else None
     every = max(1, steps // 200) if progress is not None else 0
     t_end, X_done = 0, X
+    pending = interrupts.PENDING  # Ctrl-C that Python swallowed (docs of optviz.interrupts)
     try:
         for t in range(1, steps + 1):
             if batch.n_active == 0:
                 break
+            if pending:
+                raise KeyboardInterrupt
             lr = learning_rate(state.count)
             X_new, state = step(X, oracle(X, g), state, hessian=None if hess is None else hess(X), lr=lr)
             if batch.n_active < K:

@@ -158,3 +158,19 @@ def test_sympify_would_have_run_the_attack(tmp_path):
 def test_non_text_is_refused():
     with pytest.raises(OptvizError, match="text"):
         parse_formula(3)  # type: ignore[arg-type]
+
+
+def test_a_long_sum_or_product_is_one_level_of_nesting():
+    """A chain of + − or * / is flat to its reader: 250 terms parse (the depth limit is for
+    parentheses and function calls), and their value is the value of the sum."""
+    text = "+".join(["x**2", "y**2"] * 125)[:999]
+    formula = parse_formula(text)
+    terms = text.split("+")
+    expected = sum(1 if t == "x**2" else 4 for t in terms)
+    x, y = formula.symbols
+    assert float(formula.expr.subs({x: 1, y: 2})) == expected
+    product = parse_formula("*".join(["(1 + x/7)"] * 90) + "/2-y/3+y**2")
+    x, y = product.symbols
+    assert float(product.expr.subs({x: 0, y: 3})) == 0.5 - 1 + 9
+    with pytest.raises(OptvizError, match="levels deep"):
+        parse_formula("sin(" * 70 + "x" + ")" * 70)

@@ -226,10 +226,7 @@ def test_sigint_during_sweep_is_one_line(tmp_path):
     out = tmp_path / "out"
     proc = _start(["sweep", "--fn", "rosenbrock", "--opt", "gd,momentum,adam", "--lr", "1e-6:1:3000",
                    "--steps", "200000", "--tol", "0", "--out", str(out)], tmp_path)
-    deadline = time.monotonic() + 60
-    while proc.poll() is None and not out.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)  # the output directory is made just before the sweep starts
-    time.sleep(0.5)
+    _wait_in_command(proc, 1.5)
     assert proc.poll() is None, "the sweep finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, err = _finish(proc)
@@ -251,7 +248,38 @@ def test_sigint_during_long_run_is_one_line(tmp_path):
     stdout, err = _finish(proc)
     assert proc.returncode == 130, (proc.returncode, err[-2000:])
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
-    # Ctrl-C keeps what was computed: the table of the completed steps, then one line
-    assert err.splitlines() == ["optviz: interrupted; kept the steps completed so far"], repr(err[-2000:])
-    assert "interrupted at step" in stdout, stdout[-2000:]
+    # Ctrl-C in the run keeps what was computed: the table of the completed steps, then one
+    # line; on a loaded machine it may land before the first step, and then nothing is shown
+    lines = err.splitlines()
+    assert lines in (["optviz: interrupted; kept the steps completed so far"], ["optviz: interrupted"]), err
+    assert ("interrupted at step" in stdout) == (lines[0] != "optviz: interrupted"), stdout[-2000:]
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- (f)
+
+
+def test_the_console_handler_remembers_ctrl_c(monkeypatch):
+    from optviz import interrupts
+
+    monkeypatch.setattr(interrupts, "PENDING", [])
+    with pytest.raises(KeyboardInterrupt):
+        interrupts.handler(signal.SIGINT, None)
+    assert interrupts.PENDING
+    with pytest.raises(KeyboardInterrupt):  # raised again where a long loop looks
+        interrupts.check()
+
+
+def test_a_swallowed_ctrl_c_still_stops_a_run_and_a_training(monkeypatch):
+    """Python drops a KeyboardInterrupt raised inside a weakref callback ("Exception ignored");
+    the remembered request stops the run at its next step and the training at its next batch."""
+    import optviz
+    from optviz import interrupts
+
+    monkeypatch.setattr(interrupts, "PENDING", [True])
+    run = optviz.run("rosenbrock", "adam", steps=100000, tol=0)
+    assert run.runs[0].status == ["interrupted"] and int(run.runs[0].steps[0]) == 0
+    trained = optviz.train("moons", "adam", arch="mlp", epochs=5)
+    assert trained.interrupted
+    monkeypatch.setattr(interrupts, "PENDING", [])
+    assert optviz.run("rosenbrock", "adam", steps=10).runs[0].status == ["max_steps"]

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import typer
 
+from optviz import interrupts
 from optviz.cli import catalog, explore, grids, network, surface, train_sweep
 from optviz.cli.options import LiteralHelpCommand
 from optviz.cli.output import flag_namer
 from optviz.errors import Interrupted, OptvizError, printable
+from optviz.exits import leave_now
 
 app = typer.Typer(
     name="optviz",
@@ -55,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     except OptvizError as exc:
         _fail(exc.render(flag_namer(typer.main.get_command(app))))
     except Interrupted as exc:
-        print(f"optviz: {exc}", file=sys.stderr)
-        sys.exit(130)
+        _leave_interrupted(str(exc), console=argv is None)
     except usage_error as exc:
         ctx = getattr(exc, "ctx", None)
         where = f"{ctx.command_path}: " if ctx is not None else ""
@@ -64,19 +66,25 @@ def main(argv: list[str] | None = None) -> int:
     except exits as exc:
         sys.exit(getattr(exc, "exit_code", 0))
     except (*aborts, KeyboardInterrupt):
-        print("optviz: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _leave_interrupted("interrupted", console=argv is None)
     except BrokenPipeError:
         # the reader of our output stopped (`optviz run --json | head`): that is its choice
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
     except click_error as exc:
         _fail(exc.format_message())
-    if code == 130:  # typer turns Ctrl-C into exit code 130 without a word
-        print("optviz: interrupted", file=sys.stderr)
+    if code == 130 or interrupts.PENDING:  # typer's silent 130, or a Ctrl-C Python swallowed
+        _leave_interrupted("interrupted", console=argv is None)
     if isinstance(code, int) and code:
         sys.exit(code)
     return 0
+
+
+def _leave_interrupted(message: str, console: bool) -> None:
+    print(f"optviz: {message}", file=sys.stderr)
+    if console and threading.current_thread() is threading.main_thread():
+        leave_now(130)
+    sys.exit(130)
 
 
 def _fail(message: str) -> None:

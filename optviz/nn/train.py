@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from optviz import budget, validate
+from optviz import budget, interrupts, validate
 from optviz.errors import OptvizError
 from optviz.nn.cnn_models import CONV_ARCHS
 from optviz.nn.data import Dataset, Split, split_and_standardize
@@ -189,6 +189,7 @@ def _epoch(ctx: _Context, stepper: Stepper, shuffle, snaps, run: OptimizerRun, n
     # overflow on the way to divergence is expected; it is caught as a non-finite loss
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for batch in _batches(len(split.y_train), ctx.batch_size, shuffle, net.has_batchnorm):
+            interrupts.check()
             yb = split.y_train[batch]
             loss, out = stepper.step(split.X_train[batch], yb, norm_sums)
             if not np.isfinite(loss):

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from optviz import interrupts
 from optviz.errors import OptvizError
 from optviz.plot import _data, _files, _style
 from optviz.plot.writers import (
@@ -314,6 +315,7 @@ def render_scene(scene: Scene, writer: FrameWriter, *, fps: int = 20, progress: 
     sprites: dict[tuple[int, str], Any] = {}
 
     def render(i: int) -> np.ndarray:
+        interrupts.check()  # a Ctrl-C swallowed while drawing still stops the animation
         canvas.restore_region(background)
         scene.update(i)
         for artist in scene.animated:
