@@ -9,12 +9,16 @@ Shapes of a small ResNet on 8×8 digits at batch 64 (N, c_in → c_out, k, s, p,
 - shortcut   16 → 32, 1×1, s2, p0 on 8×8
 - BatchNorm2d over (64, 16, 8, 8) and (64, 32, 4, 4), training mode, against torch's
   batch_norm;
-- resnet: the layers of a small residual CNN chained by hand — stem conv 1→16–BN–ReLU,
-  a residual block 16→16, a residual block 16→32 with stride 2 and a 1×1 convolution
-  on the shortcut (each block conv3×3–BN–ReLU–conv3×3–BN, + shortcut, ReLU), global
-  average pool, linear 32→10 — with softmax cross-entropy, against the same torch
-  network. No optimizer: the layers only (the whole training step, with the model and
-  Adam, is for when the model exists).
+- resnet: the default residual CNN of ``optviz train --arch resnet-cnn``
+  (``build_model("resnet-cnn")``: stem conv3×3 1→C–BN–ReLU, a residual block C→C, a
+  residual block C→2C with stride 2 and a 1×1 convolution on the shortcut, each block
+  conv3×3–BN–ReLU–conv3×3–BN + shortcut, ReLU; global average pool; Linear 2C→10) with
+  softmax cross-entropy, against the same torch network: forward, and forward + loss +
+  backward;
+- step: one whole training step of that network — forward, loss, backward and Adam —
+  as ``optviz train`` takes it (``optviz.nn.stepper.Stepper``: the parameters packed
+  into a few flat arrays for Adam), against torch with the same network and its fastest
+  CPU Adam (``fused=True`` and ``foreach=True`` both timed, the faster shown).
 
 "fwd" is a training-mode forward (torch's records its autograd graph); "fwd+bwd" adds
 the backward for a fixed ∂l/∂y (∂l/∂x and every parameter gradient; for resnet, the loss
@@ -33,6 +37,7 @@ wall-clock time (with one thread both libraries compute on the calling thread, s
 time another process holds the core is left out); two threads are always wall clock.
 
 Usage: python benchmarks/bench_conv.py [--rounds 15] [--reps 40] [--threads N] [--cpu-clock]
+[--only resnet,step]
 
 What was tried, and what it gave, is in benchmarks/conv_notes.md.
 """
@@ -55,16 +60,10 @@ if __name__ == "__main__":  # the thread count must be set before numpy is impor
 
 import numpy as np  # noqa: E402
 
-from optviz.nn import (  # noqa: E402
-    BatchNorm2d,
-    Conv2d,
-    GlobalAvgPool2d,
-    Linear,
-    Module,
-    ReLU,
-    Sequential,
-    softmax_cross_entropy,
-)
+from optviz.nn import BatchNorm2d, Conv2d, build_model, softmax_cross_entropy  # noqa: E402
+from optviz.nn.cnn_models import DEFAULT_CHANNELS  # noqa: E402
+from optviz.nn.stepper import Stepper  # noqa: E402
+from optviz.optim import make_optimizer  # noqa: E402
 
 N = 64
 CONVS = [  # name, c_in, c_out, k, s, p, side
@@ -98,53 +97,13 @@ def optviz_cases(rng) -> dict[str, tuple]:
         dy = channels_last(rng.normal(size=x.shape).astype(np.float32))
         cases[name] = _pair(layer, x, dy)
     cases["resnet"] = _resnet_pair(rng)
+    cases["step"] = _step_pair(rng)
     return cases
 
 
-class _Residual(Module):
-    """conv3×3(s)–BN–ReLU–conv3×3–BN, + identity or conv1×1(s), ReLU (for this benchmark only)."""
-
-    def __init__(self, c_in: int, c_out: int, s: int, rng) -> None:
-        super().__init__()
-        self.main = Sequential(
-            [
-                ("conv1", Conv2d(c_in, c_out, 3, s, 1, rng=rng)),
-                ("bn1", BatchNorm2d(c_out)),
-                ("relu", ReLU()),
-                ("conv2", Conv2d(c_out, c_out, 3, 1, 1, rng=rng)),
-                ("bn2", BatchNorm2d(c_out)),
-            ]
-        )
-        self.short = Conv2d(c_in, c_out, 1, s, 0, rng=rng) if (c_in, s) != (c_out, 1) else None
-        self.act = ReLU()
-
-    def forward(self, x, train):
-        h = self.main.forward(x, train)
-        h += x if self.short is None else self.short.forward(x, train)
-        return self.act.forward(h, train)
-
-    def backward(self, dy):
-        d = self.act.backward(dy)
-        dx = self.main.backward(d)
-        dx += d if self.short is None else self.short.backward(d)
-        return dx
-
-
 def _resnet_pair(rng):
-    stem = Conv2d(1, 16, 3, 1, 1, rng=rng)
-    stem.skip_input_grad = True
-    net = Sequential(
-        [
-            ("stem", stem),
-            ("bn", BatchNorm2d(16)),
-            ("relu", ReLU()),
-            ("block1", _Residual(16, 16, 1, rng)),
-            ("block2", _Residual(16, 32, 2, rng)),
-            ("pool", GlobalAvgPool2d()),
-            ("fc", Linear(32, 10, rng=rng)),
-        ]
-    )
-    x = rng.normal(size=(N, 1, 8, 8)).astype(np.float32)
+    net = build_model("resnet-cnn", in_dim=64, out_dim=10, seed=0)
+    x = rng.normal(size=(N, 64)).astype(np.float32)
     y = rng.integers(0, 10, N)
 
     def fwd():
@@ -154,6 +113,22 @@ def _resnet_pair(rng):
         net.backward(softmax_cross_entropy(net.forward(x, True), y)[1])
 
     return fwd, fwd_bwd
+
+
+def _step_pair(rng):
+    """(forward, one training step) of optviz's default residual CNN with Adam."""
+    net = build_model("resnet-cnn", in_dim=64, out_dim=10, seed=0)
+    stepper = Stepper(net, make_optimizer("adam", lr=1e-3), softmax_cross_entropy, net.param_kinds)
+    x = rng.normal(size=(N, 64)).astype(np.float32)
+    y = rng.integers(0, 10, N)
+
+    def fwd():
+        net.forward(x, True)
+
+    def step():
+        stepper.step(x, y)
+
+    return fwd, step
 
 
 def _pair(layer, x, dy):
@@ -201,21 +176,23 @@ def torch_cases(rng, threads: int) -> tuple[str, dict[str, dict[str, tuple]]]:
                 return F.batch_norm(x, rm, rv, g, b, True, 0.1, 1e-5)
 
             cases[name][label] = _torch_pair(torch, f, torch.randn_like(x))
-    cases["resnet"] = _torch_resnet(torch, formats)
+    cases["resnet"], cases["step"] = _torch_resnet(torch, formats)
     return torch.__version__, cases
 
 
-def _torch_resnet(torch, formats) -> dict[str, tuple]:
+def torch_resnet(torch, channels: int):
+    """The torch network of ``build_model("resnet-cnn")``: same layers, convolutions followed by
+    BatchNorm without bias, the 1×1 shortcut with one."""
     nn = torch.nn
 
     class Residual(nn.Module):
         def __init__(self, c_in, c_out, s):
             super().__init__()
             self.main = nn.Sequential(
-                nn.Conv2d(c_in, c_out, 3, s, 1),
+                nn.Conv2d(c_in, c_out, 3, s, 1, bias=False),
                 nn.BatchNorm2d(c_out),
                 nn.ReLU(),
-                nn.Conv2d(c_out, c_out, 3, 1, 1),
+                nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False),
                 nn.BatchNorm2d(c_out),
             )
             self.short = nn.Conv2d(c_in, c_out, 1, s) if (c_in, s) != (c_out, 1) else None
@@ -223,18 +200,25 @@ def _torch_resnet(torch, formats) -> dict[str, tuple]:
         def forward(self, x):
             return torch.relu(self.main(x) + (x if self.short is None else self.short(x)))
 
-    pairs = {}
+    c = channels
+    return nn.Sequential(
+        nn.Conv2d(1, c, 3, 1, 1, bias=False),
+        nn.BatchNorm2d(c),
+        nn.ReLU(),
+        Residual(c, c, 1),
+        Residual(c, 2 * c, 2),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(2 * c, 10),
+    )
+
+
+def _torch_resnet(torch, formats) -> tuple[dict[str, tuple], dict[str, tuple]]:
+    """The layers (forward, forward + loss + backward) and the step (forward, training step) cases."""
+    channels = DEFAULT_CHANNELS["resnet-cnn"]
+    layers, steps = {}, {}
     for label, fmt in formats.items():
-        net = nn.Sequential(
-            nn.Conv2d(1, 16, 3, 1, 1),
-            nn.BatchNorm2d(16),
-            nn.ReLU(),
-            Residual(16, 16, 1),
-            Residual(16, 32, 2),
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-            nn.Linear(32, 10),
-        ).to(memory_format=fmt)
+        net = torch_resnet(torch, channels).to(memory_format=fmt)
         x = torch.randn(N, 1, 8, 8).contiguous(memory_format=fmt)
         y = torch.randint(0, 10, (N,))
 
@@ -245,8 +229,17 @@ def _torch_resnet(torch, formats) -> dict[str, tuple]:
             net.zero_grad(set_to_none=True)
             torch.nn.functional.cross_entropy(net(x), y).backward()
 
-        pairs[label] = (fwd, fwd_bwd)
-    return pairs
+        layers[label] = (fwd, fwd_bwd)
+        for kind in ("fused", "foreach"):
+            opt = torch.optim.Adam(net.parameters(), lr=1e-3, **{kind: True})
+
+            def step(net=net, x=x, y=y, opt=opt):
+                opt.zero_grad(set_to_none=True)
+                torch.nn.functional.cross_entropy(net(x), y).backward()
+                opt.step()
+
+            steps[f"{label}, {kind} Adam"] = (fwd, step)
+    return layers, steps
 
 
 def _torch_pair(torch, f, dy):
@@ -285,15 +278,17 @@ def blas_limit(threads: int):
     return threadpool_limits(limits=threads, user_api="blas")
 
 
-def run(threads: int, rounds: int, reps: int, cpu_clock: bool) -> None:
+def run(threads: int, rounds: int, reps: int, cpu_clock: bool, only: list[str] | None = None) -> None:
     with blas_limit(threads):
-        _run(threads, rounds, reps, cpu_clock and threads == 1)
+        _run(threads, rounds, reps, cpu_clock and threads == 1, only)
 
 
-def _run(threads: int, rounds: int, reps: int, cpu_clock: bool) -> None:
+def _run(threads: int, rounds: int, reps: int, cpu_clock: bool, only: list[str] | None) -> None:
     rng = np.random.default_rng(0)
     ours = optviz_cases(rng)
     version, theirs = torch_cases(rng, threads)
+    if only:
+        ours = {k: v for k, v in ours.items() if k in only}
     clock = time.thread_time if cpu_clock else time.perf_counter
     print(
         f"{threads} thread(s); numpy {np.__version__}"
@@ -304,6 +299,9 @@ def _run(threads: int, rounds: int, reps: int, cpu_clock: bool) -> None:
     print(f"  {'layer':<9} {'pass':<8} {'optviz':>15} {'torch':>15} {'ratio':>6}  torch format")
     for name, (fwd, fwd_bwd) in ours.items():
         for i, label in enumerate(("fwd", "fwd+bwd")):
+            if name == "step" and i == 0:
+                continue  # the step's forward is the resnet's
+            label = "step" if name == "step" else label
             fns = {"optviz": (fwd, fwd_bwd)[i]}
             fns.update({fmt: pair[i] for fmt, pair in theirs.get(name, {}).items()})
             times = measure(fns, rounds, reps, clock)
@@ -327,13 +325,16 @@ def main() -> None:
     parser.add_argument(
         "--cpu-clock", action="store_true", help="one thread: time in thread CPU time"
     )
+    parser.add_argument("--only", default=None, help="comma list of cases, e.g. resnet,step")
     args = parser.parse_args()
+    only = args.only.split(",") if args.only else None
     if args.threads is not None:
-        run(args.threads, args.rounds, args.reps, args.cpu_clock)
+        run(args.threads, args.rounds, args.reps, args.cpu_clock, only)
         return
     for threads in (1, 2):
         cmd = [sys.executable, __file__, "--threads", str(threads)]
         cmd += ["--rounds", str(args.rounds), "--reps", str(args.reps)]
+        cmd += ["--only", args.only] if args.only else []
         subprocess.run(cmd + (["--cpu-clock"] if args.cpu_clock else []), check=True)
 
 

@@ -19,6 +19,7 @@ _LAZY = {
     "tune": "optviz.api",
     "train": "optviz.api",
     "landscape": "optviz.api",
+    "build_network": "optviz.api",
     "explore": "optviz.api",
     "train_sweep": "optviz.api",
     "RunResult": "optviz.api",

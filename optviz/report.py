@@ -329,10 +329,15 @@ def _spread(values, pct: bool = False) -> str:
 
 def _train_title(results) -> str:
     """'digits: mlp depth 8, width 128, norm bn, 20 epochs, 3 seeds (…)': the settings every run shares."""
+    from optviz.nn.cnn_models import CONV_ARCHS, model_words
+
     first = results[0]
     spec, varied = first.model_spec, set(first.settings.varied)
-    parts = [f"{key} {spec.get(key)}" if key in ("depth", "width", "norm") else str(spec.get(key))
-             for key in ("arch", "depth", "width", "norm") if key not in varied and key in spec]
+    if spec.get("arch") in CONV_ARCHS and "arch" not in varied:  # an image model names its own settings
+        parts = [model_words(spec)[0]] + ([f"norm {spec.get('norm')}"] if "norm" not in varied else [])
+    else:
+        parts = [f"{key} {spec.get(key)}" if key in ("depth", "width", "norm") else str(spec.get(key))
+                 for key in ("arch", "depth", "width", "norm") if key not in varied and key in spec]
     parts.append(f"{first.settings.epochs} epochs")
     if len(results) > 1:
         parts.append(f"{len(results)} seeds (median, min … max)")

@@ -103,7 +103,7 @@ TRAIN_BAD = [
     (["--data", "digits", "--samples", "50"], ("--samples", "digits")),
     (["--data", "good.csv", "--noise", "0.1"], ("--noise", "CSV")),
     (["--data", "moons", "--norm", "bn,,none"], ("--norm", "empty entry")),
-    (["--data", "moons", "--norm", "bn,batchnorm"], ("--norm", "batchnorm", "bn, ln, none")),
+    (["--data", "moons", "--norm", "bn,batchnorm"], ("--norm", "batchnorm", "bn, gn, in, ln, none")),
     (["--data", "moons", "--arch", "mlp,mlp"], ("--arch", "twice")),
     (["--data", "moons", "--depth", "2,x"], ("--depth", "'x'")),
     (["--data", "moons", "--lr", "0.1,-1"], ("--lr", "-1")),

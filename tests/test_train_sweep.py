@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -284,7 +285,8 @@ def test_the_command_writes_figure_csv_and_the_same_json_when_everything_is_cach
     assert len(doc["cells"]) == 12 and [b["optimizer"] for b in doc["best"]] == ["adam", "momentum"]
     assert len((tmp_path / "cells.csv").read_text().splitlines()) == 13
     assert list((tmp_path / "out").glob("*train-sweep.png"))
-    table = subprocess.run([*args[:-1], "--no-plot"], capture_output=True, text=True, timeout=300)
+    table = subprocess.run([*args[:-1], "--no-plot"], capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "COLUMNS": "200"})  # headers whole, not wrapped to 80
     assert "best setting per optimizer" in table.stdout and "lr within 1 point" in table.stdout
     bad = subprocess.run([*args, "--workers", "-1"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "--workers must be ≥ 0" in bad.stderr

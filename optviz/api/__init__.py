@@ -10,6 +10,7 @@ function                what it does                         returns
 ``tune``                each optimizer's best lr             :class:`TuneReport`
 ``train``               a numpy network, several optimizers  :class:`TrainReport`
 ``landscape``           loss landscapes of a training run    :class:`LandscapeReport`
+``build_network``       the network ``train`` would build    :class:`~optviz.nn.model.Model`
 ``train_sweep``         optimizer × setting × seed, on Dask  :class:`TrainSweepReport`
 ======================  ===================================  =======================
 
@@ -21,7 +22,7 @@ from optviz.api.grids import BasinsReport, SweepReport, TuneReport, basins, swee
 from optviz.api.surface import CompareResult, RunResult, compare, run
 from optviz.settings import make_oracle, optimizer_settings, oracle_factory, resolve_function
 
-_NETWORK = ("LandscapeReport", "TrainReport", "landscape", "train")
+_NETWORK = ("LandscapeReport", "TrainReport", "landscape", "build_network", "train")
 _PAGES = ("explore",)
 _SWEEPS = ("TrainSweepReport", "train_sweep")
 
@@ -45,6 +46,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "BasinsReport", "CompareResult", "LandscapeReport", "RunResult", "SweepReport", "TrainReport", "TrainSweepReport",
-    "TuneReport", "basins", "compare", "explore", "landscape", "make_oracle", "optimizer_settings",
+    "TuneReport", "basins", "compare", "explore", "landscape", "build_network", "make_oracle", "optimizer_settings",
     "oracle_factory", "resolve_function", "run", "sweep", "train", "train_sweep", "tune",
 ]

@@ -16,8 +16,11 @@ import numpy as np
 from optviz import validate
 from optviz.errors import OptvizError
 from optviz.export import jsonable
-from optviz.nn.data import load_data
+from optviz.nn.cnn_models import CONV_ARCHS, ConvSettings, image_shape_of
+from optviz.nn.cnn_models import parameter_count as conv_parameter_count
 from optviz.nn.evaluation import parse_eval_bn
+from optviz.nn.image_data import load_training_data
+from optviz.nn.image_settings import default_epochs, image_settings
 from optviz.nn.interpolation import Interpolation
 from optviz.nn.landscape import Landscape, LandscapeOptions, landscape_report
 from optviz.nn.model import parameter_count
@@ -117,6 +120,22 @@ def _landscape_options(landscape: bool | LandscapeOptions, epochs: int, record_e
     return options
 
 
+def build_network(data: str = "digits", *, target: str | None = None, labels: str | None = None,
+            samples: int | None = None, noise: float | None = None, seed: int = 0, arch: str = "resnet",
+            depth: int = 6, width: int = 128, norm: str = "bn", act: str = "relu", init: str = "he",
+            dropout: float = 0.0, dtype: str = "float32", **image: Any):
+    """The network :func:`train` would build for ``data`` (a :class:`~optviz.nn.model.Model`,
+    untrained; ``model.summary()`` prints each layer's output shape, parameters and receptive field)."""
+    from optviz.nn.model import build_model
+
+    conv = image_settings([(arch, norm)], image)
+    dataset = load_training_data(data, target, samples, noise, seed, labels)
+    shape = {"image_shape": dataset.image_shape} if arch in CONV_ARCHS and dataset.image_shape else {}
+    return build_model(arch, dataset.X.shape[1], dataset.n_classes, depth, width, norm, act, init, dropout, seed,
+                       np.dtype(dtype).type, **shape, **conv)
+
+
+
 @dataclass
 class _Plan:
     """The trainings of one seed: per network (and batch size) the optimizers with their
@@ -147,31 +166,39 @@ def _plan(names: list[str], params, schedule, lr, network: dict[str, Any]) -> _P
     groups: dict[tuple, tuple[Variant, list, list[str]]] = {}
     for v in found:
         key = (tuple(v.model.items()), v.batch_size)
-        _, specs, labels = groups.setdefault(key, (v, [], []))
+        _, specs, run_labels = groups.setdefault(key, (v, [], []))
         # optimizer objects pass as they are, with their own settings
         for spec in with_objects(lambda n, p, rate, sched: _specs(n, p, sched, rate), names, params, v.lr, schedule):
             specs.append(spec)
-            labels.append(run_label(spec[0] if isinstance(spec, tuple) else spec.name, v.label))
+            run_labels.append(run_label(spec[0] if isinstance(spec, tuple) else spec.name, v.label))
     return _Plan(list(groups.values()), varied)
 
 
 def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, target: str | None = None,
+          labels: str | None = None,
           samples: int | None = None, noise: float | None = None, arch: Listed = "resnet", depth: Listed = 6,
           width: Listed = 128, norm: Listed = "bn", act: Listed = "relu", init: Listed = "he",
           dropout: float = 0.0, dtype: str = "float32", loss: str = "cross_entropy", lr: Listed | None = None,
           params: Mapping[str, Any] | Iterable[str] | None = None, schedule: str | None = None,
-          schedule_unit: str = "step", epochs: int = 30, batch_size: Listed = 64, weight_decay: float = 0.0,
+          schedule_unit: str = "step", epochs: int | None = None, batch_size: Listed = 64, weight_decay: float = 0.0,
           l1: float = 0.0, seed: int = 0, seeds: int = 1, record_every: int | None = None,
           save_weights: bool = False, landscape: bool | LandscapeOptions = False,
           eval_bn: str | Iterable[str] = "running", threads: int = TRAIN_THREADS,
           callback: Callable[[str, int, Any], None] | None = None, progress: Progress | None = None,
-          landscape_progress: Progress | None = None) -> TrainReport:
+          landscape_progress: Progress | None = None, channels: int | None = None, blocks: int | None = None,
+          growth: int | None = None, groups: int | None = None, shortcut: str | None = None,
+          stages: int | None = None) -> TrainReport:
     """Train small networks in numpy, every network variant with every optimizer.
 
-    ``data``: digits, moons, circles, spirals, xor, blobs, or a CSV file (``target``
-    names its label column; ``samples``/``noise`` shape a generated 2-D set). The
-    network: ``arch`` (mlp, resnet), ``depth``, ``width``, ``norm`` (bn, ln, none),
-    ``act``, ``init``, ``dropout``, ``dtype``. ``arch``, ``depth``, ``width``, ``norm``,
+    ``data``: digits, moons, circles, spirals, xor, blobs, a CSV file (``target``
+    names its label column; ``samples``/``noise`` shape a generated 2-D set), a ``.npz``
+    of images (``X`` (N, C, H, W) or (N, H, W), ``y``) or an idx image file with its idx
+    ``labels`` file (MNIST's). The network: ``arch`` (mlp, resnet, or the image models
+    cnn, resnet-cnn, densenet, lenet), ``depth``, ``width``, ``norm`` (bn, ln, none; the
+    image models also gn, in), ``act``, ``init``, ``dropout``, ``dtype``; the image models
+    take ``channels``, ``blocks``, ``growth``, ``groups``, ``shortcut``, ``stages`` (one
+    value each; see :func:`optviz.nn.model.build_model`; ``depth`` and ``width`` do not
+    apply to them). ``arch``, ``depth``, ``width``, ``norm``,
     ``act``, ``init``, ``lr`` and ``batch_size`` take one value, a list or a comma
     string (``norm="bn,none"``): every combination with every optimizer is one run,
     labelled with what differs ("sgd · norm=bn"), all from the same seed (the same
@@ -187,11 +214,14 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
     (default 1, whatever the environment says: see :mod:`optviz.threads`).
     ``callback(label, epoch, run)`` after each epoch; ``progress(label, done, total)``
     counts the epochs of all runs. Ctrl-C keeps the epochs done (the report says
-    ``interrupted``; the runs whose turn had not come are ``not started``).
+    ``interrupted``; the runs whose turn had not come are ``not started``). ``epochs``
+    defaults to 30 (10 when every network is an image model: the default residual CNN
+    reaches its accuracy by then).
     """
     names = optimizer_names(opt)
     seed = validate.whole("seed", seed, 0)
     validate.whole("seeds", seeds)
+    epochs = default_epochs(arch) if epochs is None else epochs
     validate.whole("epochs", epochs)
     if record_every is not None:
         validate.whole("record_every", record_every)
@@ -209,26 +239,28 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
     if any(kind != "running" for kind, _ in eval_specs) and all(v.model["norm"] != "bn" for v, _, _ in plan.groups):
         raise OptvizError("{eval_bn} compares BatchNorm statistics, and no network has BatchNorm: add {norm=bn}",
                           param="eval_bn", names=("norm",))
-    dataset = load_data(data, target, samples, noise, seed)
+    conv = image_settings([(v.model["arch"], v.model["norm"]) for v, _, _ in plan.groups], {"channels": channels, "blocks": blocks, "growth": growth, "groups": groups,
+                                        "shortcut": shortcut, "stages": stages})
+    dataset = load_training_data(data, target, samples, noise, seed, labels)
     record = record_every if record_every is not None else ("epoch" if (options or save_weights) else None)
     if save_weights:
-        _check_run_file(plan, dataset, epochs, record, dtype)
-    common = {"dropout": dropout, "dtype": np.dtype(dtype).type}
+        _check_run_file(plan, dataset, epochs, record, dtype, conv)
+    common = {"dropout": dropout, "dtype": np.dtype(dtype).type, **conv}
     counter = _Counter(progress, plan.runs * epochs * seeds, callback)
     results = []
     with limited_threads(threads):
         for s in range(seed, seed + seeds):
             parts = []
-            for variant, specs, labels in plan.groups:
+            for variant, specs, run_labels in plan.groups:
                 if parts and parts[-1].interrupted:
-                    parts.append(_not_started(parts[-1], variant, specs, labels, dropout, dtype))
+                    parts.append(_not_started(parts[-1], variant, specs, run_labels, dropout, dtype))
                     continue
                 parts.append(train_network(dataset, specs, model={**variant.model, **common, "seed": s},
                                            epochs=epochs, batch_size=variant.batch_size, schedule=schedule,
                                            schedule_unit=schedule_unit, loss=loss, weight_decay=weight_decay,
                                            l1=l1, seed=s, callback=counter,
                                            record_weights=record if s == seed else None,
-                                           labels=labels, eval_bn=eval_bn))
+                                           labels=run_labels, eval_bn=eval_bn))
             results.append(merge_results(parts, varied=plan.varied, threads=threads))
             if s != seed:
                 results[-1].lighten()
@@ -240,12 +272,17 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
     return report
 
 
-def _check_run_file(plan: _Plan, dataset: Any, epochs: int, record: int | str, dtype: str) -> None:
+def _check_run_file(plan: _Plan, dataset: Any, epochs: int, record: int | str, dtype: str,
+                    conv: dict[str, Any]) -> None:
     """Refuse before any training a run file over its budget (one network: checked before)."""
     model = plan.groups[0][0].model
     n, features = dataset.X.shape
-    n_params = parameter_count(model["arch"], features, dataset.n_classes, model["depth"], model["width"],
-                               model["norm"], model["act"])
+    if model["arch"] in CONV_ARCHS:
+        cs = ConvSettings(image_shape_of(dataset.image_shape, features), **conv)
+        n_params = conv_parameter_count(model["arch"], cs)
+    else:
+        n_params = parameter_count(model["arch"], features, dataset.n_classes, model["depth"], model["width"],
+                                   model["norm"], model["act"])
     n_train = max(1, n - round(0.2 * n))  # the validation part is a fifth of the data
     counts = []
     for variant, specs, _ in plan.groups:

@@ -23,6 +23,7 @@ from optviz.cli.options import (
     NoPlot,
     Out,
     PlaneChoice,
+    Shortcut,
     Unit,
     value,
 )
@@ -31,14 +32,22 @@ from optviz.cli.surface import figure_options
 
 
 def train(
-    data: Annotated[str, typer.Option(help="digits, moons, circles, spirals, xor, blobs, or a CSV file with a header row.", rich_help_panel=DATA)] = "digits",
+    data: Annotated[str, typer.Option(help="digits, moons, circles, spirals, xor, blobs, a CSV file with a header row, a .npz of images (X: N×C×H×W or N×H×W, y), or an idx image file (MNIST's, .gz or not) with --labels.", rich_help_panel=DATA)] = "digits",
     target: Annotated[str | None, typer.Option(help="The CSV column to predict (default: the last one); only with a CSV file.", rich_help_panel=DATA)] = None,
+    labels: Annotated[str | None, typer.Option(help="The idx label file of the idx images in --data.", rich_help_panel=DATA)] = None,
     samples: Annotated[int | None, typer.Option(help="Samples of a generated 2-D set.", rich_help_panel=DATA)] = None,
     noise: Annotated[float | None, typer.Option(help="Noise of a generated 2-D set.", rich_help_panel=DATA)] = None,
-    arch: Annotated[str, typer.Option(help="mlp (plain) or resnet (residual blocks). Comma list: one run per value (mlp,resnet); so for every network option and --lr, --batch-size.", rich_help_panel=NET)] = "resnet",
+    arch: Annotated[str, typer.Option(help="mlp (plain) or resnet (residual blocks); on images: cnn (plain), resnet-cnn (residual), densenet, lenet. Comma list: one run per value (mlp,resnet); so for every network option and --lr, --batch-size.", rich_help_panel=NET)] = "resnet",
     depth: Annotated[str, typer.Option(help="Hidden Linear layers (resnet: of the trunk, two per block); a comma list (8,30) compares depths.", rich_help_panel=NET)] = "6",
     width: Annotated[str, typer.Option(help="Units per hidden layer (comma list allowed).", rich_help_panel=NET)] = "128",
-    norm: Annotated[str, typer.Option(help="bn (BatchNorm), ln (LayerNorm) or none, between each Linear and its activation; bn,none compares them.", rich_help_panel=NET)] = "bn",
+    norm: Annotated[str, typer.Option(help="bn (BatchNorm), ln (LayerNorm) or none, between each Linear or convolution and its activation; the image models also take gn (GroupNorm) and in (InstanceNorm); bn,none compares them.", rich_help_panel=NET)] = "bn",
+    channels: Annotated[int | None, typer.Option(help="Image models: channels of the first convolution [default: cnn/resnet-cnn 32, densenet 16, lenet 6].", rich_help_panel=NET)] = None,
+    blocks: Annotated[int | None, typer.Option(help="cnn/resnet-cnn: residual blocks per stage; densenet: layers per dense block [default: 1].", rich_help_panel=NET)] = None,
+    growth: Annotated[int | None, typer.Option(help="densenet: channels each dense layer adds [default: 12].", rich_help_panel=NET)] = None,
+    groups: Annotated[int | None, typer.Option(help="Groups of --norm gn [default: 2].", rich_help_panel=NET)] = None,
+    shortcut: Annotated[Shortcut | None, typer.Option(help="resnet-cnn: the shortcut of a block that changes channels or stride (conv1x1, or none: that block has none) [default: conv1x1].", rich_help_panel=NET)] = None,
+    stages: Annotated[int | None, typer.Option(help="cnn/resnet-cnn/densenet: stages, each later one halving the side [default: halve while the side stays ≥ 4, at most 3].", rich_help_panel=NET)] = None,
+    summary: Annotated[bool, typer.Option("--summary", help="Print the network (each layer's output shape, parameters and receptive field) and stop.", rich_help_panel=NET)] = False,
     act: Annotated[str, typer.Option(help="Activation: relu, leaky_relu, prelu, elu, tanh, sigmoid (comma list allowed).", rich_help_panel=NET)] = "relu",
     init: Annotated[str, typer.Option(help="Weight initialization: he, he_normal, xavier, xavier_normal, zeros (comma list allowed; zeros adds a unit-symmetry panel).", rich_help_panel=NET)] = "he",
     dropout: Annotated[float, typer.Option(help="Inverted dropout probability.", rich_help_panel=NET)] = 0.0,
@@ -49,7 +58,7 @@ def train(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Hyperparameter NAME=VALUE or OPT.NAME=VALUE (repeatable).", rich_help_panel=TRAINING)] = None,
     schedule: Annotated[str | None, typer.Option(help="Learning-rate schedule, same syntax as run (exp:0.95, cosine:30, warmup:5+cosine:30, ...).", rich_help_panel=TRAINING)] = None,
     schedule_unit: Annotated[Unit, typer.Option(help="Whether the schedule counts optimizer steps or epochs.", rich_help_panel=TRAINING)] = Unit.step,
-    epochs: Annotated[int, typer.Option(help="Epochs.", rich_help_panel=TRAINING)] = 30,
+    epochs: Annotated[int | None, typer.Option(help="Epochs [default: 30; image models 10].", rich_help_panel=TRAINING)] = None,
     batch_size: Annotated[str, typer.Option(help="Minibatch size, or a comma list (gd: the whole training set).", rich_help_panel=TRAINING)] = "64",
     weight_decay: Annotated[float, typer.Option(help="λ of the L2 penalty λ Σ w² added to the loss, on weights (not biases or norm parameters). Not the decoupled weight_decay of adamw, lion and muon (set with -p weight_decay=…).", rich_help_panel=TRAINING)] = 0.0,
     l1: Annotated[float, typer.Option(help="λ of the L1 penalty λ Σ |w| on weights.", rich_help_panel=TRAINING)] = 0.0,
@@ -74,8 +83,19 @@ def train(
     """Train a small network in numpy with the same optimizers, and compare them.
 
     With no options: a residual network (depth 6, width 128, BatchNorm) on the UCI
-    digits with Adam and SGD-momentum for 30 epochs.
+    digits with Adam and SGD-momentum for 30 epochs. --arch cnn, resnet-cnn, densenet
+    or lenet reads each sample as an image (digits: 1×8×8).
     """
+    image = {"channels": channels, "blocks": blocks, "growth": growth, "groups": groups,
+             "shortcut": value(shortcut), "stages": stages}
+    if summary:
+        import optviz.api as api
+
+        net = api.build_network(data, target=target, labels=labels, samples=samples, noise=noise, seed=seed,
+                                **_one_network(arch=arch, depth=depth, width=width, norm=norm, act=act, init=init),
+                                dropout=dropout, dtype=dtype.value, **image)
+        print(net.summary())
+        return
     figures = figure_options(fmt=fmt, dpi=dpi, animate=animate, fps=8, frames=48, animations=("gif",))
     if animate is not None and not landscape:
         from optviz.errors import OptvizError
@@ -91,7 +111,7 @@ def train(
 
     with ProgressBar("training", quiet=json_out, counts=True) as bar, \
             ProgressBar("landscape", quiet=json_out) as land_bar:
-        report = api.train(data, opt, target=target, samples=samples, noise=noise, arch=arch, depth=depth,
+        report = api.train(data, opt, target=target, labels=labels, samples=samples, noise=noise, arch=arch, depth=depth,
                            width=width, norm=norm, act=act, init=init, dropout=dropout,
                            dtype=dtype.value, loss=loss.value, lr=lr, params=param, schedule=schedule,
                            schedule_unit=schedule_unit.value, epochs=epochs, batch_size=batch_size,
@@ -99,9 +119,26 @@ def train(
                            save_weights=save_run is not None, landscape=lands or False, eval_bn=eval_bn,
                            threads=threads, progress=_epoch_progress(bar),
                            landscape_progress=lambda label, done, rows: land_bar.update(
-                               done, rows, f"landscape of {label}"))
+                               done, rows, f"landscape of {label}"), **image)
     _render_train(report, figures=figures, out=out, no_plot=no_plot, json_out=json_out, diagnostics=diagnostics,
                   save_run=save_run)
+
+
+def _one_network(**given: str) -> dict[str, Any]:
+    """The network options as one network for --summary (a comma list names several)."""
+    from optviz.errors import OptvizError
+
+    for name, text in given.items():
+        if "," in text:
+            raise OptvizError(f"{{summary}} prints one network, and {{{name}={text}}} lists several: give one value",
+                              param="summary", names=(name,))
+    out: dict[str, Any] = dict(given)
+    for name in ("depth", "width"):
+        try:
+            out[name] = int(given[name])
+        except ValueError:
+            raise OptvizError(f"{{{name}}} must be a whole number, got {given[name]!r}", param=name) from None
+    return out
 
 
 def _landscape_options(plane: PlaneChoice, include_bn: bool, resolution: int) -> Any:

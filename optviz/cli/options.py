@@ -58,11 +58,22 @@ class TuneMetric(str, Enum):
 class Arch(str, Enum):
     mlp = "mlp"
     resnet = "resnet"
+    cnn = "cnn"
+    resnet_cnn = "resnet-cnn"
+    densenet = "densenet"
+    lenet = "lenet"
 
 
 class Norm(str, Enum):
     bn = "bn"
     ln = "ln"
+    gn = "gn"
+    in_ = "in"
+    none = "none"
+
+
+class Shortcut(str, Enum):
+    conv1x1 = "conv1x1"
     none = "none"
 
 

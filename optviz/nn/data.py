@@ -23,13 +23,18 @@ DIGITS_FILE = "digits.csv.gz"
 
 @dataclass(frozen=True)
 class Dataset:
-    """Features X (n, d) float64, labels y (n,) int64 in 0..C−1, ``classes[k]`` the name of label k."""
+    """Features X (n, d) float64, labels y (n,) int64 in 0..C−1, ``classes[k]`` the name of label k.
+
+    ``image_shape`` (C, H, W) for images: each row of X is one image's C·H·W values in
+    row-major order (the image models read them back as images); None for other data.
+    """
 
     X: np.ndarray
     y: np.ndarray
     classes: list[str] = field(default_factory=list)
     feature_names: list[str] = field(default_factory=list)
     name: str = ""
+    image_shape: tuple[int, int, int] | None = None
 
     @property
     def n_classes(self) -> int:
@@ -66,6 +71,7 @@ def load_digits() -> Dataset:
         classes=[str(k) for k in range(10)],
         feature_names=[f"pixel_{r}_{c}" for r in range(8) for c in range(8)],
         name="digits",
+        image_shape=(1, 8, 8),
     )
 
 
@@ -259,15 +265,25 @@ def stratified_split(
 
 @dataclass(frozen=True)
 class Standardizer:
-    """x ↦ (x − mean)/scale with mean and std of the training data; scale = 1 where std = 0."""
+    """x ↦ (x − mean)/scale with mean and std of the training data; scale = 1 where std = 0.
+
+    Per feature by default; per channel for images (``fit(X, image_shape)``: one mean and
+    one std over all pixels of a channel, as image models expect: a convolution applies
+    the same weights at every pixel, so every pixel should be on the same scale).
+    """
 
     mean: np.ndarray
     scale: np.ndarray
 
     @classmethod
-    def fit(cls, X: np.ndarray) -> Standardizer:
-        mean = X.mean(axis=0)
-        std = X.std(axis=0)
+    def fit(cls, X: np.ndarray, image_shape: tuple[int, int, int] | None = None) -> Standardizer:
+        if image_shape is None:
+            mean, std = X.mean(axis=0), X.std(axis=0)
+        else:
+            c, h, w = image_shape
+            pixels = X.reshape(len(X), c, h * w)
+            mean = np.repeat(pixels.mean(axis=(0, 2)), h * w)
+            std = np.repeat(pixels.std(axis=(0, 2)), h * w)
         # a constant column stays finite (it becomes 0) instead of 0/0
         return cls(mean=mean, scale=np.where(std > 0, std, 1.0))
 
@@ -276,11 +292,12 @@ class Standardizer:
 
 
 def split_and_standardize(
-    data: Dataset, val_fraction: float = 0.2, seed: int = 0
+    data: Dataset, val_fraction: float = 0.2, seed: int = 0, per_channel: bool = False
 ) -> tuple[Split, Standardizer]:
-    """Stratified split, then standardization fitted on the training part only."""
+    """Stratified split, then standardization fitted on the training part only (per channel
+    of the images with ``per_channel``, for the image models; else per feature)."""
     split = stratified_split(data.X, data.y, val_fraction, seed)
-    scaler = Standardizer.fit(split.X_train)
+    scaler = Standardizer.fit(split.X_train, data.image_shape if per_channel else None)
     return (
         Split(
             scaler.transform(split.X_train),

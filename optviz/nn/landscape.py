@@ -23,8 +23,9 @@ Two planes (``plane=``):
   (2018) use scikit-learn's PCA, which centres M first.
 - ``"random"``: Gaussian directions with filter normalization (Li et al. 2018): for
   every weight matrix W (n_in, n_out) and each output neuron j, the direction's column
-  d[:, j] is rescaled to ‖W[:, j]‖, the norm of the weights into that neuron. A
-  column of zeros (zero-initialized neuron) gives a zero direction column.
+  d[:, j] is rescaled to ‖W[:, j]‖, the norm of the weights into that neuron; for every
+  convolution W (c_out, c_in, k, k) and each output channel o, the filter d[o] is
+  rescaled to ‖W[o]‖. A filter of zeros (zero-initialized) gives a zero direction.
 
 Biases, normalization parameters (γ, β) and PReLU slopes are left out of the
 directions (their entries are 0, so they stay at θ* across the plane) unless

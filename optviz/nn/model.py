@@ -25,11 +25,19 @@ from optviz import budget, validate
 from optviz.errors import OptvizError
 from optviz.nn.activations import ReLU, make_activation
 from optviz.nn.blocks import NORMS, ResidualBlock, make_norm
+from optviz.nn.cnn import ResidualBlock2d
+from optviz.nn.cnn_models import CONV_ARCHS, ConvSettings, conv_layers, image_shape_of
+from optviz.nn.cnn_models import parameter_count as conv_parameter_count
+from optviz.nn.conv import EVAL_REUSE, Conv2d
 from optviz.nn.init import get_initializer
 from optviz.nn.layers import NORM_EPS, BatchNorm1d, Dropout, Linear
 from optviz.nn.module import Module, Sequential, named_leaves
+from optviz.nn.summary import SummaryRow, activation_values, format_summary, summarize
 
-ARCHS = ("mlp", "resnet")
+ARCHS = ("mlp", "resnet", *CONV_ARCHS)
+# samples per evaluation-mode pass of an image model: the size of a training batch, so the
+# convolutions reuse their scratch arrays (optviz.nn.conv.EVAL_REUSE)
+EVAL_CHUNK = EVAL_REUSE
 
 
 class Model:
@@ -50,7 +58,8 @@ class Model:
         self._buffer_slots = [(f"{p}.{k}", leaf, k) for p, leaf in leaves for k in leaf.buffers]
         self._dropouts = [leaf for _, leaf in leaves if isinstance(leaf, Dropout)]
         self.has_batchnorm = any(isinstance(leaf, BatchNorm1d) for _, leaf in leaves)
-        self._input_linears = [leaf for leaf in _input_leaves(self.net) if isinstance(leaf, Linear)]
+        self.has_conv = any(isinstance(leaf, Conv2d) for _, leaf in leaves)
+        self._input_linears = [leaf for leaf in _input_leaves(self.net) if isinstance(leaf, (Linear, Conv2d))]
         self.input_grad: np.ndarray | None = None
 
     # -- named arrays -------------------------------------------------------------
@@ -116,6 +125,18 @@ class Model:
     def __repr__(self) -> str:
         return "Model" + repr(self.net).removeprefix("Sequential")
 
+    def summary_rows(self) -> list[SummaryRow]:
+        """Each layer's output shape, parameter count and receptive field (optviz.nn.summary)."""
+        return summarize(self.net, (int(self.spec.get("in_dim", 0)),))
+
+    def memory_per_sample(self) -> int:
+        """About how many bytes a training step needs per sample (optviz.nn.summary.activation_values)."""
+        return activation_values(self.summary_rows()) * self.dtype.itemsize
+
+    def summary(self) -> str:
+        """The summary as a text table (docs/math.md §7.8)."""
+        return format_summary(self.summary_rows())
+
     def seed_dropout(self, seed: int) -> None:
         """Restart every dropout layer's random stream (same masks for each optimizer)."""
         for i, layer in enumerate(self._dropouts):
@@ -123,8 +144,17 @@ class Model:
 
     # -- computation --------------------------------------------------------------
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
-        """Output for a batch x of shape (m, in_dim), computed in the model's dtype."""
-        return self.net.forward(np.asarray(x, dtype=self.dtype), train)
+        """Output for a batch x of shape (m, in_dim), computed in the model's dtype.
+
+        An image model evaluates (``train`` False) more than ``EVAL_CHUNK`` samples a chunk
+        at a time: the same outputs (evaluation treats samples one by one) within bounded
+        memory; only the last chunk's values are kept for a backward pass.
+        """
+        x = np.asarray(x, dtype=self.dtype)
+        if train or not self.has_conv or len(x) <= EVAL_CHUNK:
+            return self.net.forward(x, train)
+        return np.concatenate([self.net.forward(x[i : i + EVAL_CHUNK], False)
+                               for i in range(0, len(x), EVAL_CHUNK)])
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         """Evaluation-mode output, fast: ``forward(x, train=False)`` up to float rounding.
@@ -133,8 +163,11 @@ class Model:
         z = x (W ⊙ k) + ((b − μ_run) ⊙ k + β) with k = γ / √(σ²_run + ε) per output
         feature; ReLU and the residual sums work in place, dropout is skipped and no
         backward caches are kept. For many evaluations of large batches (loss
-        landscapes); ``forward`` stays the reference.
+        landscapes); ``forward`` stays the reference. An image model is evaluated by
+        ``forward`` itself, in chunks of ``EVAL_CHUNK`` samples.
         """
+        if self.has_conv:
+            return self.forward(x, False)
         return _infer(self.net, np.asarray(x, dtype=self.dtype))
 
     def backward(self, dout: np.ndarray, input_grad: bool = False) -> dict[str, np.ndarray]:
@@ -198,14 +231,18 @@ def _infer_chain(items: list[tuple[str, Module]], x: np.ndarray, owned: bool = F
 
 
 def _input_leaves(module: Module) -> list[Module]:
-    """The leaves that read ``module``'s input directly (first layers, residual shortcuts)."""
-    if isinstance(module, ResidualBlock):
+    """The leaves that read ``module``'s input directly (first layers, residual shortcuts);
+    a layer that only reshapes its input (``shape_only``) passes it on to the next."""
+    if isinstance(module, (ResidualBlock, ResidualBlock2d)):
         first = _input_leaves(module.main[0][1])
         return first + ([module.shortcut] if module.shortcut is not None else [])
     kids = module.children()
     if not kids:
         return [module]
-    return _input_leaves(kids[0][1])
+    first = 0
+    while getattr(kids[first][1], "shape_only", False) and first + 1 < len(kids):
+        first += 1
+    return _input_leaves(kids[first][1])
 
 
 def parameter_count(arch: str, in_dim: int, out_dim: int, depth: int, width: int, norm: str = "none",
@@ -244,6 +281,14 @@ def build_model(
     seed: int = 0,
     dtype=np.float32,
     zero_init_residual: bool | None = None,
+    *,
+    image_shape: tuple[int, int, int] | None = None,
+    channels: int | None = None,
+    blocks: int = 1,
+    growth: int = 12,
+    groups: int = 2,
+    shortcut: str = "conv1x1",
+    stages: int | None = None,
 ) -> Model:
     """Build a classifier network whose output is the logits (no softmax: the loss has it).
 
@@ -257,47 +302,68 @@ def build_model(
     ``block1.norm2.gamma``); the first block maps in_dim → width and has a projection
     ``block1.shortcut`` (not counted in depth) when in_dim ≠ width. Then the head.
 
+    Image models (docs/math.md §7.5–§7.7) read each sample's in_dim = C·H·W values as a
+    C×H×W image (``image_shape``; default 1×s×s when in_dim = s²); ``depth`` and ``width``
+    do not apply:
+
+    - ``"resnet-cnn"``: stem conv3×3 (``channels``, default 32)–norm–act, then ``stages``
+      stages (default: halve the side while it stays ≥ 4, at most 3: two for 8×8) of
+      ``blocks`` residual blocks (optviz.nn.cnn.ResidualBlock2d); each later stage doubles
+      the channels and halves H and W in its first block, whose shortcut is ``shortcut``
+      ("conv1x1", or "none": that block has no shortcut); global average pool; head.
+    - ``"cnn"``: the same network without any shortcut (same depth: 2 + 2·stages·blocks
+      layers with weights).
+    - ``"densenet"``: stem conv3×3 (``channels``, default 16), ``stages`` dense blocks of
+      ``blocks`` layers of ``growth`` channels, transitions halving channels and side,
+      norm–act, global average pool, head.
+    - ``"lenet"``: LeNet of docs/math.md §7.7 (``channels``: the first convolution's, 6).
+
     ``norm``: "bn" (BatchNorm1d), "ln" (LayerNorm) or "none", always between the
-    affine map and the activation. ``init`` names an initializer of optviz.nn.init
+    affine map and the activation; image models also take "gn" (GroupNorm with
+    ``groups`` groups) and "in" (InstanceNorm), and "bn"/"ln" are BatchNorm2d and
+    LayerNorm over (C, H, W) there. ``init`` names an initializer of optviz.nn.init
     for every W (biases start at 0). ``dropout`` is the drop probability after each
-    hidden activation (after the first activation inside a residual block).
-    ``zero_init_residual`` (default: True exactly when norm is "none") starts the
-    second Linear of every block at 0; see ``ResidualBlock``. ``seed`` fixes the
-    initial weights and the dropout masks. Parameters are stored in ``dtype``
-    (float32 by default; float64 for gradient checks).
+    hidden activation (after the first activation inside a residual block; before the
+    head of an image model). ``zero_init_residual`` (default: True exactly when norm is
+    "none") starts the second Linear or convolution of every residual block at 0; see
+    ``ResidualBlock`` (an image model's block without a shortcut keeps its He init: at 0 it
+    would pass nothing on). ``seed`` fixes the initial weights and the dropout masks.
+    Parameters are stored in ``dtype`` (float32 by default; float64 for gradient checks).
+    A configuration that shrinks an image below 1×1 is refused, naming the layer.
     """
     validate.one_of("arch", arch, ARCHS)
-    validate.one_of("norm", norm, NORMS)
+    if arch not in CONV_ARCHS:
+        validate.one_of("norm", norm, NORMS)
     get_initializer(init)
     make_activation(act, 1)
     for name, number, low in (("in_dim", in_dim, 1), ("out_dim", out_dim, 1), ("width", width, 1), ("depth", depth, 0)):
         validate.whole(name, number, low)
     validate.between("dropout", dropout, 0.0, 1.0, high_open=True)
-    n_params = parameter_count(arch, in_dim, out_dim, depth, width, norm, act)
+    if arch in CONV_ARCHS:
+        cs = ConvSettings(image_shape_of(image_shape, in_dim), channels, blocks, growth, groups, shortcut, stages)
+        cs.check(arch, norm)
+        n_params, param, remedy = conv_parameter_count(arch, cs), "channels", "choose fewer channels or blocks"
+    else:
+        n_params, param, remedy = parameter_count(arch, in_dim, out_dim, depth, width, norm, act), "width", \
+            "choose a smaller width or depth"
     # weights, gradients, two optimizer slots and the packed copies of them
-    budget.fits(f"a network of {n_params:,} parameters", n_params * np.dtype(dtype).itemsize * 8, "width",
-                "choose a smaller width or depth")
+    budget.fits(f"a network of {n_params:,} parameters", n_params * np.dtype(dtype).itemsize * 8, param, remedy)
     if zero_init_residual is None:
         zero_init_residual = norm == "none"
-
     rng = np.random.default_rng(seed)
-    build = _mlp_layers if arch == "mlp" else _resnet_layers
-    layers, prev = build(in_dim, depth, width, norm, act, init, dropout, zero_init_residual, seed, rng, dtype)
+    spec = {"arch": arch, "in_dim": in_dim, "out_dim": out_dim, "depth": depth, "width": width, "norm": norm,
+            "act": act, "init": init, "dropout": dropout, "seed": seed, "dtype": np.dtype(dtype).name,
+            "zero_init_residual": zero_init_residual}
+    if arch in CONV_ARCHS:
+        layers, prev = conv_layers(arch, cs, norm, act, init, zero_init_residual, rng, dtype)
+        if dropout > 0:
+            layers.append(("drop", Dropout(dropout, np.random.default_rng([seed, 0]))))
+        spec.update(image_shape=list(cs.image_shape), channels=channels, blocks=blocks, growth=growth,
+                    groups=groups, shortcut=shortcut, stages=stages)
+    else:
+        build = _mlp_layers if arch == "mlp" else _resnet_layers
+        layers, prev = build(in_dim, depth, width, norm, act, init, dropout, zero_init_residual, seed, rng, dtype)
     layers.append(("head", Linear(prev, out_dim, init, rng, dtype)))
-    spec = {
-        "arch": arch,
-        "in_dim": in_dim,
-        "out_dim": out_dim,
-        "depth": depth,
-        "width": width,
-        "norm": norm,
-        "act": act,
-        "init": init,
-        "dropout": dropout,
-        "seed": seed,
-        "dtype": np.dtype(dtype).name,
-        "zero_init_residual": zero_init_residual,
-    }
     return Model(layers, spec, dtype)
 
 

@@ -88,6 +88,19 @@ def pca_plane(result: TrainResult, label: str | None = None, include_bn: bool = 
     return Plane("pca", dirs[0], dirs[1], mask, evals[:2] / total)
 
 
+def filter_normalized(d: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The direction ``d`` with each filter rescaled to the norm of the same filter of ``w``
+    (Li et al. 2018): for a Linear W (n_in, n_out) a filter is a column d[:, j] (the weights
+    into output unit j); for a convolution W (c_out, c_in, k, k) it is d[o], the c_in·k²
+    weights of output channel o. A filter of zeros in ``w`` gives a zero filter."""
+    if w.ndim == 4:
+        norm_d = np.sqrt(np.sum(np.square(d), axis=(1, 2, 3)))
+        norm_w = np.sqrt(np.sum(np.square(w), axis=(1, 2, 3)))
+        return d * (norm_w / np.where(norm_d > 0, norm_d, 1.0))[:, None, None, None]
+    col = np.linalg.norm(d, axis=0)
+    return d * (np.linalg.norm(w, axis=0) / np.where(col > 0, col, 1.0))
+
+
 def random_plane(
     result: TrainResult, label: str | None = None, include_bn: bool = False, seed: int = 0
 ) -> Plane:
@@ -100,11 +113,8 @@ def random_plane(
         rng = np.random.default_rng([seed, k])
         parts = {}
         for name, w in params.items():
-            if kinds[name] == "weight" and w.ndim == 2:
-                g = rng.standard_normal(w.shape)
-                col = np.linalg.norm(g, axis=0)
-                scale = np.linalg.norm(w, axis=0) / np.where(col > 0, col, 1.0)
-                parts[name] = g * scale
+            if kinds[name] == "weight" and w.ndim in (2, 4):
+                parts[name] = filter_normalized(rng.standard_normal(w.shape), w)
             elif include_bn:
                 parts[name] = w.copy()  # Li et al.: a bias/BN direction is the vector itself
             else:

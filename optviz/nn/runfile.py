@@ -28,6 +28,7 @@ from optviz.errors import OptvizError, printable
 from optviz.export import jsonable
 from optviz.nn.data import Split
 from optviz.nn.records import OptimizerRun, TrainResult, TrainSettings
+from optviz.nn.runfit import check_fit
 from optviz.status import Outcome, Status
 
 FORMAT = "optviz-run"
@@ -193,9 +194,25 @@ def _spec(meta: _Meta) -> dict[str, Any]:
         spec["dropout"] = m.number("dropout", low=0.0, high=1.0)
     if m.table.get("zero_init_residual") is not None:
         spec["zero_init_residual"] = m.flag("zero_init_residual")
-    unknown = sorted(set(m.table) - set(spec) - {"zero_init_residual"})
+    spec.update(_image_spec(m))
+    unknown = sorted(set(m.table) - set(spec) - {"zero_init_residual", "channels", "stages"})
     if unknown:
         raise MetaError(f"its metadata names an unknown model setting '{printable(unknown[0], 40)}'")
+    return spec
+
+
+def _image_spec(m: _Meta) -> dict[str, Any]:
+    """The settings of an image model (docs/math.md §7), typed; absent for other models."""
+    spec: dict[str, Any] = {key: m.whole(key, low=1) for key in ("blocks", "growth", "groups") if key in m.table}
+    spec.update({key: m.whole(key, low=1) for key in ("channels", "stages") if m.table.get(key) is not None})
+    if "shortcut" in m.table:
+        spec["shortcut"] = m.text("shortcut")
+    if "image_shape" in m.table:
+        shape = m.items("image_shape")
+        if len(shape) != 3 or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v < 2**31
+                                  for v in shape):
+            raise m._bad("image_shape", "three whole numbers (C, H, W)")
+        spec["image_shape"] = list(shape)
     return spec
 
 
@@ -335,55 +352,5 @@ def load_run(path: str | Path) -> TrainResult:
         raise _fail(path, f"not a valid optviz run file: {exc}") from None
     except KeyError as exc:
         raise _fail(path, f"incomplete optviz run file (missing {printable(exc, 120)})") from None
-    _check_fit(path, spec, initial, split, runs)
+    check_fit(path, spec, initial, split, runs)
     return TrainResult(runs, spec, _train_settings(settings), data_info, initial, split)
-
-
-def _check_fit(path: Path, spec: dict, initial: dict, split: Split, runs: list[OptimizerRun]) -> None:
-    """The architecture is buildable, the weights fit it, the data fit the network."""
-    from optviz.nn.model import build_model
-
-    # check its size against the stored weights before building it, so an edited spec
-    # cannot allocate terabytes
-    stored = sum(int(np.size(v)) for v in initial.values())
-    depth, width = spec.get("depth", 1), spec.get("width", 1)
-    in_dim, out_dim = spec.get("in_dim", 1), spec.get("out_dim", 1)
-    implied = width * (in_dim + out_dim + max(depth, 1) * width)
-    if implied > 4 * stored + 10_000:
-        raise _fail(path, "names an architecture that does not fit its stored weights (foreign or edited file)")
-    try:
-        net = build_model(**spec)
-    except (OptvizError, TypeError, ValueError, MemoryError) as exc:
-        raise _fail(path, f"names an architecture optviz cannot build ({printable(exc)})") from None
-    want = {k: v.shape for k, v in net.get_state().items()}
-    for label, state in [("initial weights", initial)] + [(r.label, r.final_state) for r in runs]:
-        got = {k: v.shape for k, v in state.items()}
-        if got != want:
-            diff = sorted(set(got) ^ set(want)) or sorted(k for k in got if got[k] != want[k])
-            raise _fail(
-                path,
-                f"weights of {printable(label)} do not fit the {printable(spec.get('arch', '?'))} "
-                f"architecture the file names (foreign or edited file; first mismatch: {printable(diff[0])})",
-            )
-    _check_split(path, split, in_dim, out_dim)
-    n_params = net.num_params()
-    for run in runs:
-        if run.snapshots is None:
-            continue
-        label = printable(run.label)
-        if run.snapshots.shape[1] != n_params or run.snapshot_steps.shape != run.snapshots.shape[:1]:
-            raise _fail(path, f"weight snapshots of {label} do not fit the architecture")
-        if not np.isfinite(run.snapshots).all():
-            raise _fail(path, f"weight snapshots of {label} hold non-finite values (corrupt file)")
-        if run.snapshot_steps.size and (run.snapshot_steps.min() < 0 or np.any(np.diff(run.snapshot_steps) <= 0)):
-            raise _fail(path, f"the snapshot steps of {label} are not increasing counts (corrupt file)")
-
-
-def _check_split(path: Path, split: Split, in_dim: int, out_dim: int) -> None:
-    for part, X, y in (("training", split.X_train, split.y_train), ("validation", split.X_val, split.y_val)):
-        if X.ndim != 2 or X.shape[1] != in_dim or y.shape != X.shape[:1] or len(y) < 1:
-            raise _fail(path, f"its {part} data do not fit the network's {in_dim} inputs (edited file)")
-        if not np.isfinite(X).all():
-            raise _fail(path, f"its {part} data hold non-finite values (corrupt file)")
-        if y.min() < 0 or y.max() >= out_dim:
-            raise _fail(path, f"its {part} labels are not classes 0 … {out_dim - 1} (edited file)")

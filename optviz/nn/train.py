@@ -26,12 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from optviz import interrupts, validate
+from optviz import budget, interrupts, validate
 from optviz.errors import OptvizError
+from optviz.nn.cnn_models import CONV_ARCHS
 from optviz.nn.data import Dataset, Split, split_and_standardize
 from optviz.nn.evaluation import TRAIN_LOSSES, EvalMode, eval_modes, evaluate, parse_eval_bn
 from optviz.nn.losses import accuracy
-from optviz.nn.model import Model, build_model
+from optviz.nn.model import EVAL_CHUNK, Model, build_model
 from optviz.nn.recorders import MAX_SNAPSHOTS, EpochRecord, Snapshots
 from optviz.nn.records import (
     OptimizerRun,
@@ -265,14 +266,18 @@ def train(
     """
     _check_train_arguments(epochs, batch_size, weight_decay, l1, loss, optimizers, record_weights, max_snapshots)
     modes_wanted = parse_eval_bn(eval_bn)
-    split, data_info, n_classes = _split(data, val_fraction, seed)
+    split, data_info, n_classes = _split(data, val_fraction, seed, _image_model(model))
     n_train, in_dim = split.X_train.shape
     notes = []
     if batch_size > n_train:
         notes.append(f"batch size {batch_size} is larger than the {n_train} training samples; using {n_train}")
         batch_size = n_train
     data_info.update(n_train=n_train, n_val=len(split.y_val), n_features=in_dim, n_classes=n_classes)
-    net = _network(model, seed, in_dim, n_classes)
+    net = _network(model, seed, in_dim, n_classes, getattr(data, "image_shape", None))
+    if net.has_conv:
+        batch = max(batch_size, EVAL_CHUNK)
+        budget.fits(f"a training batch of {batch} images", batch * net.memory_per_sample(), "batch_size",
+                    "choose a smaller batch size, smaller images or fewer channels")
     split = Split(split.X_train.astype(net.dtype), split.y_train, split.X_val.astype(net.dtype), split.y_val)
     steps_per_epoch = len(_batches(n_train, batch_size, np.random.default_rng(0), net.has_batchnorm))
     opts = _make_optimizers(optimizers, lr, schedule, schedule_unit, steps_per_epoch)
@@ -337,23 +342,34 @@ def _check_train_arguments(epochs, batch_size, weight_decay, l1, loss, optimizer
     validate.whole("max_snapshots", max_snapshots, 3, MAX_SNAPSHOTS)
 
 
-def _split(data: Dataset | Split, val_fraction: float, seed: int) -> tuple[Split, dict[str, Any], int]:
-    """The standardized train/validation split, a description of the data and its number of classes."""
+def _image_model(model: Model | dict[str, Any] | None) -> bool:
+    arch = model.spec.get("arch") if isinstance(model, Model) else (model or {}).get("arch", "mlp")
+    return arch in CONV_ARCHS
+
+
+def _split(data: Dataset | Split, val_fraction: float, seed: int, per_channel: bool = False
+           ) -> tuple[Split, dict[str, Any], int]:
+    """The standardized train/validation split (per channel of the images for an image model),
+    a description of the data and its number of classes."""
     if isinstance(data, Dataset):
-        split, _ = split_and_standardize(data, val_fraction, seed)
+        split, _ = split_and_standardize(data, val_fraction, seed, per_channel and data.image_shape is not None)
         return split, {"name": data.name, "classes": list(data.classes)}, data.n_classes
     n_classes = int(max(data.y_train.max(), data.y_val.max())) + 1
     return data, {"name": "", "classes": [str(k) for k in range(n_classes)]}, n_classes
 
 
-def _network(model: Model | dict[str, Any] | None, seed: int, in_dim: int, n_classes: int) -> Model:
-    """The model to train: a built one (checked against the data), or built from keyword arguments."""
+def _network(model: Model | dict[str, Any] | None, seed: int, in_dim: int, n_classes: int,
+             image_shape: tuple[int, int, int] | None = None) -> Model:
+    """The model to train: a built one (checked against the data), or built from keyword arguments
+    (an image model reads the data's ``image_shape`` unless it is given)."""
     if isinstance(model, Model):
         for key, want in (("in_dim", in_dim), ("out_dim", n_classes)):
             if model.spec.get(key, want) != want:
                 raise OptvizError(f"the model has {key}={model.spec[key]}, the data needs {want}")
         return model
     spec = {"arch": "mlp", "depth": 2, "width": 32, "norm": "bn", "seed": seed, **(model or {})}
+    if spec["arch"] in CONV_ARCHS and spec.get("image_shape") is None and image_shape is not None:
+        spec["image_shape"] = image_shape
     known = set(inspect.signature(build_model).parameters)
     unknown = sorted(set(spec) - known)
     if unknown:

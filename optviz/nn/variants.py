@@ -17,7 +17,7 @@ from typing import Any
 from optviz import validate
 from optviz.errors import OptvizError
 from optviz.nn.activations import ACTIVATIONS
-from optviz.nn.blocks import NORMS
+from optviz.nn.cnn import NORMS_2D
 from optviz.nn.init import INITIALIZERS
 from optviz.nn.model import ARCHS
 
@@ -55,7 +55,7 @@ VARIED: dict[str, Callable[[str, Any], Any]] = {
     "arch": _word(ARCHS),
     "depth": _whole(1),
     "width": _whole(1),
-    "norm": _word(NORMS),
+    "norm": _word(NORMS_2D),  # image models also take gn and in; build_model refuses them elsewhere
     "act": _word(ACTIVATIONS),
     "init": _word(INITIALIZERS),
     "batch_size": _whole(1),

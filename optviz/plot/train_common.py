@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from optviz.nn.cnn_models import CONV_ARCHS, model_words
 from optviz.plot._style import slug
 
 BAND = (10, 90)  # percentiles of the band drawn over seeds
@@ -61,7 +62,10 @@ def default_stem(result: Any) -> str:
             return str(spec.get(key, ""))
         return "+".join(dict.fromkeys(str(r.settings.get(key, "")) for r in result.runs))
 
-    model = f"{part('arch')}{part('depth')}-w{part('width')}-{part('norm')}"
+    if varied & {"arch", "depth", "width"}:
+        model = f"{part('arch')}{part('depth')}-w{part('width')}-{part('norm')}"
+    else:  # one architecture: its own short name (image models name their channels and blocks)
+        model = f"{model_words(spec)[1]}-{part('norm')}"
     if "act" in varied or "init" in varied:
         model += "-" + "-".join(part(k) for k in ("act", "init") if k in varied)
     names = list(dict.fromkeys(r.optimizer if varied else r.label for r in result.runs))
@@ -80,13 +84,17 @@ def subtitle(result: Any, seeds: int = 1) -> str:
     spec, data, s = result.model_spec, result.data_info, result.settings
     varied = set(getattr(s, "varied", ()))
     net = []
-    if "arch" not in varied:
-        net.append("residual MLP" if spec.get("arch") == "resnet" else "MLP")
-    for key, word in (("depth", "depth"), ("width", "width")):
-        if key not in varied:
-            net.append(f"{word} {spec.get(key)}")
+    if "arch" not in varied and spec.get("arch") in CONV_ARCHS:  # an image model names its own settings
+        net.append(model_words(spec)[0])
+    else:
+        if "arch" not in varied:
+            net.append("residual MLP" if spec.get("arch") == "resnet" else "MLP")
+        for key, word in (("depth", "depth"), ("width", "width")):
+            if key not in varied:
+                net.append(f"{word} {spec.get(key)}")
     if "norm" not in varied:
-        net.append({"bn": "BatchNorm", "ln": "LayerNorm", "none": "no normalization"}.get(spec.get("norm"), ""))
+        net.append({"bn": "BatchNorm", "ln": "LayerNorm", "gn": "GroupNorm", "in": "InstanceNorm",
+                    "none": "no normalization"}.get(spec.get("norm"), ""))
     net += [f"{spec.get(k)}" + (" init" if k == "init" else "") for k in ("act", "init") if k not in varied]
     train = [f"batch {s.batch_size}"] if s.batch_size is not None and "batch_size" not in varied else []
     train.append(f"{s.epochs} epochs")

@@ -297,7 +297,7 @@ def test_params_assignment_is_checked():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"arch": "cnn"}, "arch must be one of mlp, resnet, got 'cnn'"),
+        ({"arch": "conv"}, "arch must be one of mlp, resnet, cnn, resnet-cnn, densenet, lenet, got 'conv'"),
         ({"norm": "gn"}, "norm must be one of bn, ln, none, got 'gn'"),
         ({"act": "swish"}, "activation 'swish'"),
         ({"init": "orthogonal"}, "init 'orthogonal'"),

@@ -32,7 +32,7 @@ def test_lists_are_parsed(name, given, want):
 @pytest.mark.parametrize("name, given, fragment", [
     ("norm", "bn,,none", "empty entry"),
     ("norm", "bn,bn", "twice"),
-    ("norm", "batchnorm", "not one of bn, ln, none"),
+    ("norm", "batchnorm", "not one of bn, gn, in, ln, none"),
     ("arch", "transformer", "not one of"),
     ("depth", "2,x", "whole number"),
     ("depth", "0", "≥ 1"),

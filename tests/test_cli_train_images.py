@@ -1,0 +1,125 @@
+"""``optviz train`` on the image models: the options that shape them, the summary, the user's
+image files (.npz, idx with --labels), and every bad image option refused on one line."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.test_cli_train_bad_input import assert_refused, cli  # noqa: F401  (fixture)
+
+
+def idx_bytes(a: np.ndarray) -> bytes:
+    return bytes([0, 0, 8, a.ndim]) + struct.pack(f">{a.ndim}I", *a.shape) + a.astype(">u1").tobytes()
+
+
+def small_images(n: int = 60, side: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Two classes told apart by where the bright square is."""
+    rng = np.random.default_rng(0)
+    y = np.arange(n) % 2
+    X = rng.integers(0, 40, size=(n, side, side))
+    for i, label in enumerate(y):
+        X[i, :4, :4] += 200 if label == 0 else 0
+        X[i, 4:, 4:] += 200 if label == 1 else 0
+    return X.clip(0, 255).astype(np.uint8), y.astype(np.uint8)
+
+
+IMAGE_BAD = [
+    (["--arch", "mlp", "--channels", "8"], ("--channels", "--arch cnn", "not to --arch mlp")),
+    (["--arch", "resnet", "--blocks", "2"], ("--blocks", "image models")),
+    (["--arch", "lenet", "--stages", "2"], ("--stages", "does not apply to --arch lenet")),
+    (["--arch", "lenet", "--blocks", "2"], ("--blocks", "--arch lenet")),
+    (["--arch", "cnn", "--shortcut", "none"], ("--shortcut", "--arch cnn", "resnet-cnn")),
+    (["--arch", "resnet-cnn", "--growth", "4"], ("--growth", "densenet")),
+    (["--arch", "resnet-cnn", "--groups", "4"], ("--groups", "--norm gn", "--norm bn")),
+    (["--arch", "resnet-cnn", "--norm", "gn", "--groups", "3"], ("--groups", "stem", "divisor of 32")),
+    (["--arch", "resnet-cnn", "--norm", "gn", "--groups", "0"], ("--groups", "≥ 1")),
+    (["--arch", "resnet-cnn", "--channels", "0"], ("--channels", "≥ 1")),
+    (["--arch", "resnet-cnn", "--channels", "-3"], ("--channels",)),
+    (["--arch", "densenet", "--growth", "0"], ("--growth",)),
+    (["--arch", "resnet-cnn", "--stages", "0"], ("--stages",)),
+    (["--arch", "resnet-cnn", "--blocks", "0"], ("--blocks",)),
+    (["--arch", "resnet-cnn", "--shortcut", "identity"], ("--shortcut",)),
+    (["--arch", "mlp", "--norm", "gn"], ("--norm", "bn, ln, none")),
+    (["--arch", "lenet", "--norm", "in"], ("layer fc1", "--norm in", "one value")),
+    (["--arch", "resnet-cnn", "--norm", "xx"], ("--norm",)),
+    (["--arch", "resnet-cnn", "--channels", "100000"], ("--channels",)),
+    (["--arch", "lenet", "--data", "moons"], ("image_shape", "2 inputs")),
+    (["--arch", "resnet-cnn", "--data", "missing.npz"], ("missing.npz", "no such file")),
+    (["--arch", "resnet-cnn", "--data", "images.idx"], ("--labels", "idx image file")),
+    (["--arch", "resnet-cnn", "--data", "digits", "--labels", "labels.idx"], ("--labels", "own labels")),
+    (["--arch", "resnet-cnn", "--data", "images.idx", "--labels", "missing.idx"], ("missing.idx",)),
+    (["--arch", "resnet-cnn", "--data", "images.idx", "--labels", "short.idx"], ("labels",)),
+    (["--arch", "resnet-cnn", "--data", "notimages.npz"], ("notimages.npz",)),
+]
+
+
+@pytest.fixture
+def image_files(tmp_path: Path) -> Path:
+    X, y = small_images()
+    (tmp_path / "images.idx").write_bytes(idx_bytes(X))
+    (tmp_path / "labels.idx").write_bytes(idx_bytes(y))
+    (tmp_path / "short.idx").write_bytes(idx_bytes(y[:10]))
+    (tmp_path / "notimages.npz").write_bytes(b"PK\x03\x04 not a zip at all")
+    return tmp_path
+
+
+@pytest.mark.parametrize("args, fragments", IMAGE_BAD, ids=[" ".join(a)[:50] for a, _ in IMAGE_BAD])
+@pytest.mark.parametrize("summary", [False, True], ids=["train", "summary"])
+def test_bad_image_model_options_are_refused_on_one_line(args, fragments, summary, image_files, cli):  # noqa: F811
+    out = image_files / "out"
+    before = sorted(p.name for p in image_files.iterdir())
+    proc = cli(["train", *args, "--out", str(out), "--epochs", "1", *(["--summary"] if summary else [])],
+               image_files)
+    assert_refused(proc, fragments, out)
+    assert sorted(p.name for p in image_files.iterdir() if p.name != "out") == before
+
+
+@pytest.mark.parametrize("arch, extra, rows", [
+    ("resnet-cnn", [], ("stem.conv", "Conv2d(1→32", "stage2.block1.shortcut", "13×13", "total: 77,226")),
+    ("cnn", ["--channels", "8", "--blocks", "2"], ("stage2.block2.conv2", "Conv2d(16→16")),
+    ("densenet", ["--growth", "4", "--norm", "gn", "--groups", "2"], ("dense1.layer1", "GroupNorm", "trans1")),
+    ("lenet", ["--norm", "ln"], ("conv1.conv", "LayerNorm", "fc2.linear", "Linear(120→84)")),
+    ("resnet-cnn", ["--shortcut", "none", "--norm", "ln"], ("LayerNorm",)),
+])
+def test_summary_prints_the_network_and_trains_nothing(arch, extra, rows, tmp_path, cli):  # noqa: F811
+    out = tmp_path / "out"
+    proc = cli(["train", "--arch", arch, *extra, "--summary", "--out", str(out)], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for row in rows:
+        assert row in proc.stdout, (row, proc.stdout)
+    if "--shortcut" in extra:
+        assert "shortcut" not in proc.stdout.split("layer", 1)[1]
+    assert not out.exists()
+
+
+def test_an_image_model_trains_from_the_command_line_on_idx_files(image_files, cli):  # noqa: F811
+    gz = image_files / "images.idx.gz"
+    gz.write_bytes(gzip.compress((image_files / "images.idx").read_bytes()))
+    out = image_files / "out"
+    proc = cli(["train", "--data", str(gz), "--labels", "labels.idx", "--arch", "resnet-cnn", "--channels", "4",
+                "--norm", "gn", "--groups", "2", "--opt", "adam", "--lr", "0.01", "--epochs", "3",
+                "--batch-size", "16", "--json", "--out", str(out), "--diagnostics"], image_files)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["model"]["arch"] == "resnet-cnn" and doc["model"]["channels"] == 4
+    assert doc["model"]["norm"] == "gn" and doc["model"]["groups"] == 2
+    assert doc["data"]["n_features"] == 64 and len(doc["runs"][0]["val_acc"]) == 3
+    assert doc["runs"][0]["val_acc"][-1] >= 0.9  # the bright square's corner is easy to see
+    names = sorted(p.name for p in out.iterdir())
+    assert "images_resnet-cnn-c4-b1-gn_adam_diagnostics.png" in names, names
+
+
+def test_the_default_epochs_of_an_image_model_are_ten(tmp_path, cli):  # noqa: F811
+    X, y = small_images(24)
+    np.savez(tmp_path / "tiny.npz", X=X[:, None], y=y)
+    proc = cli(["train", "--data", "tiny.npz", "--arch", "lenet", "--channels", "2", "--opt", "sgd",
+                "--json", "--no-plot"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["settings"]["epochs"] == 10 and len(doc["runs"][0]["val_acc"]) == 10
