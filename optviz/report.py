@@ -338,7 +338,7 @@ def _train_title(results) -> str:
     else:
         parts = [f"{key} {spec.get(key)}" if key in ("depth", "width", "norm") else str(spec.get(key))
                  for key in ("arch", "depth", "width", "norm") if key not in varied and key in spec]
-    parts.append(f"{first.settings.epochs} epochs")
+    parts.append(f"{first.settings.epochs} epoch{'' if first.settings.epochs == 1 else 's'}")
     if len(results) > 1:
         parts.append(f"{len(results)} seeds (median, min … max)")
     return f"{first.data_info.get('name') or 'data'}: " + ", ".join(parts)

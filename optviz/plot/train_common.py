@@ -97,7 +97,7 @@ def subtitle(result: Any, seeds: int = 1) -> str:
                     "none": "no normalization"}.get(spec.get("norm"), ""))
     net += [f"{spec.get(k)}" + (" init" if k == "init" else "") for k in ("act", "init") if k not in varied]
     train = [f"batch {s.batch_size}"] if s.batch_size is not None and "batch_size" not in varied else []
-    train.append(f"{s.epochs} epochs")
+    train.append(f"{s.epochs} epoch{'' if s.epochs == 1 else 's'}")
     if seeds > 1:
         train.append(f"median of {seeds} seeds, band {BAND[0]}–{BAND[1]} %")
     head = f"{data.get('name') or 'data'} ({data.get('n_train')} train / {data.get('n_val')} val)"
