@@ -57,16 +57,19 @@ def finite_sum_file(path: Path, rows: int) -> Path:
 
 
 def csv_file(path: Path, mib: float) -> Path:
+    """A CSV of 40 normal features and a label, as close to ``mib`` MiB as whole rows allow."""
     rng = np.random.default_rng(0)
-    cols = 40
-    line_bytes = cols * 8 + 2
-    rows = int(mib * 2**20 / line_bytes)
-    X = rng.normal(size=(rows, cols)).round(4)
-    y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    with open(path, "w") as f:
-        f.write(",".join(f"f{i}" for i in range(cols)) + ",label\n")
-        for row, label in zip(X, y):
-            f.write(",".join(f"{v:.4f}" for v in row) + f",{label}\n")
+    cols, target = 40, int(mib * 2**20)
+    header = ",".join(f"f{i}" for i in range(cols)) + ",label\n"
+    X = rng.normal(size=(target // (cols * 7) + 10, cols))  # a row takes at least 7 bytes a column
+    lines, size = [header], len(header)
+    for row in X:
+        line = ",".join(f"{v:.4f}" for v in row) + f",{int(row[0] + row[1] > 0)}\n"
+        if size + len(line) > target:
+            break
+        lines.append(line)
+        size += len(line)
+    path.write_text("".join(lines))
     return path
 
 
