@@ -73,13 +73,21 @@ def csv_file(path: Path, mib: float) -> Path:
     return path
 
 
-def bomb_run_file(path: Path, mib: int) -> Path:
-    """A zip whose one member decompresses to ``mib`` MiB of zeros (a few hundred KB on disk)."""
+def bomb_run_file(path: Path, run: Path, mib: int) -> Path:
+    """``run`` with its largest member replaced by ``mib`` MiB of zeros (a few hundred KB on disk)."""
+    with zipfile.ZipFile(run) as z:
+        members = {info.filename: z.read(info) for info in z.infolist()}
+    biggest = max(members, key=lambda name: len(members[name]))
     block = b"\0" * 2**20
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z, z.open("theta.npy", "w",
-                                                                                    force_zip64=True) as f:
-        for _ in range(mib):
-            f.write(block)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            if name != biggest:
+                z.writestr(name, data)
+        with z.open(biggest, "w", force_zip64=True) as f:
+            header = {"descr": "<f8", "fortran_order": False, "shape": (mib * 2**20 // 8,)}
+            np.lib.format.write_array_header_1_0(f, header)
+            for _ in range(mib):
+                f.write(block)
     return path
 
 
@@ -120,13 +128,14 @@ def cases(tmp: Path) -> dict[str, list[tuple[str, list[str]]]]:
         ],
         "run file": [
             ("100 snapshots, landscape 41×41", ["landscape", str(tmp / "run.npz"), "--out", str(tmp / "land")]),
-            ("member declaring 600 MiB", ["landscape", str(bomb_run_file(tmp / "bomb.npz", 600))]),
+            ("a member of 600 MiB zeros (0.6 MB on disk)",
+             ["landscape", str(bomb_run_file(tmp / "bomb.npz", tmp / "run.npz", 600))]),
         ],
         "CLI numbers": [
             ("--steps 10⁹, GD on sphere", ["run", "--fn", "sphere", "--opt", "gd", "--steps", "1000000000",
                                            "--no-plot"]),
-            ("sweep of 10⁶ cells × 50 steps", ["sweep", "--opt", "gd", "--lr", "1e-4:1:1000", "-p",
-                                               "lr=1e-4:1:1000", "--steps", "50", "--no-plot"]),
+            ("sweep of 10⁶ cells × 50 steps", ["sweep", "--opt", "momentum", "--lr", "1e-4:1:1000", "-p",
+                                               "beta=0:0.99:1000", "--steps", "50", "--no-plot"]),
             ("--width 30000", ["train", "--width", "30000", "--no-plot"]),
             ("--seeds 100000", ["run", "--fn", "least_squares", "--opt", "sgd", "--seeds", "100000", "--no-plot"]),
             ("--grid 20000", ["basins", "--grid", "20000", "--no-plot"]),

@@ -25,6 +25,7 @@ REFUSED = [
     (["run", "--seed=-1", "--opt", "sgd", "--no-plot"], "--seed"),
     (["run", "--fn", "x**exp(exp(exp(exp(exp(1)))))", "--no-plot"], "too large for a float"),
     (["run", "--fn", "sqrt(-1) + x", "--no-plot"], "not a real number"),
+    (["sweep", "--opt", "gd", "-p", "lr=1e-4:1:10", "--no-plot"], "swept with --lr"),
 ]
 
 

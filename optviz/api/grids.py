@@ -89,6 +89,9 @@ def sweep_axes(names: list[str], lr: str | float, params: Mapping[str, Any]) -> 
     """The grid axes (``lr`` and at most one more parameter) and the fixed values of a sweep."""
     grids, fixed = [parse_grid("lr", str(lr))], {}
     for name, value in params.items():
+        if name == "lr":
+            raise OptvizError("the learning rate is set or swept with {lr} (e.g. {lr=1e-4:1:41}), not with "
+                              "{params}", param="params", names=("lr",))
         text = str(value)
         axis = parse_grid(name, text) if ":" in text else None
         if axis is not None and len(axis.values) > 1:
