@@ -113,19 +113,20 @@ class _Meta:
 
     def __init__(self, table: Any, where: str):
         if not isinstance(table, dict):
-            raise MetaError(f"'{where.rstrip('.')}' in its metadata is not a table" if where
+            raise MetaError(f"'{printable(where.rstrip('.'), 120)}' in its metadata is not a table" if where
                             else "its metadata is not a table")
         self.table, self.where = table, where
 
     def _get(self, key: str, default: Any = _MISSING) -> Any:
         if key not in self.table:
             if default is _MISSING:
-                raise MetaError(f"its metadata has no '{self.where}{key}'")
+                raise MetaError(f"its metadata has no '{printable(self.where + key, 120)}'")
             return default
         return self.table[key]
 
     def _bad(self, key: str, expected: str) -> MetaError:
-        return MetaError(f"'{self.where}{key}' in its metadata must be {expected}")
+        # keys come from the file: a control character in one is shown escaped
+        return MetaError(f"'{printable(self.where + key, 120)}' in its metadata must be {expected}")
 
     def text(self, key: str, default: Any = _MISSING, *, choices: tuple = ()) -> str:
         value = self._get(key, default)
