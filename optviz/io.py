@@ -365,3 +365,14 @@ def read_user_bytes(path: str | os.PathLike, limit: int, what: str) -> bytes:
         raise OptvizError(f"{printable(path)}: the {what} is more than the {size_text(limit)} "
                           "optviz reads")
     return data
+
+
+def utf8_text(raw: bytes, where: str) -> str:
+    """``raw`` (a user's file, named ``where`` in messages) as UTF-8 text (a BOM allowed);
+    anything else is one line naming the first bad byte and its line."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise OptvizError(f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
+                          "save it as UTF-8") from None

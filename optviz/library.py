@@ -72,16 +72,10 @@ def read_toml(path: str | Path) -> dict:
     """Parse a function file: a regular file of at most ``MAX_FILE_BYTES``, UTF-8 (a
     byte-order mark is allowed), valid TOML; anything else is one OptvizError line."""
     from optviz.function_file import MAX_FILE_BYTES
-    from optviz.io import read_user_bytes
+    from optviz.io import read_user_bytes, utf8_text
 
-    raw = read_user_bytes(path, MAX_FILE_BYTES, "function file")
     where = printable(path)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise OptvizError(f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
-                          "save it as UTF-8") from None
+    text = utf8_text(read_user_bytes(path, MAX_FILE_BYTES, "function file"), where)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

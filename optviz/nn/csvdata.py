@@ -35,12 +35,9 @@ MAX_FEATURE = 1e100
 def _text(raw: bytes, where: str) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise OptvizError(f"{where}: is UTF-16 text; save it as UTF-8 (CSV UTF-8 in a spreadsheet)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise OptvizError(f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
-                          "save it as UTF-8") from None
+    from optviz.io import utf8_text
+
+    text = utf8_text(raw, where)
     nul = text.find("\0")
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1

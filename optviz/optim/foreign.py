@@ -85,6 +85,14 @@ def keyword_parameters(fn, skip: tuple[str, ...]) -> tuple[dict[str, Any], bool]
     return out, any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
+def state_session(name: str, state: Any) -> Any:
+    """The adapter's session kept in ``state`` (what init or the previous step returned)."""
+    session = getattr(state, "session", None)
+    if session is None:
+        raise OptvizError(f"{name}: step needs the state that init (or the previous step) returned")
+    return session
+
+
 def slot_state(slots: list[str]) -> type:
     """A State NamedTuple type (count, *slots) whose instances can also carry the live
     foreign optimizer (attribute ``session``), which the recorder never sees."""

@@ -22,6 +22,7 @@ from optviz.optim.foreign import (
     import_extra,
     keyword_parameters,
     slot_state,
+    state_session,
 )
 
 
@@ -115,9 +116,7 @@ class OptaxOptimizer(ForeignOptimizer):
         return out
 
     def step(self, params, grad, state, *, hessian=None, lr=None):
-        session = getattr(state, "session", None)
-        if session is None:
-            raise OptvizError(f"{self.name}: step needs the state that init (or the previous step) returned")
+        session = state_session(self.name, state)
         if lr is None:
             lr = self.learning_rate(state.count)
         jax = session.jax

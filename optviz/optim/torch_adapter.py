@@ -27,6 +27,7 @@ from optviz.optim.foreign import (
     import_path,
     keyword_parameters,
     slot_state,
+    state_session,
 )
 
 # torch.optim classes whose update treats every number alone
@@ -139,9 +140,7 @@ class TorchOptimizer(ForeignOptimizer):
                 and k.isidentifier() and not k.startswith("_")]
 
     def step(self, params, grad, state, *, hessian=None, lr=None):
-        session = getattr(state, "session", None)
-        if session is None:
-            raise OptvizError(f"{self.name}: step needs the state that init (or the previous step) returned")
+        session = state_session(self.name, state)
         if lr is None:
             lr = self.learning_rate(state.count)
         if isinstance(params, dict):
