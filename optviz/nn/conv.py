@@ -203,7 +203,9 @@ class Conv2d(Module):
         cols, (n, h, w), (ho, wo) = self._cache
         k, c_in, c_out = self.k, self.c_in, self.c_out
         dy_rows = np.ascontiguousarray(nhwc(dy)).reshape(-1, c_out)
-        dw = np.matmul(dy_rows.T, cols).reshape(c_out, k, k, c_in).transpose(0, 3, 1, 2)
+        # (windows)ᵀ · ∂l/∂y rather than (∂l/∂y)ᵀ · windows: the same sums, and OpenBLAS runs
+        # this orientation of the tall operands 10–20 % faster (benchmarks/conv_notes.md)
+        dw = np.matmul(cols.T, dy_rows).reshape(k, k, c_in, c_out).transpose(3, 2, 0, 1)
         self.grads = {"W": np.ascontiguousarray(dw)}
         if "b" in self.params:
             # Σ over rows as a matrix-vector product: several times faster than sum(axis=0)
@@ -239,18 +241,56 @@ class Conv2d(Module):
         return nchw(np.matmul(cols, rot).reshape(n, h, w, self.c_in))
 
     def _input_grad_col2im(self, dy_rows, n, h, w, ho, wo) -> np.ndarray:
-        """Any stride: each window's share ∂l/∂y Wᵀ, added back where the window was read."""
+        """Any stride: each window's share ∂l/∂y Wᵀ, added back where the window was read.
+
+        The shares are written phase by phase: the pixels (r, c) with r ≡ a, c ≡ b (mod s)
+        receive exactly the kernel taps (u, v) with u − p ≡ a, v − p ≡ b (mod s), so each
+        phase's first tap is copied, the others added, and padding is never formed (no
+        zero-filled padded array, no cropping copy); a phase no tap reaches is set to 0.
+        """
         k, s, p, c_in = self.k, self.stride, self.padding, self.c_in
         share = np.matmul(dy_rows, self._weight_matrix().T).reshape(n, ho, wo, k, k, c_in)
-        grad = np.zeros((n, h + 2 * p, w + 2 * p, c_in), dtype=share.dtype)
-        for u in range(k):  # the loop runs over the k² kernel offsets only
-            for v in range(k):
-                grad[:, u : u + s * (ho - 1) + 1 : s, v : v + s * (wo - 1) + 1 : s] += share[
-                    :, :, :, u, v
-                ]
-        if p:
-            grad = np.ascontiguousarray(grad[:, p : p + h, p : p + w])
+        grad = np.empty((n, h, w, c_in), dtype=share.dtype)
+        for a in range(s):
+            for b in range(s):
+                phase = grad[:, a::s, b::s]
+                if phase.size:
+                    _fill_phase(phase, share, [_tap_span(u, a, s, p, ho, phase.shape[1]) for u in range(k)],
+                                [_tap_span(v, b, s, p, wo, phase.shape[2]) for v in range(k)])
         return nchw(grad)
 
     def __repr__(self) -> str:
         return self.describe()
+
+
+def _tap_span(u: int, a: int, s: int, p: int, n_windows: int, n_phase: int) -> tuple[int, int, int] | None:
+    """Where kernel tap ``u`` writes in phase ``a`` along one axis: (first window, first
+    pixel of the phase, count), or None when the tap belongs to another phase or reaches
+    no pixel. Window i's tap u reads padded pixel i·s + u, the image pixel r = i·s + u − p,
+    which is pixel (r − a)/s = i + (u − p − a)/s of the phase."""
+    if (u - p - a) % s:
+        return None
+    d = (u - p - a) // s
+    first, end = max(0, -d), min(n_windows, n_phase - d)
+    return (first, first + d, end - first) if end > first else None
+
+
+def _fill_phase(phase: np.ndarray, share: np.ndarray, rows: list, cols: list) -> None:
+    """phase[:, m, q] = Σ share[:, i, j, u, v] over the taps (u, v) whose spans reach it."""
+    started = False
+    for u, row in enumerate(rows):
+        for v, col in enumerate(cols):
+            if row is None or col is None:
+                continue
+            (i, m, ni), (j, q, nj) = row, col
+            src = share[:, i : i + ni, j : j + nj, u, v]
+            whole = (m, ni, q, nj) == (0, phase.shape[1], 0, phase.shape[2])
+            if not started and not whole:
+                phase[...] = 0
+            if started or not whole:
+                phase[:, m : m + ni, q : q + nj] += src
+            else:
+                np.copyto(phase, src)
+            started = True
+    if not started:
+        phase[...] = 0

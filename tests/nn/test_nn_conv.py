@@ -110,6 +110,10 @@ def test_conv_of_a_hand_computed_example():
         (2, 1, 2, 8, 7, 4, 3, 2),  # k > s > 1, (n + 2p − k) mod s ≠ 0: unread pixels
         (1, 2, 3, 4, 5, 2, 1, 3),  # padding larger than k − 1
         (2, 1, 3, 5, 9, 3, 1, 1),  # one channel, wide rows: the window matrix built transposed
+        (1, 2, 2, 7, 6, 2, 3, 0),  # k < s: phases of ∂x that no kernel tap reaches are 0
+        (1, 1, 2, 5, 5, 3, 2, 3),  # stride 2, padding beyond the kernel: taps reaching no pixel
+        (2, 2, 1, 3, 4, 3, 4, 1),  # stride larger than the image: one window
+        (1, 3, 2, 9, 8, 5, 3, 2),  # 5×5 at stride 3: several taps per phase, partial spans
     ],
 )
 def test_conv_forward_is_the_definition_and_backward_the_finite_differences(
