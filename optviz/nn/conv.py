@@ -3,7 +3,9 @@
 im2col, as in Stanford CS231n's ``fast_layers.py``: every k×k×C window of the padded
 input becomes one row of a matrix, so the convolution is a single matrix product. The
 windows are a strided view (``numpy.lib.stride_tricks.sliding_window_view``); one copy
-turns them into the matrix. No Python loop runs over pixels or samples.
+turns them into the matrix. No Python loop runs over pixels; in training the matrix is
+built for a few samples at a time (``CHUNK_BYTES``), so that each part is multiplied
+while it is in cache.
 
 Shapes (torch's): x (N, C, H, W), W (c_out, c_in, k, k), b (c_out,), y (N, c_out, H', W')
 with H' = ⌊(H + 2p − k)/s⌋ + 1 (docs/math.md §7.8). The values are kept channels-last in
@@ -31,6 +33,11 @@ from optviz.nn.module import Module
 # evaluation batches up to this size reuse scratch arrays (Model evaluates image models in
 # chunks of this size)
 EVAL_REUSE = 64
+# in training the window matrix is built and multiplied a few samples at a time, at most
+# this many bytes of it (a quarter of a 2 MB L2 cache), and built again in backward for
+# ∂W: each part is used while it is still in cache, instead of one matrix of megabytes
+# written to memory in forward and read back in backward. 0 turns it off.
+CHUNK_BYTES = 512 * 1024
 
 
 def pad_nhwc(x: np.ndarray, p: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -109,8 +116,10 @@ class Conv2d(Module):
 
     Backward (docs/math.md §7.1):
 
-    - ∂l/∂W[o,c,u,v] = Σ_{n,i,j} ∂l/∂y[n,o,i,j] · x̃[n,c,i·s+u,j·s+v]: one product of the
-      upstream gradient with the window matrix kept from the forward pass;
+    - ∂l/∂W[o,c,u,v] = Σ_{n,i,j} ∂l/∂y[n,o,i,j] · x̃[n,c,i·s+u,j·s+v]: the product of the
+      window matrix with the upstream gradient (in training the windows of a few samples
+      at a time, ``CHUNK_BYTES``, rebuilt from the padded input kept from forward, and the
+      parts added; otherwise the matrix kept from the forward pass);
     - ∂l/∂b[o] = Σ_{n,i,j} ∂l/∂y[n,o,i,j];
     - ∂l/∂x: at stride 1 the full correlation of ∂l/∂y (zero-padded by k − 1) with
       rot180(W), cropped by p — the textbook δˡ = δˡ⁺¹ * rot180(wˡ) — again one im2col and
@@ -190,8 +199,13 @@ class Conv2d(Module):
         if ws is not None and p:
             xp = ws.array("x_pad", (n, h + 2 * p, w + 2 * p, self.c_in), dtype, zeros=True)
         xp = pad_nhwc(nhwc(x), p, xp)
-        cols = im2col(xp, k, self.stride, ws)
-        out = np.matmul(cols, self._weight_matrix())
+        per = self._samples_per_chunk(xp, ho, wo) if train else None
+        if per is not None:
+            out = self._forward_in_chunks(xp, per, ho, wo)
+            cols = ("chunks", xp, per)
+        else:
+            cols = im2col(xp, k, self.stride, ws)
+            out = np.matmul(cols, self._weight_matrix())
         if "b" in self.params:
             wide, r = widen(out)  # a long-row view: the bias add runs long inner loops
             wide += np.tile(self.params["b"], r)
@@ -203,6 +217,8 @@ class Conv2d(Module):
         cols, (n, h, w), (ho, wo) = self._cache
         k, c_in, c_out = self.k, self.c_in, self.c_out
         dy_rows = np.ascontiguousarray(nhwc(dy)).reshape(-1, c_out)
+        if isinstance(cols, tuple):
+            return self._backward_in_chunks(cols[1], cols[2], dy_rows, n, h, w, ho, wo)
         # (windows)ᵀ · ∂l/∂y rather than (∂l/∂y)ᵀ · windows: the same sums, and OpenBLAS runs
         # this orientation of the tall operands 10–20 % faster (benchmarks/conv_notes.md)
         dw = np.matmul(cols.T, dy_rows).reshape(k, k, c_in, c_out).transpose(3, 2, 0, 1)
@@ -215,6 +231,61 @@ class Conv2d(Module):
             return None
         if self.stride == 1:
             return self._input_grad_full_correlation(dy_rows, n, h, w, ho, wo)
+        return self._input_grad_col2im(dy_rows, n, h, w, ho, wo)
+
+    def _samples_per_chunk(self, xp: np.ndarray, ho: int, wo: int) -> int | None:
+        """How many samples' windows fit in CHUNK_BYTES (None: no chunking for this layer)."""
+        if not CHUNK_BYTES or self.k == 1 or self.k * self.c_in < wo or window_runs(xp, self.k, 1, 1, 1) is None:
+            return None
+        per_sample = ho * wo * self.k * self.k * self.c_in * xp.itemsize
+        return max(1, min(xp.shape[0], CHUNK_BYTES // per_sample))
+
+    def _forward_in_chunks(self, xp: np.ndarray, per: int, ho: int, wo: int) -> np.ndarray:
+        n, c_out = xp.shape[0], self.c_out
+        wm = np.ascontiguousarray(self._weight_matrix())
+        out = np.empty((n * ho * wo, c_out), dtype=xp.dtype)
+        rows = ho * wo
+        buf = self._workspace.array("cols", (per * rows, self.k * self.k * self.c_in), xp.dtype)
+        for i in range(0, n, per):
+            windows = window_runs(xp[i : i + per], self.k, self.stride, ho, wo)
+            part = buf[: windows.shape[0] * rows]
+            np.copyto(part.reshape(windows.shape), windows)
+            np.matmul(part, wm, out=out[i * rows : i * rows + part.shape[0]])
+        return out
+
+    def _backward_in_chunks(self, xp, per, dy_rows, n, h, w, ho, wo) -> np.ndarray | None:
+        k, p, c_in, c_out, dtype = self.k, self.padding, self.c_in, self.c_out, dy_rows.dtype
+        ws = self._workspace
+        rows = ho * wo
+        buf = ws.array("cols", (per * rows, k * k * c_in), dtype)
+        dwt = np.zeros((k * k * c_in, c_out), dtype)
+        tmp = ws.array("dw_part", dwt.shape, dtype)
+        full = self.stride == 1 and not self.skip_input_grad
+        if full:
+            q = k - 1
+            grad = pad_nhwc(dy_rows.reshape(n, ho, wo, c_out), q,
+                            ws.array("dy_pad", (n, ho + 2 * q, wo + 2 * q, c_out), dtype, zeros=True))[:, p:, p:]
+            rot = np.ascontiguousarray(self.params["W"][:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, c_in))
+            dbuf = ws.array("dy_cols", (per * h * w, k * k * c_out), dtype)
+            dx = np.empty((n * h * w, c_in), dtype)
+        for i in range(0, n, per):
+            windows = window_runs(xp[i : i + per], k, self.stride, ho, wo)
+            part = buf[: windows.shape[0] * rows]
+            np.copyto(part.reshape(windows.shape), windows)
+            np.matmul(part.T, dy_rows[i * rows : i * rows + part.shape[0]], out=tmp)
+            dwt += tmp
+            if full:
+                windows = window_runs(grad[i : i + per], k, 1, h, w)
+                dpart = dbuf[: windows.shape[0] * h * w]
+                np.copyto(dpart.reshape(windows.shape), windows)
+                np.matmul(dpart, rot, out=dx[i * h * w : i * h * w + dpart.shape[0]])
+        self.grads = {"W": np.ascontiguousarray(dwt.reshape(k, k, c_in, c_out).transpose(3, 2, 0, 1))}
+        if "b" in self.params:
+            self.grads["b"] = np.matmul(np.ones(dy_rows.shape[0], dtype=dtype), dy_rows)
+        if self.skip_input_grad:
+            return None
+        if full:
+            return nchw(dx.reshape(n, h, w, c_in))
         return self._input_grad_col2im(dy_rows, n, h, w, ho, wo)
 
     def _input_grad_full_correlation(self, dy_rows, n, h, w, ho, wo) -> np.ndarray:

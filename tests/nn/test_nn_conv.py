@@ -128,6 +128,30 @@ def test_conv_forward_is_the_definition_and_backward_the_finite_differences(
     check_layer(layer, x)
 
 
+@pytest.mark.parametrize("n, c_in, k, s, p", [(3, 3, 3, 1, 1), (5, 2, 3, 2, 1), (4, 4, 2, 1, 0), (2, 3, 5, 1, 2)])
+def test_conv_in_chunks_of_samples_is_the_same_convolution(n, c_in, k, s, p, rng, monkeypatch):
+    """Training builds the window matrix a few samples at a time (conv.CHUNK_BYTES); one
+    sample per chunk must give the values of the whole-batch path and of the definition."""
+    import optviz.nn.conv as conv
+
+    layer = conv64(rng, c_in, 3, k, s, p)
+    x = np.ascontiguousarray(rng.normal(size=(n, 7, 6, c_in))).transpose(0, 3, 1, 2)  # channels-last
+    dy = rng.normal(size=layer.forward(x, True).shape)
+    monkeypatch.setattr(conv, "CHUNK_BYTES", 0)
+    y0, dx0 = layer.forward(x, True).copy(), layer.backward(dy).copy()
+    grads0 = {k: v.copy() for k, v in layer.grads.items()}
+    monkeypatch.setattr(conv, "CHUNK_BYTES", 1)  # one sample per chunk
+    y = layer.forward(x, True)
+    assert layer._cache[0][0] == "chunks" and layer._cache[0][2] == 1
+    dx = layer.backward(dy)
+    np.testing.assert_allclose(y, conv_by_definition(x, layer.params["W"], layer.params["b"], s, p), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y, y0, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(dx, dx0, rtol=1e-13, atol=1e-13)
+    for name, g in grads0.items():
+        np.testing.assert_allclose(layer.grads[name], g, rtol=1e-13, atol=1e-13)
+    check_layer(layer, np.ascontiguousarray(x))  # central differences perturb a plain array
+
+
 def test_conv_on_channels_last_memory_gives_the_same_values(rng):
     layer = conv64(rng, 3, 4, 3, 1, 1)
     x = rng.normal(size=(2, 3, 5, 6))
