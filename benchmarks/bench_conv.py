@@ -1,13 +1,14 @@
 """The image layers alone: optviz (numpy) against torch.nn.functional, same process, float32.
 
-Shapes of a small ResNet on 8×8 digits at batch 64 (N, c_in → c_out, k, s, p, H×W):
+The layers of the default residual CNN on 8×8 digits at batch 64, C its channel count
+(``DEFAULT_CHANNELS["resnet-cnn"]``, 32) (N, c_in → c_out, k, s, p, H×W):
 
-- stem       1 → 16, 3×3, s1, p1 on 8×8 (the first layer: no ∂l/∂x on either side)
-- block      16 → 16, 3×3, s1, p1 on 8×8
-- down       16 → 32, 3×3, s2, p1 on 8×8
-- block2     32 → 32, 3×3, s1, p1 on 4×4
-- shortcut   16 → 32, 1×1, s2, p0 on 8×8
-- BatchNorm2d over (64, 16, 8, 8) and (64, 32, 4, 4), training mode, against torch's
+- stem       1 → C, 3×3, s1, p1 on 8×8 (the first layer: no ∂l/∂x on either side)
+- block      C → C, 3×3, s1, p1 on 8×8
+- down       C → 2C, 3×3, s2, p1 on 8×8
+- block2     2C → 2C, 3×3, s1, p1 on 4×4
+- shortcut   C → 2C, 1×1, s2, p0 on 8×8
+- BatchNorm2d over (64, C, 8, 8) and (64, 2C, 4, 4), training mode, against torch's
   batch_norm;
 - resnet: the default residual CNN of ``optviz train --arch resnet-cnn``
   (``build_model("resnet-cnn")``: stem conv3×3 1→C–BN–ReLU, a residual block C→C, a
@@ -66,14 +67,15 @@ from optviz.nn.stepper import Stepper  # noqa: E402
 from optviz.optim import make_optimizer  # noqa: E402
 
 N = 64
+C = DEFAULT_CHANNELS["resnet-cnn"]
 CONVS = [  # name, c_in, c_out, k, s, p, side
-    ("stem", 1, 16, 3, 1, 1, 8),
-    ("block", 16, 16, 3, 1, 1, 8),
-    ("down", 16, 32, 3, 2, 1, 8),
-    ("block2", 32, 32, 3, 1, 1, 4),
-    ("shortcut", 16, 32, 1, 2, 0, 8),
+    ("stem", 1, C, 3, 1, 1, 8),
+    ("block", C, C, 3, 1, 1, 8),
+    ("down", C, 2 * C, 3, 2, 1, 8),
+    ("block2", 2 * C, 2 * C, 3, 1, 1, 4),
+    ("shortcut", C, 2 * C, 1, 2, 0, 8),
 ]
-NORMS = [("bn", 16, 8), ("bn2", 32, 4)]
+NORMS = [("bn", C, 8), ("bn2", 2 * C, 4)]
 WARM = 5
 
 

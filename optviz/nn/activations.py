@@ -44,10 +44,10 @@ class ReLU(Module):
     """y = max(0, x); y' = 1 for x > 0, else 0."""
 
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
-        # x·[x > 0] is about twice as fast as np.maximum / np.where on float32 (no NaN
-        # bookkeeping); it differs only at x = −∞, which gives NaN (a diverged run anyway)
+        # np.maximum with a scalar 0 of x's type: 10–20 % faster than x·[x > 0] with numpy 2
+        # (a product with a boolean array converts it first), and 0 at x = −∞
         self._pos = x > 0
-        return x * self._pos
+        return np.maximum(x, x.dtype.type(0))
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         return dy * self._pos
