@@ -82,8 +82,10 @@ class TrainReport(Shows):
         runs = [_run_json(r, res.settings.seed) for res in self.results for r in res.runs]
         first = self.first
         varied = set(first.settings.varied)
+        specs = [first.spec_of(r) for r in first.runs]  # a setting the networks do not share is null
         return {"data": first.data_info,
-                "model": {k: (None if k in varied else v if isinstance(v, (int, float, str, bool)) else str(v))
+                "model": {k: (None if k in varied or any(s.get(k, v) != v for s in specs)
+                              else v if isinstance(v, (int, float, str, bool)) else str(v))
                           for k, v in first.model_spec.items()},
                 "settings": first.settings.to_json(), "runs": runs}
 

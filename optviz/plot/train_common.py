@@ -12,7 +12,7 @@ from optviz.plot._style import slug
 
 BAND = (10, 90)  # percentiles of the band drawn over seeds
 # an image-model setting that differs between runs, in a file stem: its values after this
-IMAGE_SHORT = {"channels": "c", "blocks": "b", "growth": "g", "groups": "gn", "shortcut": "shortcut-", "stages": "s"}
+IMAGE_SHORT = {"channels": "c", "blocks": "b", "growth": "g", "groups": "groups", "shortcut": "shortcut-", "stages": "stages"}
 
 
 def as_results(results: Any) -> list[Any]:
@@ -62,7 +62,8 @@ def default_stem(result: Any) -> str:
     def part(key: str) -> str:
         if key not in varied:
             return str(spec.get(key, ""))
-        return "+".join(dict.fromkeys(str(r.settings.get(key, "")) for r in result.runs))
+        # a run whose network the setting does not shape (groups of a bn network) has none
+        return "+".join(dict.fromkeys(str(r.settings[key]) for r in result.runs if key in r.settings))
 
     if varied & {"arch", "depth", "width"}:
         model = f"{part('arch')}{part('depth')}-w{part('width')}-{part('norm')}"

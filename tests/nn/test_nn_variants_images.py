@@ -14,6 +14,7 @@ from optviz.errors import OptvizError
 from optviz.nn.cnn_models import ConvSettings
 from optviz.nn.cnn_models import parameter_count as conv_parameter_count
 from optviz.nn.variants import MODEL_KEYS, values, variants
+from optviz.plot.train_common import default_stem
 
 TINY = dict(arch="resnet-cnn", channels=2, epochs=1, opt="sgd")
 
@@ -93,6 +94,7 @@ def test_every_shortcut_is_one_labelled_run(shortcuts):
     assert doc["settings"]["varied"] == ["shortcut", "lr"]
     assert doc["model"]["shortcut"] is None and doc["model"]["channels"] == 2
     assert {r["settings"]["channels"] for r in doc["runs"]} == {2}
+    assert default_stem(res) == "digits_resnet-cnn-c2-b1-bn-shortcut-conv1x1-none_sgd"
 
 
 def test_networks_that_agree_start_from_the_same_weights(shortcuts):
@@ -112,6 +114,9 @@ def test_a_comparison_of_norms_gives_groups_to_gn():
     assert [r.label for r in runs] == ["sgd · norm=bn", "sgd · norm=gn"]
     assert report.first.spec_of(runs[1])["groups"] == 4
     assert "groups" not in runs[0].settings and runs[1].settings["groups"] == 4
+    assert default_stem(report.first) == "digits_resnet-cnn-c4-b1-bn-gn_sgd"
+    model = report.to_json()["model"]  # what the networks share; not the bn network's unused default groups
+    assert model["groups"] is None and model["norm"] is None and model["channels"] == 4
 
 
 @pytest.mark.parametrize("kwargs, param, fragment", [
@@ -149,3 +154,11 @@ def test_build_network_takes_one_value():
     with pytest.raises(OptvizError) as err:
         optviz.api.build_network(arch="resnet-cnn", channels="4,8")
     assert err.value.param == "channels" and "a network has one" in str(err.value)
+
+
+def test_a_list_of_groups_beside_a_list_of_norms_trains_bn_once():
+    report = optviz.train("digits", "sgd", arch="resnet-cnn", channels=4, norm="bn,gn", groups="2,4", epochs=1)
+    res = report.first
+    assert [r.label for r in res.runs] == ["sgd · norm=bn", "sgd · norm=gn, groups=2", "sgd · norm=gn, groups=4"]
+    assert [res.spec_of(r)["groups"] for r in res.runs[1:]] == [2, 4]
+    assert default_stem(res) == "digits_resnet-cnn-c4-b1-bn-gn-groups2-4_sgd"
