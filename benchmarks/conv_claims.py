@@ -5,7 +5,8 @@ bn_lenet, depth, shortcut, norms; none: all; ``--redraw``: draw from the JSON fi
 training), and draws one figure into ``gallery/``
 (``digits_conv_CLAIM.png``): the validation accuracy per epoch, the median over three
 seeds with the range of the three as a band. The numbers go to ``conv_claims.json`` in
-the current directory. Threads: ``OPENBLAS_NUM_THREADS`` as set by the caller.
+the current directory. Threads: ``OPENBLAS_NUM_THREADS`` as set by the caller (the claims
+trained by :func:`optviz.train`, as the ``optviz train`` command does: one thread).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+import optviz
 from optviz.nn import load_digits
 from optviz.nn.train import train
 
@@ -43,6 +45,26 @@ def run(model: dict, opt: str, lr: float, epochs: int, batch: int = 64) -> dict:
     return {"model": model, "opt": opt, "lr": lr, "epochs": epochs, "batch": batch, "curves": curves,
             "final": finals, "median_final": float(np.nanmedian(finals)) if not np.all(np.isnan(finals)) else None,
             "seconds": secs, "status": statuses}
+
+
+def run_lists(opt: str, epochs: int, key, **network) -> dict:
+    """One :func:`optviz.train` call with comma lists in ``network`` (the ``optviz train``
+    command of the claim), every run over the three seeds in :func:`run`'s form, named by
+    ``key(run.settings)``."""
+    report = optviz.train("digits", opt, epochs=epochs, seed=SEEDS[0], seeds=len(SEEDS), **network)
+    out = {}
+    for i, first in enumerate(report.first.runs):
+        runs = [res.runs[i] for res in report.results]
+        curves = [list(r.val_acc) + [np.nan] * (epochs - len(r.val_acc)) for r in runs]
+        finals = [c[-1] for c in curves]
+        print(f"  {first.label}: final {', '.join(f'{f:.4f}' for f in finals)}", flush=True)
+        out[key(first.settings)] = {
+            "model": {k: first.settings[k] for k in ("arch", *network) if k in first.settings}, "opt": opt,
+            "lr": first.hyperparameters["lr"], "epochs": epochs, "batch": first.settings["batch_size"],
+            "curves": curves, "final": finals,
+            "median_final": float(np.nanmedian(finals)) if not np.all(np.isnan(finals)) else None,
+            "seconds": [float(sum(r.epoch_time)) for r in runs], "status": [str(r.status) for r in runs]}
+    return out
 
 
 def figure(name: str, title: str, panels: dict[str, dict[str, dict]]) -> None:
@@ -94,10 +116,12 @@ def claim_depth() -> dict:
 
 
 def claim_shortcut() -> dict:
-    """The 1×1 convolution shortcut where channels and stride change, against no shortcut there."""
-    return {f"shortcut={shortcut} norm={norm}": run({"arch": "resnet-cnn", "channels": 8, "blocks": 3, "norm": norm,
-                                                     "shortcut": shortcut}, "momentum", 0.05, 8)
-            for norm in ("bn", "none") for shortcut in ("conv1x1", "none")}
+    """The 1×1 convolution shortcut where channels and stride change, against no shortcut
+    there, with and without BatchNorm: one command, ``optviz train --arch resnet-cnn
+    --channels 8 --blocks 3 --norm bn,none --shortcut conv1x1,none --opt momentum --epochs 8
+    --seeds 3`` (momentum's default lr 0.05)."""
+    return run_lists("momentum", 8, lambda s: f"shortcut={s['shortcut']} norm={s['norm']}", arch="resnet-cnn",
+                     channels=8, blocks=3, norm="bn,none", shortcut="conv1x1,none")
 
 
 def claim_norms() -> dict:

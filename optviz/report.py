@@ -334,7 +334,7 @@ def _train_title(results) -> str:
     first = results[0]
     spec, varied = first.model_spec, set(first.settings.varied)
     if spec.get("arch") in CONV_ARCHS and "arch" not in varied:  # an image model names its own settings
-        parts = [model_words(spec)[0]] + ([f"norm {spec.get('norm')}"] if "norm" not in varied else [])
+        parts = [model_words(spec, varied)[0]] + ([f"norm {spec.get('norm')}"] if "norm" not in varied else [])
     else:
         parts = [f"{key} {spec.get(key)}" if key in ("depth", "width", "norm") else str(spec.get(key))
                  for key in ("arch", "depth", "width", "norm") if key not in varied and key in spec]

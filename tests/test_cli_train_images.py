@@ -123,3 +123,48 @@ def test_the_default_epochs_of_an_image_model_are_ten(tmp_path, cli):  # noqa: F
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["settings"]["epochs"] == 10 and len(doc["runs"][0]["val_acc"]) == 10
+
+
+IMAGE_LIST_BAD = [
+    (["--arch", "resnet-cnn,lenet", "--blocks", "2"], ("--blocks does not apply to --arch lenet",)),
+    (["--arch", "cnn,resnet-cnn", "--shortcut", "conv1x1,none"], ("--shortcut", "--arch cnn")),
+    (["--arch", "resnet-cnn", "--norm", "bn,none", "--groups", "2,4"], ("--groups", "not of --norm bn,none")),
+    (["--arch", "resnet-cnn", "--shortcut", "conv1x1,,none"], ("--shortcut has an empty entry",)),
+    (["--arch", "resnet-cnn", "--shortcut", "none,none"], ("--shortcut lists 'none' twice",)),
+    (["--arch", "resnet-cnn", "--shortcut", "conv1x1,identity"], ("--shortcut 'identity' is not one of",)),
+    (["--arch", "resnet-cnn", "--channels", "4,8.5"], ("--channels must be whole numbers", "'8.5'")),
+    (["--arch", "resnet-cnn", "--blocks", "2x2"], ("--blocks must be whole numbers",)),
+    (["--arch", "resnet-cnn", "--channels", "4,100000"], ("--channels", "parameters")),
+    (["--arch", "resnet-cnn", "--shortcut", "conv1x1,none", "--save-run", "run.npz"],
+     ("--save-run keeps one network", "--shortcut lists several")),
+]
+
+
+@pytest.mark.parametrize("args, fragments", IMAGE_LIST_BAD, ids=[" ".join(a)[:50] for a, _ in IMAGE_LIST_BAD])
+def test_bad_image_lists_are_refused_on_one_line(args, fragments, image_files, cli):  # noqa: F811
+    out = image_files / "out"
+    before = sorted(p.name for p in image_files.iterdir())
+    proc = cli(["train", "--data", "images.idx", "--labels", "labels.idx", *args, "--out", str(out),
+                "--epochs", "1"], image_files)
+    assert_refused(proc, fragments, out)
+    assert sorted(p.name for p in image_files.iterdir() if p.name != "out") == before
+
+
+@pytest.mark.parametrize("option", ["--channels", "--blocks", "--shortcut"])
+def test_the_summary_of_an_image_list_is_refused(option, tmp_path, cli):  # noqa: F811
+    value = {"--channels": "4,8", "--blocks": "1,2", "--shortcut": "conv1x1,none"}[option]
+    proc = cli(["train", "--arch", "resnet-cnn", option, value, "--summary"], tmp_path)
+    assert_refused(proc, ("--summary prints one network", f"{option} {value} lists several"), tmp_path / "out")
+
+
+def test_shortcuts_compared_in_one_command(image_files, cli):  # noqa: F811
+    out = image_files / "out"
+    proc = cli(["train", "--data", "images.idx", "--labels", "labels.idx", "--arch", "resnet-cnn", "--channels", "2",
+                "--shortcut", "conv1x1,none", "--opt", "adam", "--epochs", "1", "--batch-size", "16", "--json",
+                "--out", str(out)], image_files)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert [r["label"] for r in doc["runs"]] == ["adam · shortcut=conv1x1", "adam · shortcut=none"]
+    assert [r["settings"]["shortcut"] for r in doc["runs"]] == ["conv1x1", "none"]
+    assert doc["settings"]["varied"] == ["shortcut"] and doc["model"]["shortcut"] is None
+    assert sorted(p.name for p in out.iterdir()) == ["images_resnet-cnn-c2-b1-bn-shortcut-conv1x1-none_adam_curves.png"]

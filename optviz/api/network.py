@@ -20,15 +20,21 @@ from optviz.nn.cnn_models import CONV_ARCHS, ConvSettings, image_shape_of
 from optviz.nn.cnn_models import parameter_count as conv_parameter_count
 from optviz.nn.evaluation import parse_eval_bn
 from optviz.nn.image_data import load_training_data
-from optviz.nn.image_settings import default_epochs, image_settings
+from optviz.nn.image_settings import (
+    IMAGE_SETTINGS,
+    check_image_settings,
+    default_epochs,
+    given_settings,
+)
 from optviz.nn.interpolation import Interpolation
 from optviz.nn.landscape import Landscape, LandscapeOptions, landscape_report
 from optviz.nn.model import parameter_count
 from optviz.nn.recorders import Snapshots
 from optviz.nn.records import OptimizerRun, TrainResult, merge_results
 from optviz.nn.runarchive import check_run_file_budget
+from optviz.nn.train import check_network
 from optviz.nn.train import train as train_network
-from optviz.nn.variants import MODEL_KEYS, Variant, run_label, variants
+from optviz.nn.variants import MODEL_KEYS, Variant, one_value, run_label, variants
 from optviz.notebook import Shows
 from optviz.optim import make_optimizer, optimizer_class
 from optviz.optim.objects import with_objects
@@ -76,8 +82,10 @@ class TrainReport(Shows):
         runs = [_run_json(r, res.settings.seed) for res in self.results for r in res.runs]
         first = self.first
         varied = set(first.settings.varied)
+        specs = [first.spec_of(r) for r in first.runs]  # a setting the networks do not share is null
         return {"data": first.data_info,
-                "model": {k: (None if k in varied else v if isinstance(v, (int, float, str, bool)) else str(v))
+                "model": {k: (None if k in varied or any(s.get(k, v) != v for s in specs)
+                              else v if isinstance(v, (int, float, str, bool)) else str(v))
                           for k, v in first.model_spec.items()},
                 "settings": first.settings.to_json(), "runs": runs}
 
@@ -128,7 +136,8 @@ def build_network(data: str = "digits", *, target: str | None = None, labels: st
     untrained; ``model.summary()`` prints each layer's output shape, parameters and receptive field)."""
     from optviz.nn.model import build_model
 
-    conv = image_settings([(arch, norm)], image)
+    conv = {name: one_value(name, given, "a network has one") for name, given in given_settings(image).items()}
+    check_image_settings([arch], [norm], conv)
     dataset = load_training_data(data, target, samples, noise, seed, labels)
     shape = {"image_shape": dataset.image_shape} if arch in CONV_ARCHS and dataset.image_shape else {}
     return build_model(arch, dataset.X.shape[1], dataset.n_classes, depth, width, norm, act, init, dropout, seed,
@@ -150,8 +159,11 @@ class _Plan:
 
 
 def _plan(names: list[str], params, schedule, lr, network: dict[str, Any]) -> _Plan:
-    """Every network variant with every optimizer (and listed learning rate), checked."""
+    """Every network variant with every optimizer (and listed learning rate), checked; the
+    image-model settings against every listed arch and norm."""
     found, varied = variants({**network, "lr": lr})
+    check_image_settings([v.model["arch"] for v in found], [v.model["norm"] for v in found],
+                         [k for k in IMAGE_SETTINGS if k in network])
     if "lr" in varied:
         named = [n for n in names if isinstance(n, str)]
         fixed = [n for n, h in scoped_params(parse_params(params), named).items() if "lr" in h]
@@ -185,9 +197,9 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
           save_weights: bool = False, landscape: bool | LandscapeOptions = False,
           eval_bn: str | Iterable[str] = "running", threads: int = TRAIN_THREADS,
           callback: Callable[[str, int, Any], None] | None = None, progress: Progress | None = None,
-          landscape_progress: Progress | None = None, channels: int | None = None, blocks: int | None = None,
-          growth: int | None = None, groups: int | None = None, shortcut: str | None = None,
-          stages: int | None = None) -> TrainReport:
+          landscape_progress: Progress | None = None, channels: Listed | None = None, blocks: Listed | None = None,
+          growth: Listed | None = None, groups: Listed | None = None, shortcut: Listed | None = None,
+          stages: Listed | None = None) -> TrainReport:
     """Train small networks in numpy, every network variant with every optimizer.
 
     ``data``: digits, moons, circles, spirals, xor, blobs, a CSV file (``target``
@@ -196,13 +208,16 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
     ``labels`` file (MNIST's). The network: ``arch`` (mlp, resnet, or the image models
     cnn, resnet-cnn, densenet, lenet), ``depth``, ``width``, ``norm`` (bn, ln, none; the
     image models also gn, in), ``act``, ``init``, ``dropout``, ``dtype``; the image models
-    take ``channels``, ``blocks``, ``growth``, ``groups``, ``shortcut``, ``stages`` (one
-    value each; see :func:`optviz.nn.model.build_model`; ``depth`` and ``width`` do not
-    apply to them). ``arch``, ``depth``, ``width``, ``norm``,
-    ``act``, ``init``, ``lr`` and ``batch_size`` take one value, a list or a comma
-    string (``norm="bn,none"``): every combination with every optimizer is one run,
-    labelled with what differs ("sgd · norm=bn"), all from the same seed (the same
-    initial weights where the networks agree). Each optimizer's ``lr`` defaults to the
+    take ``channels``, ``blocks``, ``growth``, ``groups``, ``shortcut``, ``stages`` (see
+    :func:`optviz.nn.model.build_model`; ``depth`` and ``width`` do not apply to them).
+    ``arch``, ``depth``, ``width``, ``norm``, ``act``, ``init``, the six image-model
+    settings, ``lr`` and ``batch_size`` take one value, a list or a comma string
+    (``norm="bn,none"``, ``shortcut="conv1x1,none"``): every combination with every
+    optimizer is one run, labelled with what differs ("sgd · norm=bn",
+    "adam · shortcut=none"), all from the same seed (the same initial weights where the
+    networks agree). An image-model setting that a listed arch does not use is refused;
+    ``groups`` applies to the ``norm=gn`` networks of a list of norms (and is refused
+    when none is gn). Every network is built and checked before any of them trains. Each optimizer's ``lr`` defaults to the
     rate that trains the default network well (``Optimizer.default_train_lr``).
     ``weight_decay`` is the λ of an L2 penalty λ Σ w² added to the loss (weights only).
     ``seeds``: train with seeds seed … seed+N−1. ``record_every``: keep the weights every
@@ -227,8 +242,10 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
         validate.whole("record_every", record_every)
     check_threads(threads)
     options = _landscape_options(landscape, epochs, record_every)
+    image = given_settings({"channels": channels, "blocks": blocks, "growth": growth, "groups": groups,
+                            "shortcut": shortcut, "stages": stages})
     plan = _plan(names, params, schedule, lr, {"arch": arch, "depth": depth, "width": width, "norm": norm,
-                                               "act": act, "init": init, "batch_size": batch_size})
+                                               "act": act, "init": init, **image, "batch_size": batch_size})
     networks = [k for k in plan.varied if k in MODEL_KEYS]
     if save_weights and networks:
         fields = ", ".join("{" + k + "}" for k in networks)
@@ -239,13 +256,14 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
     if any(kind != "running" for kind, _ in eval_specs) and all(v.model["norm"] != "bn" for v, _, _ in plan.groups):
         raise OptvizError("{eval_bn} compares BatchNorm statistics, and no network has BatchNorm: add {norm=bn}",
                           param="eval_bn", names=("norm",))
-    conv = image_settings([(v.model["arch"], v.model["norm"]) for v, _, _ in plan.groups], {"channels": channels, "blocks": blocks, "growth": growth, "groups": groups,
-                                        "shortcut": shortcut, "stages": stages})
     dataset = load_training_data(data, target, samples, noise, seed, labels)
     record = record_every if record_every is not None else ("epoch" if (options or save_weights) else None)
     if save_weights:
-        _check_run_file(plan, dataset, epochs, record, dtype, conv)
-    common = {"dropout": dropout, "dtype": np.dtype(dtype).type, **conv}
+        _check_run_file(plan, dataset, epochs, record, dtype)
+    common = {"dropout": dropout, "dtype": np.dtype(dtype).type}
+    if len(plan.groups) > 1:  # one network is checked as it is built; several, all before the first trains
+        for variant, _, _ in plan.groups:
+            check_network(dataset, {**variant.model, **common, "seed": seed}, variant.batch_size)
     counter = _Counter(progress, plan.runs * epochs * seeds, callback)
     results = []
     with limited_threads(threads):
@@ -272,24 +290,28 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
     return report
 
 
-def _check_run_file(plan: _Plan, dataset: Any, epochs: int, record: int | str, dtype: str,
-                    conv: dict[str, Any]) -> None:
-    """Refuse before any training a run file over its budget (one network: checked before)."""
-    model = plan.groups[0][0].model
-    n, features = dataset.X.shape
+def _n_params(model: dict[str, Any], dataset: Any) -> int:
+    """The parameters of one variant's network on ``dataset`` (its own image-model settings)."""
+    features = dataset.X.shape[1]
     if model["arch"] in CONV_ARCHS:
-        cs = ConvSettings(image_shape_of(dataset.image_shape, features), **conv)
-        n_params = conv_parameter_count(model["arch"], cs)
-    else:
-        n_params = parameter_count(model["arch"], features, dataset.n_classes, model["depth"], model["width"],
-                                   model["norm"], model["act"])
+        conv = {k: model[k] for k in IMAGE_SETTINGS if k in model}
+        return conv_parameter_count(model["arch"], ConvSettings(image_shape_of(dataset.image_shape, features), **conv))
+    return parameter_count(model["arch"], features, dataset.n_classes, model["depth"], model["width"],
+                           model["norm"], model["act"])
+
+
+def _check_run_file(plan: _Plan, dataset: Any, epochs: int, record: int | str, dtype: str) -> None:
+    """Refuse before any training a run file over its budget (one network: checked before;
+    each variant counted with its own network, the largest bounding all)."""
+    n_params = max(_n_params(v.model, dataset) for v, _, _ in plan.groups)
+    n = dataset.X.shape[0]
     n_train = max(1, n - round(0.2 * n))  # the validation part is a fifth of the data
     counts = []
     for variant, specs, _ in plan.groups:
         per_epoch = -(-n_train // min(variant.batch_size, n_train))
         every = per_epoch if record == "epoch" else int(record)
         counts += [Snapshots.count(epochs * per_epoch, every)] * len(specs)
-    check_run_file_budget(n_params, counts, n * (features + 1), np.dtype(dtype).itemsize)
+    check_run_file_budget(n_params, counts, n * (dataset.X.shape[1] + 1), np.dtype(dtype).itemsize)
 
 
 class _Counter:

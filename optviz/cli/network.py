@@ -23,7 +23,6 @@ from optviz.cli.options import (
     NoPlot,
     Out,
     PlaneChoice,
-    Shortcut,
     Unit,
     value,
 )
@@ -41,12 +40,12 @@ def train(
     depth: Annotated[str, typer.Option(help="Hidden Linear layers (resnet: of the trunk, two per block); a comma list (8,30) compares depths.", rich_help_panel=NET)] = "6",
     width: Annotated[str, typer.Option(help="Units per hidden layer (comma list allowed).", rich_help_panel=NET)] = "128",
     norm: Annotated[str, typer.Option(help="bn (BatchNorm), ln (LayerNorm) or none, between each Linear or convolution and its activation; the image models also take gn (GroupNorm) and in (InstanceNorm); bn,none compares them.", rich_help_panel=NET)] = "bn",
-    channels: Annotated[int | None, typer.Option(help="Image models: channels of the first convolution [default: cnn/resnet-cnn 32, densenet 16, lenet 6].", rich_help_panel=NET)] = None,
-    blocks: Annotated[int | None, typer.Option(help="cnn/resnet-cnn: residual blocks per stage; densenet: layers per dense block [default: 1].", rich_help_panel=NET)] = None,
-    growth: Annotated[int | None, typer.Option(help="densenet: channels each dense layer adds [default: 12].", rich_help_panel=NET)] = None,
-    groups: Annotated[int | None, typer.Option(help="Groups of --norm gn [default: 2].", rich_help_panel=NET)] = None,
-    shortcut: Annotated[Shortcut | None, typer.Option(help="resnet-cnn: the shortcut of a block that changes channels or stride (conv1x1, or none: that block has none) [default: conv1x1].", rich_help_panel=NET)] = None,
-    stages: Annotated[int | None, typer.Option(help="cnn/resnet-cnn/densenet: stages, each later one halving the side [default: halve while the side stays ≥ 4, at most 3].", rich_help_panel=NET)] = None,
+    channels: Annotated[str | None, typer.Option(help="Image models: channels of the first convolution [default: cnn/resnet-cnn 32, densenet 16, lenet 6]; a comma list (8,16) compares them, as for every image-model option.", rich_help_panel=NET)] = None,
+    blocks: Annotated[str | None, typer.Option(help="cnn/resnet-cnn: residual blocks in each stage; densenet: layers in each dense block [default: 1] (comma list allowed: 1,3).", rich_help_panel=NET)] = None,
+    growth: Annotated[str | None, typer.Option(help="densenet: channels each dense layer adds [default: 12] (comma list allowed).", rich_help_panel=NET)] = None,
+    groups: Annotated[str | None, typer.Option(help="Groups of --norm gn [default: 2] (comma list allowed); with a list of norms, it shapes the gn networks.", rich_help_panel=NET)] = None,
+    shortcut: Annotated[str | None, typer.Option(help="resnet-cnn: the shortcut of a block that changes channels or stride: conv1x1, or none (that block has none) [default: conv1x1]; conv1x1,none compares them.", rich_help_panel=NET)] = None,
+    stages: Annotated[str | None, typer.Option(help="cnn/resnet-cnn/densenet: stages, each later one halving the side [default: halve while the side stays ≥ 4, at most 3] (comma list allowed).", rich_help_panel=NET)] = None,
     summary: Annotated[bool, typer.Option("--summary", help="Print the network (each layer's output shape, parameters and receptive field) and stop.", rich_help_panel=NET)] = False,
     act: Annotated[str, typer.Option(help="Activation: relu, leaky_relu, prelu, elu, tanh, sigmoid (comma list allowed).", rich_help_panel=NET)] = "relu",
     init: Annotated[str, typer.Option(help="Weight initialization: he, he_normal, xavier, xavier_normal, zeros (comma list allowed; zeros adds a unit-symmetry panel).", rich_help_panel=NET)] = "he",
@@ -86,14 +85,14 @@ def train(
     digits with Adam and SGD-momentum for 30 epochs. --arch cnn, resnet-cnn, densenet
     or lenet reads each sample as an image (digits: 1×8×8).
     """
-    image = {"channels": channels, "blocks": blocks, "growth": growth, "groups": groups,
-             "shortcut": value(shortcut), "stages": stages}
+    image = {"channels": channels, "blocks": blocks, "growth": growth, "groups": groups, "shortcut": shortcut,
+             "stages": stages}
     if summary:
         import optviz.api as api
 
         net = api.build_network(data, target=target, labels=labels, samples=samples, noise=noise, seed=seed,
-                                **_one_network(arch=arch, depth=depth, width=width, norm=norm, act=act, init=init),
-                                dropout=dropout, dtype=dtype.value, **image)
+                                **_one_network(arch=arch, depth=depth, width=width, norm=norm, act=act, init=init,
+                                               **image), dropout=dropout, dtype=dtype.value)
         print(net.summary())
         return
     figures = figure_options(fmt=fmt, dpi=dpi, animate=animate, fps=8, frames=48, animations=("gif",))
@@ -124,12 +123,12 @@ def train(
                   save_run=save_run)
 
 
-def _one_network(**given: str) -> dict[str, Any]:
+def _one_network(**given: str | None) -> dict[str, Any]:
     """The network options as one network for --summary (a comma list names several)."""
     from optviz.errors import OptvizError
 
     for name, text in given.items():
-        if "," in text:
+        if text is not None and "," in text:
             raise OptvizError(f"{{summary}} prints one network, and {{{name}={text}}} lists several: give one value",
                               param="summary", names=(name,))
     out: dict[str, Any] = dict(given)

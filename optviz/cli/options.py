@@ -72,11 +72,6 @@ class Norm(str, Enum):
     none = "none"
 
 
-class Shortcut(str, Enum):
-    conv1x1 = "conv1x1"
-    none = "none"
-
-
 class Act(str, Enum):
     relu = "relu"
     leaky_relu = "leaky_relu"

@@ -31,16 +31,34 @@ def default_epochs(arch: Any) -> int:
     return 10 if all(a in CONV_ARCHS for a in _archs(arch)) else 30
 
 
-def image_settings(models: Iterable[tuple[str, str]], given: Mapping[str, Any]) -> dict[str, Any]:
-    """The image-model settings that were given (not None), checked against every
-    (arch, norm) of ``models``: one that a model (or its norm, for ``groups``) does not use
-    is refused rather than ignored."""
+def given_settings(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The image-model settings that were given (not None); an unknown name is refused."""
     given = {k: v for k, v in given.items() if v is not None}
     unknown = sorted(set(given) - set(IMAGE_SETTINGS))
     if unknown:
         raise OptvizError(f"unknown image-model setting(s) {', '.join(unknown)}; known: {', '.join(IMAGE_SETTINGS)}")
-    for arch, norm in models:
-        for name in given:
+    return given
+
+
+def shapes(name: str, network: Mapping[str, Any]) -> bool:
+    """Whether setting ``name`` shapes ``network`` (its arch, norm, … by name): ``groups``
+    only with ``norm=gn``; every other setting is checked by :func:`check_image_settings`."""
+    return name != "groups" or network.get("norm") == "gn"
+
+
+def uses(network: Mapping[str, Any], name: str) -> bool:
+    """Whether the network of spec ``network`` is shaped by setting ``name`` (any setting
+    not of the image models is; an image-model setting where its arch and norm use it)."""
+    return name not in IMAGE_SETTINGS or (name in APPLIES.get(network.get("arch"), ()) and shapes(name, network))
+
+
+def check_image_settings(archs: Iterable[str], norms: Iterable[str], names: Iterable[str]) -> None:
+    """Refuse an image-model setting (of ``names``) that one of the listed ``archs`` does
+    not use, rather than ignore it there; ``groups`` when none of the listed ``norms`` is
+    gn (with gn among them, it applies to the gn networks: it is gn's own parameter)."""
+    names, norms = list(names), list(dict.fromkeys(norms))
+    for arch in dict.fromkeys(archs):
+        for name in names:
             if arch not in CONV_ARCHS:
                 raise OptvizError(f"{{{name}}} applies to the image models ({{arch}} {', '.join(CONV_ARCHS)}), "
                                   f"not to {{arch={arch}}}", param=name, names=("arch",))
@@ -48,7 +66,6 @@ def image_settings(models: Iterable[tuple[str, str]], given: Mapping[str, Any]) 
                 users = [a for a in CONV_ARCHS if name in APPLIES[a]]
                 raise OptvizError(f"{{{name}}} does not apply to {{arch={arch}}}; it shapes {', '.join(users)}",
                                   param=name, names=("arch",))
-            if name == "groups" and norm != "gn":
-                raise OptvizError(f"{{groups}} is the number of groups of {{norm=gn}}, not of {{norm={norm}}}",
-                                  param="groups", names=("norm",))
-    return given
+    if "groups" in names and "gn" not in norms:
+        raise OptvizError(f"{{groups}} is the number of groups of {{norm=gn}}, not of {{norm={','.join(norms)}}}",
+                          param="groups", names=("norm",))

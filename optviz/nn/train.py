@@ -31,6 +31,7 @@ from optviz.errors import OptvizError
 from optviz.nn.cnn_models import CONV_ARCHS
 from optviz.nn.data import Dataset, Split, split_and_standardize
 from optviz.nn.evaluation import TRAIN_LOSSES, EvalMode, eval_modes, evaluate, parse_eval_bn
+from optviz.nn.image_settings import uses
 from optviz.nn.losses import accuracy
 from optviz.nn.model import EVAL_CHUNK, Model, build_model
 from optviz.nn.recorders import MAX_SNAPSHOTS, EpochRecord, Snapshots
@@ -50,8 +51,10 @@ __all__ = ["TRAIN_LOSSES", "OptimizerRun", "Stepper", "TrainResult", "TrainSetti
 
 OptimizerSpec = Any  # a name, (name, {hyper}), or an optviz.optim Optimizer
 
-# What each run's ``settings`` records: its network, its learning rate and its batches.
-RUN_MODEL_SETTINGS = ("arch", "depth", "width", "norm", "act", "init", "dropout", "dtype")
+# What each run's ``settings`` records: its network (an image model's own settings too), its
+# learning rate and its batches.
+RUN_MODEL_SETTINGS = ("arch", "depth", "width", "norm", "act", "init", "dropout", "dtype", "channels", "blocks",
+                      "growth", "groups", "shortcut", "stages")
 RUN_SETTINGS = (*RUN_MODEL_SETTINGS, "lr", "batch_size", "steps_per_epoch")
 
 
@@ -274,10 +277,7 @@ def train(
         batch_size = n_train
     data_info.update(n_train=n_train, n_val=len(split.y_val), n_features=in_dim, n_classes=n_classes)
     net = _network(model, seed, in_dim, n_classes, getattr(data, "image_shape", None))
-    if net.has_conv:
-        batch = max(batch_size, EVAL_CHUNK)
-        budget.fits(f"a training batch of {batch} images", batch * net.memory_per_sample(), "batch_size",
-                    "choose a smaller batch size, smaller images or fewer channels")
+    _check_batch_memory(net, batch_size)
     split = Split(split.X_train.astype(net.dtype), split.y_train, split.X_val.astype(net.dtype), split.y_val)
     steps_per_epoch = len(_batches(n_train, batch_size, np.random.default_rng(0), net.has_batchnorm))
     opts = _make_optimizers(optimizers, lr, schedule, schedule_unit, steps_per_epoch)
@@ -290,12 +290,12 @@ def train(
     modes = eval_modes(modes_wanted, batch_size, split.y_val, seed)
     context = _Context(net, split, TRAIN_LOSSES[loss], kinds, list(dict.fromkeys(layer_of(k) for k in kinds)),
                        weight_decay, l1, batch_size, every, int(max_snapshots), loss, modes)
-    own = {k: net.spec[k] for k in RUN_MODEL_SETTINGS if k in net.spec}
+    own = {k: net.spec[k] for k in RUN_MODEL_SETTINGS if k in net.spec and uses(net.spec, k)}
     own.update(batch_size=batch_size, steps_per_epoch=steps_per_epoch)
     runs = _train_all(context, opts, list(labels) if labels is not None else _labels(opts), epochs, seed, callback)
     for run in runs:
         run.settings = {**own, "lr": run.hyperparameters.get("lr")}
-        run.settings = {k: run.settings[k] for k in RUN_SETTINGS}
+        run.settings = {k: run.settings[k] for k in RUN_SETTINGS if k in run.settings}
     net.set_state(initial)
     settings = TrainSettings(
         epochs=epochs, batch_size=batch_size, lr=shared([r.settings["lr"] for r in runs]),
@@ -340,6 +340,23 @@ def _check_train_arguments(epochs, batch_size, weight_decay, l1, loss, optimizer
                               f"got {record_weights!r}", param="record_weights")
         validate.whole("record_weights", record_weights)
     validate.whole("max_snapshots", max_snapshots, 3, MAX_SNAPSHOTS)
+
+
+def check_network(data: Dataset, model: dict[str, Any], batch_size: int, val_fraction: float = 0.2) -> None:
+    """Build the network ``model`` (build_model keyword arguments) for ``data`` as :func:`train`
+    would, and check that its training batches fit the memory budget: what train would refuse
+    of this network is refused here, before any training (of it or of others beside it)."""
+    counts = np.unique(np.asarray(data.y), return_counts=True)[1]
+    n_train = int(sum(n - round(val_fraction * n) for n in counts))  # as the stratified split leaves
+    net = _network(model, int(model.get("seed", 0)), data.X.shape[1], data.n_classes, data.image_shape)
+    _check_batch_memory(net, min(batch_size, max(n_train, 1)))
+
+
+def _check_batch_memory(net: Model, batch_size: int) -> None:
+    if net.has_conv:
+        batch = max(batch_size, EVAL_CHUNK)
+        budget.fits(f"a training batch of {batch} images", batch * net.memory_per_sample(), "batch_size",
+                    "choose a smaller batch size, smaller images or fewer channels")
 
 
 def _image_model(model: Model | dict[str, Any] | None) -> bool:

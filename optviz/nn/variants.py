@@ -4,7 +4,9 @@
 with every optimizer, one labelled run each, all from the same seed. Each setting has a
 parser here (a word from a list, a whole number, a positive rate); a new setting joins
 by adding a line to :data:`VARIED`. A label names the optimizer and the values that
-differ between runs: ``"sgd · norm=bn, lr=1"``.
+differ between runs: ``"sgd · norm=bn, lr=1"``. A setting that shapes only some of the
+networks (``groups``: those with ``norm=gn``) is left out of the others, so they are
+trained once and their labels do not name it (``"norm=bn"``, ``"norm=gn, groups=4"``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 from optviz import validate
 from optviz.errors import OptvizError
 from optviz.nn.activations import ACTIVATIONS
-from optviz.nn.cnn import NORMS_2D
+from optviz.nn.cnn import NORMS_2D, SHORTCUTS
+from optviz.nn.image_settings import IMAGE_SETTINGS, shapes
 from optviz.nn.init import INITIALIZERS
 from optviz.nn.model import ARCHS
 
@@ -58,10 +61,16 @@ VARIED: dict[str, Callable[[str, Any], Any]] = {
     "norm": _word(NORMS_2D),  # image models also take gn and in; build_model refuses them elsewhere
     "act": _word(ACTIVATIONS),
     "init": _word(INITIALIZERS),
+    "channels": _whole(1),
+    "blocks": _whole(1),
+    "growth": _whole(1),
+    "groups": _whole(1),
+    "shortcut": _word(SHORTCUTS),
+    "stages": _whole(1),
     "batch_size": _whole(1),
     "lr": _rate,
 }
-MODEL_KEYS = ("arch", "depth", "width", "norm", "act", "init")
+MODEL_KEYS = ("arch", "depth", "width", "norm", "act", "init", *IMAGE_SETTINGS)
 
 
 def values(name: str, given: Any) -> list[Any]:
@@ -83,6 +92,16 @@ def values(name: str, given: Any) -> list[Any]:
     return out
 
 
+def one_value(name: str, given: Any, why: str) -> Any:
+    """The one value of setting ``name`` (parsed as in :func:`values`); a list of several is
+    refused with ``why`` (what takes one value)."""
+    got = values(name, given)
+    if len(got) > 1:
+        raise OptvizError(f"{{{name}}} lists {len(got)} values ({', '.join(map(fmt_value, got))}); {why}",
+                          param=name)
+    return got[0]
+
+
 @dataclass(frozen=True)
 class Variant:
     """One combination of the listed settings: the network's keyword arguments, the batch
@@ -101,14 +120,20 @@ def fmt_value(value: Any) -> str:
 def variants(settings: dict[str, Any]) -> tuple[list[Variant], tuple[str, ...]]:
     """Every combination of the settings in ``settings`` (each a value, list or comma
     string; ``lr`` None means each optimizer's default), networks in the outer loop
-    and the learning rate innermost; and the names of the settings that vary."""
+    and the learning rate innermost; and the names of the settings that vary. A setting
+    that does not shape a combination's network (``groups`` without ``norm=gn``) is left
+    out of it, and the combinations that then repeat one before are dropped."""
     lists = {name: ([None] if name == "lr" and settings.get(name) is None else values(name, settings[name]))
              for name in VARIED if name in settings}
     varied = tuple(name for name, vals in lists.items() if len(vals) > 1)
-    out = []
+    out, seen = [], set()
     for combo in itertools.product(*lists.values()):
-        chosen = dict(zip(lists, combo, strict=True))
-        label = ", ".join(f"{name}={fmt_value(chosen[name])}" for name in varied)
+        every = dict(zip(lists, combo, strict=True))
+        chosen = {name: value for name, value in every.items() if shapes(name, every)}
+        if tuple(chosen.items()) in seen:
+            continue
+        seen.add(tuple(chosen.items()))
+        label = ", ".join(f"{name}={fmt_value(chosen[name])}" for name in varied if name in chosen)
         out.append(Variant({k: chosen[k] for k in MODEL_KEYS if k in chosen}, chosen.get("batch_size", 64),
                            chosen.get("lr"), label))
     return out, varied

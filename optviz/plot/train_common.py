@@ -11,6 +11,8 @@ from optviz.nn.cnn_models import CONV_ARCHS, model_words
 from optviz.plot._style import slug
 
 BAND = (10, 90)  # percentiles of the band drawn over seeds
+# an image-model setting that differs between runs, in a file stem: its values after this
+IMAGE_SHORT = {"channels": "c", "blocks": "b", "growth": "g", "groups": "groups", "shortcut": "shortcut-", "stages": "stages"}
 
 
 def as_results(results: Any) -> list[Any]:
@@ -60,14 +62,16 @@ def default_stem(result: Any) -> str:
     def part(key: str) -> str:
         if key not in varied:
             return str(spec.get(key, ""))
-        return "+".join(dict.fromkeys(str(r.settings.get(key, "")) for r in result.runs))
+        # a run whose network the setting does not shape (groups of a bn network) has none
+        return "+".join(dict.fromkeys(str(r.settings[key]) for r in result.runs if key in r.settings))
 
     if varied & {"arch", "depth", "width"}:
         model = f"{part('arch')}{part('depth')}-w{part('width')}-{part('norm')}"
     else:  # one architecture: its own short name (image models name their channels and blocks)
-        model = f"{model_words(spec)[1]}-{part('norm')}"
+        model = f"{model_words(spec, varied)[1]}-{part('norm')}"
     if "act" in varied or "init" in varied:
         model += "-" + "-".join(part(k) for k in ("act", "init") if k in varied)
+    model += "".join(f"-{short}{part(key)}" for key, short in IMAGE_SHORT.items() if key in varied)
     names = list(dict.fromkeys(r.optimizer if varied else r.label for r in result.runs))
     opts = "-".join(slug(name, 20) for name in names)
     if len(opts) > 50:
@@ -85,7 +89,7 @@ def subtitle(result: Any, seeds: int = 1) -> str:
     varied = set(getattr(s, "varied", ()))
     net = []
     if "arch" not in varied and spec.get("arch") in CONV_ARCHS:  # an image model names its own settings
-        net.append(model_words(spec)[0])
+        net.append(model_words(spec, varied)[0])
     else:
         if "arch" not in varied:
             net.append("residual MLP" if spec.get("arch") == "resnet" else "MLP")
