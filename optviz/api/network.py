@@ -23,6 +23,7 @@ from optviz.nn.image_data import load_training_data
 from optviz.nn.image_settings import (
     IMAGE_SETTINGS,
     check_image_settings,
+    check_shortcut_used,
     default_epochs,
     given_settings,
 )
@@ -139,6 +140,7 @@ def build_network(data: str = "digits", *, target: str | None = None, labels: st
     conv = {name: one_value(name, given, "a network has one") for name, given in given_settings(image).items()}
     check_image_settings([arch], [norm], conv)
     dataset = load_training_data(data, target, samples, noise, seed, labels)
+    check_shortcut_used({"arch": arch, **conv}, dataset.image_shape, dataset.X.shape[1])
     shape = {"image_shape": dataset.image_shape} if arch in CONV_ARCHS and dataset.image_shape else {}
     return build_model(arch, dataset.X.shape[1], dataset.n_classes, depth, width, norm, act, init, dropout, seed,
                        np.dtype(dtype).type, **shape, **conv)
@@ -261,6 +263,8 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
     if save_weights:
         _check_run_file(plan, dataset, epochs, record, dtype)
     common = {"dropout": dropout, "dtype": np.dtype(dtype).type}
+    for variant, _, _ in plan.groups:
+        check_shortcut_used(variant.model, dataset.image_shape, dataset.X.shape[1])
     if len(plan.groups) > 1:  # one network is checked as it is built; several, all before the first trains
         for variant, _, _ in plan.groups:
             check_network(dataset, {**variant.model, **common, "seed": seed}, variant.batch_size)

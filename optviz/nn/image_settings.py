@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from optviz.errors import OptvizError
-from optviz.nn.cnn_models import CONV_ARCHS
+from optviz.nn.cnn_models import CONV_ARCHS, auto_stages, image_shape_of
 
 IMAGE_SETTINGS = ("channels", "blocks", "growth", "groups", "shortcut", "stages")
 
@@ -69,3 +69,20 @@ def check_image_settings(archs: Iterable[str], norms: Iterable[str], names: Iter
     if "groups" in names and "gn" not in norms:
         raise OptvizError(f"{{groups}} is the number of groups of {{norm=gn}}, not of {{norm={','.join(norms)}}}",
                           param="groups", names=("norm",))
+
+
+def check_shortcut_used(model: Mapping[str, Any], image_shape: Any, in_dim: int) -> None:
+    """Refuse a given ``shortcut`` for a ResNet in which no block changes shape: only the first
+    block of each stage after the first doubles the channels at stride 2, so with one stage
+    (``stages=1``, or images too small for a second) every shortcut is the identity and
+    ``shortcut=none`` and ``shortcut=conv1x1`` would train the same network."""
+    if model.get("arch") != "resnet-cnn" or model.get("shortcut") is None:
+        return
+    _, h, w = image_shape_of(image_shape, in_dim)
+    stages = model.get("stages") or auto_stages(h, w)
+    if stages == 1:
+        why = "{stages=1}" if model.get("stages") else f"{h}×{w} images (one stage)"
+        raise OptvizError(f"{{shortcut}} shapes the first block of each stage after the first, where the "
+                          f"channels double at stride 2; with {why} no block changes shape and every "
+                          "shortcut is the identity: leave {shortcut} out or add stages",
+                          param="shortcut", names=("stages",))

@@ -128,6 +128,9 @@ def test_a_comparison_of_norms_gives_groups_to_gn():
     (dict(channels="2,100000"), "channels", "parameters would need"),
     (dict(norm="gn", channels="4,6", groups=4), "groups", "divisor of 6"),
     (dict(channels="2,64", batch_size=1024), "batch_size", "a training batch of 1024 images"),
+    # one stage: no block changes shape, both shortcuts would train the same network
+    (dict(stages="1,2", shortcut="none"), "shortcut", "with stages=1 no block changes shape"),
+    (dict(stages=1, shortcut="conv1x1,none"), "shortcut", "every shortcut is the identity"),
 ])
 def test_refused_before_any_training(kwargs, param, fragment):
     args = {**TINY, **kwargs}
@@ -147,6 +150,19 @@ def test_the_run_file_budget_counts_the_variants_own_network(monkeypatch):
     assert err.value.param == "save_weights" and "over its budget" in str(err.value)
     report = optviz.train("digits", "sgd", arch="resnet-cnn", channels=2, epochs=1, save_weights=True)
     assert report.first.runs[0].status == "ok"
+
+
+def test_a_shortcut_on_images_too_small_for_a_second_stage_is_refused():
+    """4×4 images get one stage by default: a given shortcut would change nothing."""
+    with pytest.raises(OptvizError) as err:
+        optviz.api.network.build_network("digits", arch="resnet-cnn", stages=1, shortcut="none")
+    assert err.value.param == "shortcut" and "stages=1" in str(err.value)
+    from optviz.nn.image_settings import check_shortcut_used
+
+    with pytest.raises(OptvizError, match=r"4×4 images \(one stage\)"):
+        check_shortcut_used({"arch": "resnet-cnn", "shortcut": "none"}, (1, 4, 4), 16)
+    check_shortcut_used({"arch": "resnet-cnn", "shortcut": "none"}, (1, 8, 8), 64)  # two stages: used
+    check_shortcut_used({"arch": "resnet-cnn"}, (1, 4, 4), 16)  # not given: nothing to refuse
 
 
 def test_build_network_takes_one_value():
