@@ -90,7 +90,7 @@ def figure(name: str, title: str, panels: dict[str, dict[str, dict]]) -> None:
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right", title="median final val. acc.", title_fontsize=8)
+        ax.legend(fontsize=8, loc="best", title="median final val. acc.", title_fontsize=8)
     axes[0][0].set_ylabel("val. accuracy (%): median, range of 3 seeds")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
