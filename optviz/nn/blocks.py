@@ -8,7 +8,7 @@ import numpy as np
 from optviz.errors import OptvizError
 from optviz.nn.activations import make_activation
 from optviz.nn.layers import BatchNorm1d, Dropout, LayerNorm, Linear
-from optviz.nn.module import Module
+from optviz.nn.module import Module, Residual
 
 NORMS = ("bn", "ln", "none")
 
@@ -24,7 +24,7 @@ def make_norm(norm: str, dim: int, dtype=np.float32) -> Module | None:
     raise OptvizError(f"unknown norm {norm!r}; choose one of: {', '.join(NORMS)}")
 
 
-class ResidualBlock(Module):
+class ResidualBlock(Residual):
     """MLP form of the residual block (docs/math.md §6.5, d2l ``Residual``):
 
         h   = act(norm₁(x W₁ + b₁))            (then dropout, if any)
@@ -74,13 +74,6 @@ class ResidualBlock(Module):
         self.main = main
         self.shortcut = Linear(n_in, n_out, init, rng, dtype) if n_in != n_out else None
         self.act = make_activation(act, n_out, dtype)
-
-    def children(self) -> list[tuple[str, Module]]:
-        kids = list(self.main)
-        if self.shortcut is not None:
-            kids.append(("shortcut", self.shortcut))
-        kids.append(("act2", self.act))
-        return kids
 
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         h = x

@@ -16,7 +16,7 @@ from optviz.nn.activations import PReLU, make_activation
 from optviz.nn.conv import Conv2d
 from optviz.nn.images import check_int, nchw, nhwc
 from optviz.nn.layers import BatchNorm1d, LayerNorm
-from optviz.nn.module import Module, Sequential
+from optviz.nn.module import Module, Residual, Sequential
 from optviz.nn.norm2d import BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm2d
 from optviz.nn.pool import AvgPool2d
 
@@ -144,7 +144,7 @@ def conv_norm_act(c_in: int, c_out: int, k: int, stride: int, norm: str, act: st
     return layers, hw
 
 
-class ResidualBlock2d(Module):
+class ResidualBlock2d(Residual):
     """The residual block of docs/math.md §7.5 (d2l's ``Residual``), every 3×3 convolution
     with padding 1:
 
@@ -189,13 +189,6 @@ class ResidualBlock2d(Module):
         self.kind = shortcut
         self.shortcut = Conv2d(c_in, c_out, 1, stride, 0, init, rng, dtype) if shortcut == "conv1x1" else None
         self.act = make_act2d(act, c_out, dtype)
-
-    def children(self) -> list[tuple[str, Module]]:
-        kids = list(self.main)
-        if self.shortcut is not None:
-            kids.append(("shortcut", self.shortcut))
-        kids.append(("act2", self.act))
-        return kids
 
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         h = x

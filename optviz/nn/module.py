@@ -80,6 +80,24 @@ class Sequential(Module):
         return dy
 
 
+class Residual(Module):
+    """What the residual blocks share (the MLP form in optviz.nn.blocks, the convolutional
+    one in optviz.nn.cnn): a main branch ``main`` (named layers), a ``shortcut`` layer or
+    None, and the activation ``act`` applied to their sum. Its children, in forward
+    order, are the main branch's layers, then the shortcut, then ``act2``."""
+
+    main: list[tuple[str, Module]]
+    shortcut: Module | None
+    act: Module
+
+    def children(self) -> list[tuple[str, Module]]:
+        kids = list(self.main)
+        if self.shortcut is not None:
+            kids.append(("shortcut", self.shortcut))
+        kids.append(("act2", self.act))
+        return kids
+
+
 def named_leaves(module: Module, prefix: str = "") -> Iterator[tuple[str, Module]]:
     """Yield (dotted prefix, leaf) for every leaf under ``module``, in forward order."""
     kids = module.children()
