@@ -115,23 +115,49 @@ def run_name(traj: Any) -> str:
 
 
 def run_styles(runs: Sequence[Any]) -> list[tuple[str, str]]:
-    """(color, marker) per run (or per optimizer name): the optimizer's own, or a spare
-    one if two runs share it."""
-    used: set[str] = set()
+    """(color, marker) per run (or per optimizer name): the optimizer's own, or, if an
+    earlier run has it, the spare color farthest from every color used so far (the
+    smallest CIELAB distance under normal vision and red-green blindness, largest), so
+    that two runs of SGD are not two shades of blue, and the first spare marker no run has."""
+    used: list[str] = []
+    markers: list[str] = []
     out = []
-    spare = 0
     for run in runs:
         optimizer = run if isinstance(run, str) else run.optimizer
         _, color, marker = OPTIMIZER_STYLE.get(optimizer, ("", "", ""))
         if not color or color in used:
-            while SPARE_COLORS[spare % len(SPARE_COLORS)] in used and spare < 2 * len(SPARE_COLORS):
-                spare += 1
-            color = SPARE_COLORS[spare % len(SPARE_COLORS)]
-            marker = SPARE_MARKERS[spare % len(SPARE_MARKERS)]
-            spare += 1
-        used.add(color)
+            free = [i for i, c in enumerate(SPARE_COLORS) if c not in used] or list(range(len(SPARE_COLORS)))
+            color = SPARE_COLORS[max(free, key=lambda i: (min_distance(SPARE_COLORS[i], used), -i))]
+            marker = next((m for m in SPARE_MARKERS if m not in markers), SPARE_MARKERS[len(out) % len(SPARE_MARKERS)])
+        used.append(color)
+        markers.append(marker)
         out.append((color, marker))
     return out
+
+
+# Machado, Oliveira & Fernandes (2009), full severity, on linear RGB: what a color looks
+# like to deuteranopes and protanopes (the two forms of red-green blindness).
+_VISIONS = (np.eye(3),
+            np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]),
+            np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]))
+_SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+                         [0.0193339, 0.1191920, 0.9503041]])
+
+
+def lab(color: str, vision: int = 0) -> np.ndarray:
+    """CIELAB (D65) of a '#rrggbb' color as seen with normal vision (0), deuteranopia (1) or protanopia (2)."""
+    rgb = np.array([int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = _SRGB_TO_XYZ @ np.clip(_VISIONS[vision] @ linear, 0, 1) / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def min_distance(color: str, others: Sequence[str]) -> float:
+    """The smallest CIELAB distance (ΔE 1976) from ``color`` to any of ``others`` under the
+    three visions of :func:`lab` (infinite when there are no others)."""
+    return min((float(np.linalg.norm(lab(color, v) - lab(o, v))) for o in others for v in range(3)),
+               default=math.inf)
 
 
 def fmt_number(value: float, digits: int = 3) -> str:

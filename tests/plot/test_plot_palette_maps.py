@@ -204,3 +204,25 @@ def test_basins_take_a_domain():
     with pytest.raises(OptvizError) as err:
         optviz.basins("himmelblau", "gd", grid=5, steps=5, domain="-1:1")
     assert err.value.param == "domain"
+
+
+@pytest.mark.parametrize("optimizer", list(_style.OPTIMIZER_STYLE))
+def test_repeated_runs_of_one_optimizer_get_distinct_colors_and_markers(optimizer):
+    """Comparisons of settings (--norm bn,none --opt sgd) draw one optimizer several times:
+    its second to fourth runs get spare colors far from the colors already used (not a
+    second blue beside SGD's) and markers no earlier run has."""
+    styles = _style.run_styles([optimizer] * 4)
+    colors, markers = [c for c, _ in styles], [m for _, m in styles]
+    assert colors[0] == _style.OPTIMIZER_STYLE[optimizer][1]
+    assert len(set(markers)) == len(markers) == len(set(colors))
+    for vision in ("normal", "deuteranopia", "protanopia"):
+        distances = _distances(colors, vision)
+        assert min(distances.values()) >= MIN_DISTANCE, (optimizer, vision, distances)
+    # the second run is as far from the first as the spare colors allow (SGD: not Momentum's blue)
+    assert _distances(colors[:2], "normal")[tuple(colors[:2])] >= 50
+
+
+def test_the_module_lab_agrees_with_the_test_simulation():
+    for color in ("#56B4E9", "#D55E00", "#000000", "#9922FF"):
+        for k, vision in enumerate(("normal", "deuteranopia", "protanopia")):
+            np.testing.assert_allclose(_style.lab(color, k), _lab([color], vision)[0], atol=1e-9)
