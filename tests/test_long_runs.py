@@ -41,7 +41,9 @@ def test_past_its_budget_the_record_thins_itself_and_says_so(monkeypatch):
 def test_ctrl_c_keeps_the_steps_computed_and_exits_130(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "optviz", "run", "--fn", "rosenbrock", "--opt", "adam,momentum",
                              "--lr", "1e-4", "--steps", "100000000", "--tol", "0", "--json", "--out", str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # a runner may start the tests with SIGINT ignored; the child must see Ctrl-C
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(8)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
