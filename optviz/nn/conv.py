@@ -191,9 +191,9 @@ class Conv2d(Module):
         ho, wo = self.output_shape(h, w)
         k, p, dtype = self.k, self.padding, x.dtype
         # training reuses the layer's scratch arrays (its batches keep their size);
-        # evaluation has its own (a forward pass in evaluation mode between a training
-        # forward and its backward must not overwrite the window matrix kept for ∂W),
-        # used for batches up to EVAL_REUSE samples; larger ones allocate and let go
+        # evaluation has its own, so that evaluating never overwrites training's (batches
+        # up to EVAL_REUSE samples; larger ones allocate and let go). backward
+        # differentiates the last forward pass, whichever mode it ran in
         ws = self._workspace if train else (self._eval_workspace if n <= EVAL_REUSE else None)
         xp = None
         if ws is not None and p:
@@ -201,6 +201,9 @@ class Conv2d(Module):
         xp = pad_nhwc(nhwc(x), p, xp)
         per = self._samples_per_chunk(xp, ho, wo) if train else None
         if per is not None:
+            if not p:  # backward rebuilds the windows: keep the input, not a view of the caller's array
+                xp = ws.array("x_copy", xp.shape, dtype)
+                np.copyto(xp, nhwc(x))
             out = self._forward_in_chunks(xp, per, ho, wo)
             cols = ("chunks", xp, per)
         else:
@@ -243,7 +246,7 @@ class Conv2d(Module):
     def _forward_in_chunks(self, xp: np.ndarray, per: int, ho: int, wo: int) -> np.ndarray:
         n, c_out = xp.shape[0], self.c_out
         wm = np.ascontiguousarray(self._weight_matrix())
-        out = np.empty((n * ho * wo, c_out), dtype=xp.dtype)
+        out = np.empty((n * ho * wo, c_out), dtype=np.result_type(xp.dtype, wm.dtype))  # as matmul's
         rows = ho * wo
         buf = self._workspace.array("cols", (per * rows, self.k * self.k * self.c_in), xp.dtype)
         for i in range(0, n, per):

@@ -152,6 +152,39 @@ def test_conv_in_chunks_of_samples_is_the_same_convolution(n, c_in, k, s, p, rng
     check_layer(layer, np.ascontiguousarray(x))  # central differences perturb a plain array
 
 
+@pytest.mark.parametrize("chunk", [0, 1, 512 * 1024])
+def test_conv_gradients_do_not_follow_later_changes_of_the_input(chunk, rng, monkeypatch):
+    """Without padding, the windows of a channels-last input could be read straight from the
+    caller's array; backward must differentiate the input forward saw, even if the caller
+    has reused its buffer since."""
+    import optviz.nn.conv as conv
+
+    monkeypatch.setattr(conv, "CHUNK_BYTES", chunk)
+    layer = conv64(rng, 4, 3, 3, 1, 0)
+    x = np.ascontiguousarray(rng.normal(size=(2, 6, 6, 4))).transpose(0, 3, 1, 2)
+    kept = x.transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2)  # a copy in the same layout
+    dy = rng.normal(size=(2, 3, 4, 4))
+    layer.forward(x, True)
+    x[...] = 0
+    dx = layer.backward(dy)
+    grads = {k: v.copy() for k, v in layer.grads.items()}
+    layer.forward(kept, True)
+    np.testing.assert_array_equal(dx, layer.backward(dy))
+    for name, g in grads.items():
+        np.testing.assert_array_equal(g, layer.grads[name])
+
+
+@pytest.mark.parametrize("chunk", [0, 512 * 1024])
+def test_conv_output_type_is_the_product_type(chunk, monkeypatch):
+    """Integer images or a float32 batch into a float64 layer: the output has the type of
+    the matrix product, whether or not the windows are built in chunks."""
+    import optviz.nn.conv as conv
+
+    monkeypatch.setattr(conv, "CHUNK_BYTES", chunk)
+    assert Conv2d(1, 2, 3, padding=1, dtype=np.float32).forward(np.ones((2, 1, 5, 5), np.int64), True).dtype == np.float64
+    assert Conv2d(1, 2, 3, padding=1, dtype=F64).forward(np.ones((2, 1, 5, 5), np.float32), True).dtype == F64
+
+
 def test_conv_on_channels_last_memory_gives_the_same_values(rng):
     layer = conv64(rng, 3, 4, 3, 1, 1)
     x = rng.normal(size=(2, 3, 5, 6))
