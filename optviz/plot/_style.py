@@ -7,6 +7,7 @@ text of a legend can be tested without drawing anything.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -119,16 +120,22 @@ def run_styles(runs: Sequence[Any]) -> list[tuple[str, str]]:
     earlier run has it, the spare color farthest from every color used so far (the
     smallest CIELAB distance under normal vision and red-green blindness, largest), so
     that two runs of SGD are not two shades of blue, and the first spare marker no run has."""
-    used: list[str] = []
-    markers: list[str] = []
+    names = [run if isinstance(run, str) else run.optimizer for run in runs]
+    # every optimizer keeps its own style for its first run, so a spare never takes a
+    # color or marker that a later optimizer of the same figure is known by
+    own = {name: OPTIMIZER_STYLE[name] for name in names if name in OPTIMIZER_STYLE}
+    used = list(dict.fromkeys(color for _, color, _ in own.values()))
+    markers = [marker for _, _, marker in own.values()]
     out = []
-    for run in runs:
-        optimizer = run if isinstance(run, str) else run.optimizer
-        _, color, marker = OPTIMIZER_STYLE.get(optimizer, ("", "", ""))
-        if not color or color in used:
-            free = [i for i, c in enumerate(SPARE_COLORS) if c not in used] or list(range(len(SPARE_COLORS)))
-            color = SPARE_COLORS[max(free, key=lambda i: (min_distance(SPARE_COLORS[i], used), -i))]
-            marker = next((m for m in SPARE_MARKERS if m not in markers), SPARE_MARKERS[len(out) % len(SPARE_MARKERS)])
+    first: set[str] = set()
+    for name in names:
+        if name in own and name not in first:
+            first.add(name)
+            out.append(own[name][1:])
+            continue
+        free = [c for c in SPARE_COLORS if c not in used] or list(SPARE_COLORS)
+        color = max(free, key=lambda c: (min_distance(c, used), -SPARE_COLORS.index(c)))
+        marker = next((m for m in SPARE_MARKERS if m not in markers), SPARE_MARKERS[len(out) % len(SPARE_MARKERS)])
         used.append(color)
         markers.append(marker)
         out.append((color, marker))
@@ -146,6 +153,11 @@ _SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.715152
 
 def lab(color: str, vision: int = 0) -> np.ndarray:
     """CIELAB (D65) of a '#rrggbb' color as seen with normal vision (0), deuteranopia (1) or protanopia (2)."""
+    return _lab(color, vision).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _lab(color: str, vision: int) -> np.ndarray:
     rgb = np.array([int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)])
     linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
     xyz = _SRGB_TO_XYZ @ np.clip(_VISIONS[vision] @ linear, 0, 1) / np.array([0.95047, 1.0, 1.08883])
@@ -156,8 +168,12 @@ def lab(color: str, vision: int = 0) -> np.ndarray:
 def min_distance(color: str, others: Sequence[str]) -> float:
     """The smallest CIELAB distance (ΔE 1976) from ``color`` to any of ``others`` under the
     three visions of :func:`lab` (infinite when there are no others)."""
-    return min((float(np.linalg.norm(lab(color, v) - lab(o, v))) for o in others for v in range(3)),
-               default=math.inf)
+    return min((_distance(color, o) for o in others), default=math.inf)
+
+
+@functools.lru_cache(maxsize=4096)
+def _distance(a: str, b: str) -> float:
+    return min(float(np.linalg.norm(_lab(a, v) - _lab(b, v))) for v in range(3))
 
 
 def fmt_number(value: float, digits: int = 3) -> str:

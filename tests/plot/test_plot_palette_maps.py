@@ -226,3 +226,16 @@ def test_the_module_lab_agrees_with_the_test_simulation():
     for color in ("#56B4E9", "#D55E00", "#000000", "#9922FF"):
         for k, vision in enumerate(("normal", "deuteranopia", "protanopia")):
             np.testing.assert_allclose(_style.lab(color, k), _lab([color], vision)[0], atol=1e-9)
+
+
+@pytest.mark.parametrize("names", [["adam", "adam", "rmsprop"], ["sgd", "sgd", "newton"], ["gd", "momentum", "gd", "adam"],
+                                   ["momentum", "momentum", "momentum", "gd", "sgd"]])
+def test_a_spare_style_never_takes_that_of_an_optimizer_in_the_same_figure(names):
+    styles = _style.run_styles(names)
+    first = {}
+    for name, style in zip(names, styles):
+        first.setdefault(name, style)
+    for name, style in first.items():
+        assert style == _style.OPTIMIZER_STYLE[name][1:], name
+    assert len(set(styles)) == len(styles)
+    assert len({c for c, _ in styles}) == len(styles) and len({m for _, m in styles}) == len(styles)
