@@ -11,11 +11,15 @@ MEMORY = 1 << 30  # bytes one request may use for its arrays (1 GiB)
 def fits(what: str, nbytes: float, param: str, remedy: str) -> None:
     """Refuse when ``nbytes`` exceed :data:`MEMORY`, naming the parameter at fault."""
     if nbytes > MEMORY:
-        raise OptvizError(f"{{{param}}}: {what} would need about {_size(nbytes)} of memory; optviz allows "
+        need = _size(nbytes)
+        raise OptvizError(f"{{{param}}}: {what} would need {need if need.startswith('more') else 'about ' + need} "
+                          "of memory; optviz allows "
                           f"{_size(MEMORY)}: {remedy}", param=param)
 
 
 def _size(nbytes: float) -> str:
+    if nbytes >= 1 << 50:  # beyond any machine; also keeps a huge integer out of float division
+        return "more than 1,024 TiB"
     for unit, scale in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20)):
         if nbytes >= scale:
             return f"{nbytes / scale:.1f} {unit}"

@@ -26,6 +26,11 @@ REFUSED = [
     (["run", "--fn", "x**exp(exp(exp(exp(exp(1)))))", "--no-plot"], "too large for a float"),
     (["run", "--fn", "sqrt(-1) + x", "--no-plot"], "not a real number"),
     (["sweep", "--opt", "gd", "-p", "lr=1e-4:1:10", "--no-plot"], "swept with --lr"),
+    # image models: the setting that makes the network too large is named, however large
+    (["train", "--arch", "resnet-cnn", "--stages", "2000", "--no-plot"], "--stages: a network of more than 10¹⁵"),
+    (["train", "--arch", "resnet-cnn", "--blocks", "99999999999999999999", "--no-plot"], "--blocks"),
+    (["train", "--arch", "densenet", "--growth", "100000", "--no-plot"], "--growth"),
+    (["train", "--arch", "resnet-cnn", "--channels", "8,4000", "--no-plot"], "--channels"),
 ]
 
 

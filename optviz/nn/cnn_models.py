@@ -8,6 +8,7 @@ head.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -250,3 +251,13 @@ def model_words(spec: dict, varied: Collection[str] = ()) -> tuple[str, str]:
         words.append("no shortcut where shapes change")
         short.append("noshort")
     return ", ".join(words), "-".join(short)
+
+
+def largest_setting(arch: str, cs: ConvSettings, n_params: int) -> str:
+    """The image-model setting that makes a network this large: of those given, the one whose
+    default shrinks the count most (channels when none is given)."""
+    given = {name: getattr(cs, name) for name in ("stages", "blocks", "growth", "channels")
+             if getattr(cs, name) is not None and getattr(cs, name) != getattr(ConvSettings, name, None)}
+    shrink = {name: n_params - parameter_count(arch, dataclasses.replace(cs, **{name: getattr(ConvSettings, name)}))
+              for name in given}
+    return max(shrink, key=shrink.get) if shrink and max(shrink.values()) > 0 else "channels"

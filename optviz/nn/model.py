@@ -26,7 +26,13 @@ from optviz.errors import OptvizError
 from optviz.nn.activations import ReLU, make_activation
 from optviz.nn.blocks import NORMS, ResidualBlock, make_norm
 from optviz.nn.cnn import ResidualBlock2d
-from optviz.nn.cnn_models import CONV_ARCHS, ConvSettings, conv_layers, image_shape_of
+from optviz.nn.cnn_models import (
+    CONV_ARCHS,
+    ConvSettings,
+    conv_layers,
+    image_shape_of,
+    largest_setting,
+)
 from optviz.nn.cnn_models import parameter_count as conv_parameter_count
 from optviz.nn.conv import EVAL_REUSE, Conv2d
 from optviz.nn.init import get_initializer
@@ -342,12 +348,15 @@ def build_model(
     if arch in CONV_ARCHS:
         cs = ConvSettings(image_shape_of(image_shape, in_dim), channels, blocks, growth, groups, shortcut, stages)
         cs.check(arch, norm)
-        n_params, param, remedy = conv_parameter_count(arch, cs), "channels", "choose fewer channels or blocks"
+        n_params = conv_parameter_count(arch, cs)
+        remedy = "choose fewer channels, blocks or stages" + (", or a smaller growth" if arch == "densenet" else "")
+        param = largest_setting(arch, cs, n_params)
     else:
         n_params, param, remedy = parameter_count(arch, in_dim, out_dim, depth, width, norm, act), "width", \
             "choose a smaller width or depth"
     # weights, gradients, two optimizer slots and the packed copies of them
-    budget.fits(f"a network of {n_params:,} parameters", n_params * np.dtype(dtype).itemsize * 8, param, remedy)
+    count = f"{n_params:,}" if n_params < 10**15 else "more than 10¹⁵"
+    budget.fits(f"a network of {count} parameters", n_params * np.dtype(dtype).itemsize * 8, param, remedy)
     if zero_init_residual is None:
         zero_init_residual = norm == "none"
     rng = np.random.default_rng(seed)
@@ -394,3 +403,4 @@ def _resnet_layers(in_dim, depth, width, norm, act, init, dropout, zero_init_res
                                                   drop_rng, dtype)))
         prev = width
     return layers, prev
+
