@@ -24,3 +24,8 @@ def _size(nbytes: float) -> str:
         if nbytes >= scale:
             return f"{nbytes / scale:.1f} {unit}"
     return f"{nbytes / 1024:.0f} KiB"
+
+
+def count(n: int) -> str:
+    """A count for a message: 1,200,036,000, or "more than 10¹⁵" beyond any machine."""
+    return f"{n:,}" if n < 10**15 else "more than 10¹⁵"

@@ -175,7 +175,8 @@ def test_ctrl_c_on_the_command_exits_130_without_tracebacks_and_keeps_the_finish
                 "--out", str(tmp_path), "--cache", str(cache), "--no-plot"]
 
     proc = subprocess.Popen(command(2), start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,  # a runner may start the tests with SIGINT ignored: restore it in the child
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 180
     while len(list(cache.glob("*.json"))) < 2:
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()

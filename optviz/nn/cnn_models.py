@@ -253,11 +253,15 @@ def model_words(spec: dict, varied: Collection[str] = ()) -> tuple[str, str]:
     return ", ".join(words), "-".join(short)
 
 
-def largest_setting(arch: str, cs: ConvSettings, n_params: int) -> str:
-    """The image-model setting that makes a network this large: of those given, the one whose
-    default shrinks the count most (channels when none is given)."""
+def conv_budget_terms(arch: str, cs: ConvSettings) -> tuple[int, str, str]:
+    """The parameter count of the image model, the setting to name if it is too large (of
+    those given, the one whose default shrinks the count most; channels when none is
+    given) and what to do about it."""
+    n_params = parameter_count(arch, cs)
     given = {name: getattr(cs, name) for name in ("stages", "blocks", "growth", "channels")
              if getattr(cs, name) is not None and getattr(cs, name) != getattr(ConvSettings, name, None)}
     shrink = {name: n_params - parameter_count(arch, dataclasses.replace(cs, **{name: getattr(ConvSettings, name)}))
               for name in given}
-    return max(shrink, key=shrink.get) if shrink and max(shrink.values()) > 0 else "channels"
+    param = max(shrink, key=shrink.get) if shrink and max(shrink.values()) > 0 else "channels"
+    remedy = "choose fewer channels, blocks or stages" + (", or a smaller growth" if arch == "densenet" else "")
+    return n_params, param, remedy

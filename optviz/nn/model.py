@@ -1,15 +1,11 @@
-"""Residual block, the Model wrapper (flat dicts of named arrays) and ``build_model``.
+"""The Model wrapper (flat dicts of named arrays) and ``build_model``. A ``Model`` is what
+the training loop and the optimizers see:
 
-A ``Model`` is what the training loop and the optimizers see:
-
-- ``model.params``: ``dict[str, ndarray]`` keyed by dotted names such as
-  ``"block2.linear1.W"``; assign a whole new dict (``model.params = new``) to move
-  the model, as an optimizer's ``step`` returns new arrays.
-- ``model.forward(x, train)`` → output; ``model.backward(dout)`` → grads dict with
-  the same keys as ``params``.
+- ``model.params``: ``dict[str, ndarray]`` keyed by dotted names ("block2.linear1.W");
+  assign a whole new dict to move the model, as an optimizer's ``step`` returns new arrays.
+- ``model.forward(x, train)`` → output; ``model.backward(dout)`` → grads, keyed as ``params``.
 - ``model.param_kinds``: name → "weight" | "bias" | "norm" | "prelu".
-- ``model.running_stats``: BatchNorm running means/variances, e.g.
-  ``"layer1.norm.running_var"``.
+- ``model.running_stats``: BatchNorm running means/variances ("layer1.norm.running_var").
 - ``model.get_state()`` / ``model.set_state(state)``: copies of params and running
   statistics together, to evaluate the model at other weights and come back.
 """
@@ -29,11 +25,10 @@ from optviz.nn.cnn import ResidualBlock2d
 from optviz.nn.cnn_models import (
     CONV_ARCHS,
     ConvSettings,
+    conv_budget_terms,
     conv_layers,
     image_shape_of,
-    largest_setting,
 )
-from optviz.nn.cnn_models import parameter_count as conv_parameter_count
 from optviz.nn.conv import EVAL_REUSE, Conv2d
 from optviz.nn.init import get_initializer
 from optviz.nn.layers import NORM_EPS, BatchNorm1d, Dropout, Linear
@@ -348,15 +343,13 @@ def build_model(
     if arch in CONV_ARCHS:
         cs = ConvSettings(image_shape_of(image_shape, in_dim), channels, blocks, growth, groups, shortcut, stages)
         cs.check(arch, norm)
-        n_params = conv_parameter_count(arch, cs)
-        remedy = "choose fewer channels, blocks or stages" + (", or a smaller growth" if arch == "densenet" else "")
-        param = largest_setting(arch, cs, n_params)
+        n_params, param, remedy = conv_budget_terms(arch, cs)
     else:
         n_params, param, remedy = parameter_count(arch, in_dim, out_dim, depth, width, norm, act), "width", \
             "choose a smaller width or depth"
     # weights, gradients, two optimizer slots and the packed copies of them
-    count = f"{n_params:,}" if n_params < 10**15 else "more than 10¹⁵"
-    budget.fits(f"a network of {count} parameters", n_params * np.dtype(dtype).itemsize * 8, param, remedy)
+    budget.fits(f"a network of {budget.count(n_params)} parameters", n_params * np.dtype(dtype).itemsize * 8, param,
+                remedy)
     if zero_init_residual is None:
         zero_init_residual = norm == "none"
     rng = np.random.default_rng(seed)

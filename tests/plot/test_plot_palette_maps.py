@@ -10,7 +10,7 @@ from PIL import Image
 
 import optviz
 from optviz.errors import OptvizError
-from optviz.plot import _style, static
+from optviz.plot import _style, color_distance, static
 from optviz.plot.options import FigureOptions
 
 # Machado, Oliveira & Fernandes (2009), full severity, applied to linear RGB.
@@ -225,7 +225,7 @@ def test_repeated_runs_of_one_optimizer_get_distinct_colors_and_markers(optimize
 def test_the_module_lab_agrees_with_the_test_simulation():
     for color in ("#56B4E9", "#D55E00", "#000000", "#9922FF"):
         for k, vision in enumerate(("normal", "deuteranopia", "protanopia")):
-            np.testing.assert_allclose(_style.lab(color, k), _lab([color], vision)[0], atol=1e-9)
+            np.testing.assert_allclose(color_distance.lab(color, k), _lab([color], vision)[0], atol=1e-9)
 
 
 @pytest.mark.parametrize("names", [["adam", "adam", "rmsprop"], ["sgd", "sgd", "newton"], ["gd", "momentum", "gd", "adam"],
