@@ -26,6 +26,7 @@ from optviz.nn.image_settings import (
     check_shortcut_used,
     default_epochs,
     given_settings,
+    one_stage,
 )
 from optviz.nn.interpolation import Interpolation
 from optviz.nn.landscape import Landscape, LandscapeOptions, landscape_report
@@ -35,7 +36,7 @@ from optviz.nn.records import OptimizerRun, TrainResult, merge_results
 from optviz.nn.runarchive import check_run_file_budget
 from optviz.nn.train import check_network
 from optviz.nn.train import train as train_network
-from optviz.nn.variants import MODEL_KEYS, Variant, one_value, run_label, variants
+from optviz.nn.variants import MODEL_KEYS, Variant, about_network, one_value, run_label, variants
 from optviz.notebook import Shows
 from optviz.optim import make_optimizer, optimizer_class
 from optviz.optim.objects import with_objects
@@ -166,6 +167,8 @@ def _plan(names: list[str], params, schedule, lr, network: dict[str, Any]) -> _P
     found, varied = variants({**network, "lr": lr})
     check_image_settings([v.model["arch"] for v in found], [v.model["norm"] for v in found],
                          [k for k in IMAGE_SETTINGS if k in network])
+    if "shortcut" in network and not any("shortcut" in v.model for v in found):
+        raise one_stage("{stages=1}")  # shapes() left it out of every network
     if "lr" in varied:
         named = [n for n in names if isinstance(n, str)]
         fixed = [n for n, h in scoped_params(parse_params(params), named).items() if "lr" in h]
@@ -267,7 +270,10 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
         check_shortcut_used(variant.model, dataset.image_shape, dataset.X.shape[1])
     if len(plan.groups) > 1:  # one network is checked as it is built; several, all before the first trains
         for variant, _, _ in plan.groups:
-            check_network(dataset, {**variant.model, **common, "seed": seed}, variant.batch_size)
+            try:
+                check_network(dataset, {**variant.model, **common, "seed": seed}, variant.batch_size)
+            except OptvizError as err:  # say which of the networks it is
+                raise about_network(err, variant, plan.varied) from None
     counter = _Counter(progress, plan.runs * epochs * seeds, callback)
     results = []
     with limited_threads(threads):

@@ -42,8 +42,13 @@ def given_settings(given: Mapping[str, Any]) -> dict[str, Any]:
 
 def shapes(name: str, network: Mapping[str, Any]) -> bool:
     """Whether setting ``name`` shapes ``network`` (its arch, norm, … by name): ``groups``
-    only with ``norm=gn``; every other setting is checked by :func:`check_image_settings`."""
-    return name != "groups" or network.get("norm") == "gn"
+    only with ``norm=gn``, ``shortcut`` not with ``stages=1``; every other setting is checked
+    by :func:`check_image_settings`."""
+    if name == "groups":
+        return network.get("norm") == "gn"
+    if name == "shortcut":  # only blocks that change shape have one: none with one stage
+        return network.get("stages") != 1
+    return True
 
 
 def uses(network: Mapping[str, Any], name: str) -> bool:
@@ -81,8 +86,11 @@ def check_shortcut_used(model: Mapping[str, Any], image_shape: Any, in_dim: int)
     _, h, w = image_shape_of(image_shape, in_dim)
     stages = model.get("stages") or auto_stages(h, w)
     if stages == 1:
-        why = "{stages=1}" if model.get("stages") else f"{h}×{w} images (one stage)"
-        raise OptvizError(f"{{shortcut}} shapes the first block of each stage after the first, where the "
-                          f"channels double at stride 2; with {why} no block changes shape and every "
-                          "shortcut is the identity: leave {shortcut} out or add stages",
-                          param="shortcut", names=("stages",))
+        raise one_stage("{stages=1}" if model.get("stages") else f"{h}×{w} images (one stage)")
+
+
+def one_stage(why: str) -> OptvizError:
+    """The refusal of a given ``shortcut`` that no network uses (``why``: what leaves one stage)."""
+    return OptvizError(f"{{shortcut}} shapes the first block of each stage after the first, where the channels "
+                       f"double at stride 2; with {why} no block changes shape and every shortcut is the "
+                       "identity: leave {shortcut} out or add stages", param="shortcut", names=("stages",))

@@ -77,6 +77,9 @@ def values(name: str, given: Any) -> list[Any]:
     """The values of setting ``name`` from a comma string, a list or one value, each
     parsed and checked; an empty entry or a value listed twice is an error."""
     parse = VARIED[name]
+    if isinstance(given, (bytes, bytearray, dict, set, frozenset)):  # iterable, but not a list of values
+        raise OptvizError(f"{{{name}}} takes a value, a list or a comma string, got {type(given).__name__}",
+                          param=name)
     if isinstance(given, str):
         items: list[Any] = given.split(",")
     elif isinstance(given, Iterable):
@@ -142,3 +145,12 @@ def variants(settings: dict[str, Any]) -> tuple[list[Variant], tuple[str, ...]]:
 def run_label(optimizer_label: str, variant_label: str) -> str:
     """'sgd · norm=bn' (or just 'sgd' when nothing varies)."""
     return f"{optimizer_label} · {variant_label}" if variant_label else optimizer_label
+
+
+def about_network(err: OptvizError, variant: Variant, varied: tuple[str, ...]) -> OptvizError:
+    """``err`` prefixed with the network of a list it is about: 'with channels=512, a network of …'."""
+    fields = [k for k in varied if k in MODEL_KEYS and k in variant.model]
+    named = ", ".join(f"{{{k}={fmt_value(variant.model[k])}}}" for k in fields)
+    text = err.template.removeprefix(f"{{{err.param}}}: ") if err.param in fields else err.template
+    return OptvizError(f"with {named}, {text}" if named else err.template, param=err.param,
+                       names=(*err.names, *fields))

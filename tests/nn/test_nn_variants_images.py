@@ -51,6 +51,9 @@ def test_image_lists_are_parsed(name, given, want):
     ("groups", "2,x", "whole number"),
     ("stages", "0", "≥ 1"),
     ("channels", "-3", "≥ 1"),
+    ("channels", b"8,16", "got bytes"),  # iterable, but its items are byte values (56, 44, …)
+    ("groups", {2, 4}, "got set"),
+    ("blocks", {1: 2}, "got dict"),
 ])
 def test_bad_image_lists_name_the_keyword(name, given, fragment):
     with pytest.raises(OptvizError) as err:
@@ -129,7 +132,8 @@ def test_a_comparison_of_norms_gives_groups_to_gn():
     (dict(norm="gn", channels="4,6", groups=4), "groups", "divisor of 6"),
     (dict(channels="2,64", batch_size=1024), "batch_size", "a training batch of 1024 images"),
     # one stage: no block changes shape, both shortcuts would train the same network
-    (dict(stages="1,2", shortcut="none"), "shortcut", "with stages=1 no block changes shape"),
+    (dict(stages=1, shortcut="none"), "shortcut", "with stages=1 no block changes shape"),
+    (dict(channels="2,5000"), "channels", "with channels=5000, a network of"),  # names the network of the list
     (dict(stages=1, shortcut="conv1x1,none"), "shortcut", "every shortcut is the identity"),
 ])
 def test_refused_before_any_training(kwargs, param, fragment):
@@ -178,3 +182,11 @@ def test_a_list_of_groups_beside_a_list_of_norms_trains_bn_once():
     assert [r.label for r in res.runs] == ["sgd · norm=bn", "sgd · norm=gn, groups=2", "sgd · norm=gn, groups=4"]
     assert [res.spec_of(r)["groups"] for r in res.runs[1:]] == [2, 4]
     assert default_stem(res) == "digits_resnet-cnn-c4-b1-bn-gn-groups2-4_sgd"
+
+
+def test_a_shortcut_shapes_only_the_networks_of_more_than_one_stage():
+    """--stages 1,2 --shortcut conv1x1,none: the one-stage network has no block that changes
+    shape, so it is trained once and its label does not name a shortcut."""
+    found, varied = variants({"arch": "resnet-cnn", "stages": "1,2", "shortcut": "conv1x1,none"})
+    assert [v.label for v in found] == ["stages=1", "shortcut=conv1x1, stages=2", "shortcut=none, stages=2"]
+    assert "shortcut" not in found[0].model and found[2].model["shortcut"] == "none"
