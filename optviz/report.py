@@ -328,20 +328,24 @@ def _spread(values, pct: bool = False) -> str:
 
 
 def _train_title(results) -> str:
-    """'digits: mlp depth 8, width 128, norm bn, 20 epochs, 3 seeds (…)': the settings every run shares."""
-    from optviz.nn.cnn_models import CONV_ARCHS, model_words
+    """'digits: mlp, depth 8, width 128, norm bn, 20 epochs, 3 seeds (…)': the settings every
+    run shares, each network by the settings that shape it ('resnet-cnn, 8 channels, …')."""
+    from optviz.nn.network_words import gn_groups, phrases
 
     first = results[0]
     spec, varied = first.model_spec, set(first.settings.varied)
-    if spec.get("arch") in CONV_ARCHS and "arch" not in varied:  # an image model names its own settings
-        parts = [model_words(spec, varied)[0]] + ([f"norm {spec.get('norm')}"] if "norm" not in varied else [])
-    else:
-        parts = [f"{key} {spec.get(key)}" if key in ("depth", "width", "norm") else str(spec.get(key))
-                 for key in ("arch", "depth", "width", "norm") if key not in varied and key in spec]
+    nets, parts = phrases(first), []
+    groups = gn_groups(first)
+    if "norm" not in varied:
+        parts.append(f"norm {spec.get('norm')}" + (f" ({groups} groups)" if groups else ""))
+    elif groups:
+        parts.append(f"gn: {groups} groups")
     parts.append(f"{first.settings.epochs} epoch{'' if first.settings.epochs == 1 else 's'}")
     if len(results) > 1:
         parts.append(f"{len(results)} seeds (median, min … max)")
-    return f"{first.data_info.get('name') or 'data'}: " + ", ".join(parts)
+    # several networks: one phrase each, apart from what they share
+    text = "; ".join([*nets, ", ".join(parts)]) if len(nets) > 1 else ", ".join([*nets, *parts])
+    return f"{first.data_info.get('name') or 'data'}: {text}"
 
 
 def train_table(results):

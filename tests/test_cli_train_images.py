@@ -112,7 +112,7 @@ def test_an_image_model_trains_from_the_command_line_on_idx_files(image_files, c
     assert doc["data"]["n_features"] == 64 and len(doc["runs"][0]["val_acc"]) == 3
     assert doc["runs"][0]["val_acc"][-1] >= 0.9  # the bright square's corner is easy to see
     names = sorted(p.name for p in out.iterdir())
-    assert "images_resnet-cnn-c4-b1-gn_adam_diagnostics.png" in names, names
+    assert "images_resnet-cnn-c4-b1-gn-groups2_adam_diagnostics.png" in names, names
 
 
 def test_the_default_epochs_of_an_image_model_are_ten(tmp_path, cli):  # noqa: F811
@@ -168,3 +168,16 @@ def test_shortcuts_compared_in_one_command(image_files, cli):  # noqa: F811
     assert [r["settings"]["shortcut"] for r in doc["runs"]] == ["conv1x1", "none"]
     assert doc["settings"]["varied"] == ["shortcut"] and doc["model"]["shortcut"] is None
     assert sorted(p.name for p in out.iterdir()) == ["images_resnet-cnn-c2-b1-bn-shortcut-conv1x1-none_adam_curves.png"]
+
+
+def test_the_json_of_two_image_models_says_what_was_built(tmp_path, cli):  # noqa: F811
+    out = tmp_path / "out"
+    proc = cli(["train", "--arch", "resnet-cnn,cnn", "--channels", "8", "--norm", "bn", "--opt", "adam",
+                "--epochs", "1", "--json", "--out", str(out)], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    model = doc["model"]
+    assert model["stages"] == 2 and model["image_shape"] == [1, 8, 8] and model["channels"] == 8
+    assert not {"depth", "width", "groups"} & set(model), model
+    assert [r["settings"]["stages"] for r in doc["runs"]] == [2, 2]
+    assert sorted(p.name for p in out.iterdir()) == ["digits_resnet-cnn-cnn-c8-b1-bn_adam_curves.png"]

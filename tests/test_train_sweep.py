@@ -290,3 +290,15 @@ def test_the_command_writes_figure_csv_and_the_same_json_when_everything_is_cach
     assert "best setting per optimizer" in table.stdout and "lr within 1 point" in table.stdout
     bad = subprocess.run([*args, "--workers", "-1"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "--workers must be ≥ 0" in bad.stderr
+
+
+def test_an_image_model_sweep_names_what_was_built_not_depth_and_width():
+    report = optviz.train_sweep("digits", "adam", arch="lenet", lr="0.01", seeds=1, workers=0, epochs=1)
+    assert report.title() == "digits: lenet, 6 channels, bn, 1 epoch"
+    assert report.stem() == "digits_lenet-c6_adam_train-sweep"
+    model = report.to_json()["model"]
+    assert model["channels"] == 6 and "depth" not in model and "width" not in model, model
+    mlp = sweep(opt="adam", lr="0.1", seeds=1)  # an MLP keeps its name
+    assert mlp.stem() == "moons_mlp1-w8_adam_train-sweep" and mlp.title() == "moons: mlp, depth 1, width 8, bn, 2 epochs"
+    assert mlp.to_json()["model"] == {"arch": "mlp", "depth": 1, "width": 8, "norm": "bn", "act": "relu", "init": "he",
+                                      "dropout": 0.0, "dtype": "float32"}

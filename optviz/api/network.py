@@ -16,6 +16,7 @@ import numpy as np
 from optviz import validate
 from optviz.errors import OptvizError
 from optviz.export import jsonable
+from optviz.nn.built import built_settings, shared_model
 from optviz.nn.cnn_models import CONV_ARCHS, ConvSettings, image_shape_of
 from optviz.nn.cnn_models import parameter_count as conv_parameter_count
 from optviz.nn.evaluation import parse_eval_bn
@@ -83,13 +84,9 @@ class TrainReport(Shows):
         """The document of ``optviz train --json``."""
         runs = [_run_json(r, res.settings.seed) for res in self.results for r in res.runs]
         first = self.first
-        varied = set(first.settings.varied)
-        specs = [first.spec_of(r) for r in first.runs]  # a setting the networks do not share is null
-        return {"data": first.data_info,
-                "model": {k: (None if k in varied or any(s.get(k, v) != v for s in specs)
-                              else v if isinstance(v, (int, float, str, bool)) else str(v))
-                          for k, v in first.model_spec.items()},
-                "settings": first.settings.to_json(), "runs": runs}
+        # the settings that shape at least one network, null where the networks differ
+        model = shared_model([first.spec_of(r) for r in first.runs], first.settings.varied)
+        return {"data": first.data_info, "model": jsonable(model), "settings": first.settings.to_json(), "runs": runs}
 
 
 def _run_json(r: Any, seed: int) -> dict[str, Any]:
@@ -340,12 +337,15 @@ class _Counter:
 
 def _not_started(previous: TrainResult, variant: Variant, specs, labels: list[str], dropout: float,
                  dtype: str) -> TrainResult:
-    """The runs of a network whose turn never came (Ctrl-C before it)."""
-    own = {**variant.model, "dropout": dropout, "dtype": np.dtype(dtype).name}
+    """The runs of a network whose turn never came (Ctrl-C before it), with the settings
+    it would have been built with (the data's from the network before it)."""
+    data = {k: previous.model_spec[k] for k in ("in_dim", "out_dim", "seed", "image_shape") if k in previous.model_spec}
+    spec = {**data, **variant.model, "dropout": dropout, "dtype": np.dtype(dtype).name}
+    own = built_settings(spec)
     runs = [OptimizerRun(label, name, dict(hyper), Outcome(Status.NOT_STARTED),
                          settings={**own, "lr": hyper.get("lr"), "batch_size": variant.batch_size})
             for (name, hyper), label in zip(specs, labels, strict=True)]
-    return replace(previous, runs=runs, model_spec=dict(variant.model), initial_state={})
+    return replace(previous, runs=runs, model_spec=spec, initial_state={})
 
 
 def _notes(results: list[TrainResult], seed: int, seeds: int) -> list[str]:

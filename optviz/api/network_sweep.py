@@ -116,15 +116,19 @@ class TrainSweepReport:
         return out
 
     def title(self) -> str:
-        """'digits: resnet depth 6, width 128, bn, 30 epochs' (for figures and tables)."""
+        """'digits: resnet, depth 6, width 128, bn, 30 epochs' (for figures and tables; an image
+        model by its own settings: 'digits: lenet, 6 channels, bn, 30 epochs')."""
+        from optviz.nn.network_words import one_network
+
         m, t = self.plan.model, self.plan.training
-        return (f"{self.plan.data['name']}: {m['arch']} depth {m['depth']}, width {m['width']}, {m['norm']}, "
-                f"{t['epochs']} epochs")
+        return (f"{self.plan.data['name']}: {one_network(m)[0]}, {m['norm']}, {t['epochs']} "
+                f"epoch{'' if t['epochs'] == 1 else 's'}")
 
     def stem(self) -> str:
         """A file name for the figure: data, network and optimizers."""
-        m = self.plan.model
-        return f"{self.plan.data['name']}_{m['arch']}{m['depth']}-w{m['width']}_{'-'.join(self.optimizers)}_train-sweep"
+        from optviz.nn.network_words import one_network
+
+        return f"{self.plan.data['name']}_{one_network(self.plan.model)[1]}_{'-'.join(self.optimizers)}_train-sweep"
 
     def to_csv(self) -> str:
         """One row per finished cell: optimizer, swept settings, seed and the cell's result."""
@@ -147,7 +151,10 @@ class TrainSweepReport:
 
     def to_json(self) -> dict[str, Any]:
         """The document of ``optviz train-sweep --json``: the same for a run and its rerun from the cache."""
-        return {"data": self.plan.data, "model": self.plan.model, "training": self.plan.training,
+        from optviz.nn.built import built_settings
+
+        model = built_settings({**self.plan.model, "in_dim": self.plan.data.get("n_features")})  # what was built
+        return {"data": self.plan.data, "model": model, "training": self.plan.training,
                 "seeds": self.seeds,
                 "grid": {name: {"swept": {a.name: a.values.tolist() for a in axes},
                                 "fixed": self.plan.fixed[name]} for name, axes in self.plan.axes.items()},

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -224,33 +224,6 @@ def _lenet(arch, cs: ConvSettings, norm, act, init, zero_init_residual, rng, dty
         layers.append((f"fc{i}", Sequential(fc)))
         n_in = n_out
     return layers, n_in
-
-
-def model_words(spec: dict, varied: Collection[str] = ()) -> tuple[str, str]:
-    """A model's settings as (words for titles, a short name for files), from its spec:
-    ("resnet depth 6, width 128", "resnet6-w128") or ("resnet-cnn, 32 channels, 1 block per stage",
-    "resnet-cnn-c32-b1"); the settings in ``varied`` (which differ between the runs, whose
-    labels say them) and the normalization are the caller's to add."""
-    arch = spec.get("arch", "net")
-    if arch not in CONV_ARCHS:
-        return (f"{arch} depth {spec.get('depth')}, width {spec.get('width')}",
-                f"{arch}{spec.get('depth', '')}-w{spec.get('width', '')}")
-    words, short = [arch], [arch]
-    if "channels" not in varied:
-        channels = spec.get("channels") or DEFAULT_CHANNELS.get(arch, "")
-        words[0] += f", {channels} channels"
-        short.append(f"c{channels}")
-    if arch != "lenet" and "blocks" not in varied:
-        blocks = spec.get("blocks") or 1
-        words.append(f"{blocks} {'layer' if arch == 'densenet' else 'block'}{'s' if blocks > 1 else ''} per stage")
-        short.append(f"b{blocks}")
-    if arch == "densenet" and "growth" not in varied:
-        words.append(f"growth {spec.get('growth') or 12}")
-        short.append(f"g{spec.get('growth') or 12}")
-    if arch == "resnet-cnn" and spec.get("shortcut") == "none" and "shortcut" not in varied:
-        words.append("no shortcut where shapes change")
-        short.append("noshort")
-    return ", ".join(words), "-".join(short)
 
 
 def conv_budget_terms(arch: str, cs: ConvSettings) -> tuple[int, str, str]:

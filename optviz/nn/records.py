@@ -58,10 +58,13 @@ class OptimizerRun:
     exactly 0 while the units are identical copies), shape (epochs,). ``evals``: the
     validation loss and accuracy per epoch under other BatchNorm statistics than the
     running ones (``{"batch:8": {"val_loss": [...], "val_acc": [...]}}``, see
-    ``train(eval_bn=...)``). ``settings``: what this run was trained with (the network's
-    arch, depth, width, norm, act, init, dropout, dtype, and lr, batch_size,
-    steps_per_epoch); ``model_spec``/``initial_state``: its network when the runs of a
-    result do not share one (None: the result's).
+    ``train(eval_bn=...)``). ``settings``: what this run was trained with: the settings
+    that shape its network with the values it was built with (arch, norm, act, init,
+    dropout, dtype; an MLP's depth and width, an image model's channels, blocks, growth,
+    groups, shortcut, stages where they shape it, defaults resolved: see
+    :func:`optviz.nn.built.built_settings`), and lr, batch_size, steps_per_epoch;
+    ``model_spec``/``initial_state``: its network when the runs of a result do not share
+    one (None: the result's).
 
     With ``train(record_weights=k)``: ``snapshots`` (S, P) float32, each row all
     parameters flattened in the model's order (``TrainResult.param_layout``), taken

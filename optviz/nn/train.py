@@ -28,10 +28,10 @@ import numpy as np
 
 from optviz import budget, interrupts, validate
 from optviz.errors import OptvizError
+from optviz.nn.built import NETWORK_SETTINGS, built_settings
 from optviz.nn.cnn_models import CONV_ARCHS
 from optviz.nn.data import Dataset, Split, split_and_standardize
 from optviz.nn.evaluation import TRAIN_LOSSES, EvalMode, eval_modes, evaluate, parse_eval_bn
-from optviz.nn.image_settings import uses
 from optviz.nn.losses import accuracy
 from optviz.nn.model import EVAL_CHUNK, Model, build_model
 from optviz.nn.recorders import MAX_SNAPSHOTS, EpochRecord, Snapshots
@@ -51,11 +51,9 @@ __all__ = ["TRAIN_LOSSES", "OptimizerRun", "Stepper", "TrainResult", "TrainSetti
 
 OptimizerSpec = Any  # a name, (name, {hyper}), or an optviz.optim Optimizer
 
-# What each run's ``settings`` records: its network (an image model's own settings too), its
-# learning rate and its batches.
-RUN_MODEL_SETTINGS = ("arch", "depth", "width", "norm", "act", "init", "dropout", "dtype", "channels", "blocks",
-                      "growth", "groups", "shortcut", "stages")
-RUN_SETTINGS = (*RUN_MODEL_SETTINGS, "lr", "batch_size", "steps_per_epoch")
+# What each run's ``settings`` records: the settings that shape its network, with the values
+# it was built with (optviz.nn.built), its learning rate and its batches.
+RUN_SETTINGS = (*NETWORK_SETTINGS, "lr", "batch_size", "steps_per_epoch")
 
 
 class _EpochSchedule:
@@ -290,7 +288,7 @@ def train(
     modes = eval_modes(modes_wanted, batch_size, split.y_val, seed)
     context = _Context(net, split, TRAIN_LOSSES[loss], kinds, list(dict.fromkeys(layer_of(k) for k in kinds)),
                        weight_decay, l1, batch_size, every, int(max_snapshots), loss, modes)
-    own = {k: net.spec[k] for k in RUN_MODEL_SETTINGS if k in net.spec and uses(net.spec, k)}
+    own = built_settings(net.spec)
     own.update(batch_size=batch_size, steps_per_epoch=steps_per_epoch)
     runs = _train_all(context, opts, list(labels) if labels is not None else _labels(opts), epochs, seed, callback)
     for run in runs:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from optviz.nn.cnn_models import CONV_ARCHS, model_words
+from optviz.nn.network_words import NORM_WORDS, gn_groups, phrases, short_name
 from optviz.plot._style import slug
 
 BAND = (10, 90)  # percentiles of the band drawn over seeds
-# an image-model setting that differs between runs, in a file stem: its values after this
-IMAGE_SHORT = {"channels": "c", "blocks": "b", "growth": "g", "groups": "groups", "shortcut": "shortcut-", "stages": "stages"}
+MODEL_CHARS = 60  # the networks' part of a file name, at most
 
 
 def as_results(results: Any) -> list[Any]:
@@ -55,28 +55,22 @@ def run_title(run: Any) -> str:
 
 
 def default_stem(result: Any) -> str:
-    """'digits_resnet6-w128-bn_adam-momentum' from the data, the model and the optimizers;
-    a setting that differs between runs is listed with its values ('mlp8-w128-bn+none')."""
-    spec, varied = result.model_spec, set(getattr(result.settings, "varied", ()))
-
-    def part(key: str) -> str:
-        if key not in varied:
-            return str(spec.get(key, ""))
-        # a run whose network the setting does not shape (groups of a bn network) has none
-        return "+".join(dict.fromkeys(str(r.settings[key]) for r in result.runs if key in r.settings))
-
-    if varied & {"arch", "depth", "width"}:
-        model = f"{part('arch')}{part('depth')}-w{part('width')}-{part('norm')}"
-    else:  # one architecture: its own short name (image models name their channels and blocks)
-        model = f"{model_words(spec, varied)[1]}-{part('norm')}"
-    if "act" in varied or "init" in varied:
-        model += "-" + "-".join(part(k) for k in ("act", "init") if k in varied)
-    model += "".join(f"-{short}{part(key)}" for key, short in IMAGE_SHORT.items() if key in varied)
+    """'digits_resnet6-w128-bn_adam-momentum' from the data, the networks and the
+    optimizers: an MLP by its depth and width, an image model by its own settings
+    ('resnet-cnn-c8-b1-gn-groups4'); a setting that differs between runs is listed with its
+    values ('mlp8-w128-bn+none'; see :func:`optviz.nn.network_words.short_name`). A
+    name longer than :data:`MODEL_CHARS` is cut and ends in a digest of the whole."""
+    varied = set(getattr(result.settings, "varied", ()))
+    whole = short_name(result)
+    model = slug(whole, len(whole))
+    if len(model) > MODEL_CHARS:  # cut, with a digest of the whole so that different networks keep apart
+        digest = hashlib.sha256(whole.encode()).hexdigest()[:8]
+        model = f"{model[:MODEL_CHARS - 9].rstrip('-.')}-{digest}"
     names = list(dict.fromkeys(r.optimizer if varied else r.label for r in result.runs))
     opts = "-".join(slug(name, 20) for name in names)
     if len(opts) > 50:
         opts = f"{len(names)}-optimizers"
-    return f"{slug(result.data_info.get('name') or 'data', 30)}_{slug(model, 60)}_{opts}"
+    return f"{slug(result.data_info.get('name') or 'data', 30)}_{model}_{opts}"
 
 
 def epochs_axis(values: Sequence[float]) -> np.ndarray:
@@ -87,25 +81,24 @@ def subtitle(result: Any, seeds: int = 1) -> str:
     """The data and the settings every run shares (what differs is in the labels)."""
     spec, data, s = result.model_spec, result.data_info, result.settings
     varied = set(getattr(s, "varied", ()))
-    net = []
-    if "arch" not in varied and spec.get("arch") in CONV_ARCHS:  # an image model names its own settings
-        net.append(model_words(spec, varied)[0])
-    else:
-        if "arch" not in varied:
-            net.append("residual MLP" if spec.get("arch") == "resnet" else "MLP")
-        for key, word in (("depth", "depth"), ("width", "width")):
-            if key not in varied:
-                net.append(f"{word} {spec.get(key)}")
+    names = {"mlp": "MLP", "resnet": "residual MLP"}
+    nets = phrases(result, lambda arch: names.get(arch, arch))  # each network by the settings that shape it
+    shared = []
+    groups = gn_groups(result)
     if "norm" not in varied:
-        net.append({"bn": "BatchNorm", "ln": "LayerNorm", "gn": "GroupNorm", "in": "InstanceNorm",
-                    "none": "no normalization"}.get(spec.get("norm"), ""))
-    net += [f"{spec.get(k)}" + (" init" if k == "init" else "") for k in ("act", "init") if k not in varied]
+        norm = NORM_WORDS.get(spec.get("norm"), "")
+        shared.append(f"{norm} ({groups} groups)" if groups and norm else norm)
+    elif groups:
+        shared.append(f"gn: {groups} groups")
+    shared += [f"{spec.get(k)}" + (" init" if k == "init" else "") for k in ("act", "init") if k not in varied]
+    if len(nets) == 1:
+        nets, shared = [], [nets[0], *shared]
     train = [f"batch {s.batch_size}"] if s.batch_size is not None and "batch_size" not in varied else []
     train.append(f"{s.epochs} epoch{'' if s.epochs == 1 else 's'}")
     if seeds > 1:
         train.append(f"median of {seeds} seeds, band {BAND[0]}–{BAND[1]} %")
     head = f"{data.get('name') or 'data'} ({data.get('n_train')} train / {data.get('n_val')} val)"
-    return " · ".join(p for p in (head, ", ".join(x for x in net if x), ", ".join(train)) if p)
+    return " · ".join(p for p in (head, *nets, ", ".join(x for x in shared if x), ", ".join(train)) if p)
 
 
 def heading(fig: Any, title: str, sub: str, fontsize: float = 13) -> Any:

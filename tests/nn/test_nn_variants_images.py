@@ -117,7 +117,7 @@ def test_a_comparison_of_norms_gives_groups_to_gn():
     assert [r.label for r in runs] == ["sgd · norm=bn", "sgd · norm=gn"]
     assert report.first.spec_of(runs[1])["groups"] == 4
     assert "groups" not in runs[0].settings and runs[1].settings["groups"] == 4
-    assert default_stem(report.first) == "digits_resnet-cnn-c4-b1-bn-gn_sgd"
+    assert default_stem(report.first) == "digits_resnet-cnn-c4-b1-bn-gn-groups4_sgd"  # the gn networks' groups
     model = report.to_json()["model"]  # what the networks share; not the bn network's unused default groups
     assert model["groups"] is None and model["norm"] is None and model["channels"] == 4
 
