@@ -27,6 +27,7 @@ from optviz.nn.image_settings import (
     check_shortcut_used,
     default_epochs,
     given_settings,
+    mlp_settings,
     one_stage,
 )
 from optviz.nn.interpolation import Interpolation
@@ -129,7 +130,7 @@ def _landscape_options(landscape: bool | LandscapeOptions, epochs: int, record_e
 
 def build_network(data: str = "digits", *, target: str | None = None, labels: str | None = None,
             samples: int | None = None, noise: float | None = None, seed: int = 0, arch: str = "resnet",
-            depth: int = 6, width: int = 128, norm: str = "bn", act: str = "relu", init: str = "he",
+            depth: int | None = None, width: int | None = None, norm: str = "bn", act: str = "relu", init: str = "he",
             dropout: float = 0.0, dtype: str = "float32", **image: Any):
     """The network :func:`train` would build for ``data`` (a :class:`~optviz.nn.model.Model`,
     untrained; ``model.summary()`` prints each layer's output shape, parameters and receptive field)."""
@@ -140,7 +141,8 @@ def build_network(data: str = "digits", *, target: str | None = None, labels: st
     dataset = load_training_data(data, target, samples, noise, seed, labels)
     check_shortcut_used({"arch": arch, **conv}, dataset.image_shape, dataset.X.shape[1])
     shape = {"image_shape": dataset.image_shape} if arch in CONV_ARCHS and dataset.image_shape else {}
-    return build_model(arch, dataset.X.shape[1], dataset.n_classes, depth, width, norm, act, init, dropout, seed,
+    mlp = mlp_settings(arch, depth, width)
+    return build_model(arch, dataset.X.shape[1], dataset.n_classes, mlp["depth"], mlp["width"], norm, act, init, dropout, seed,
                        np.dtype(dtype).type, **shape, **conv)
 
 
@@ -190,8 +192,8 @@ def _plan(names: list[str], params, schedule, lr, network: dict[str, Any]) -> _P
 
 def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, target: str | None = None,
           labels: str | None = None,
-          samples: int | None = None, noise: float | None = None, arch: Listed = "resnet", depth: Listed = 6,
-          width: Listed = 128, norm: Listed = "bn", act: Listed = "relu", init: Listed = "he",
+          samples: int | None = None, noise: float | None = None, arch: Listed = "resnet", depth: Listed | None = None,
+          width: Listed | None = None, norm: Listed = "bn", act: Listed = "relu", init: Listed = "he",
           dropout: float = 0.0, dtype: str = "float32", loss: str = "cross_entropy", lr: Listed | None = None,
           params: Mapping[str, Any] | Iterable[str] | None = None, schedule: str | None = None,
           schedule_unit: str = "step", epochs: int | None = None, batch_size: Listed = 64, weight_decay: float = 0.0,
@@ -246,7 +248,7 @@ def train(data: str = "digits", opt: str | Iterable[str] = "adam,momentum", *, t
     options = _landscape_options(landscape, epochs, record_every)
     image = given_settings({"channels": channels, "blocks": blocks, "growth": growth, "groups": groups,
                             "shortcut": shortcut, "stages": stages})
-    plan = _plan(names, params, schedule, lr, {"arch": arch, "depth": depth, "width": width, "norm": norm,
+    plan = _plan(names, params, schedule, lr, {"arch": arch, **mlp_settings(arch, depth, width), "norm": norm,
                                                "act": act, "init": init, **image, "batch_size": batch_size})
     networks = [k for k in plan.varied if k in MODEL_KEYS]
     if save_weights and networks:

@@ -37,8 +37,8 @@ def train(
     samples: Annotated[int | None, typer.Option(help="Samples of a generated 2-D set.", rich_help_panel=DATA)] = None,
     noise: Annotated[float | None, typer.Option(help="Noise of a generated 2-D set.", rich_help_panel=DATA)] = None,
     arch: Annotated[str, typer.Option(help="mlp (plain) or resnet (residual blocks); on images: cnn (plain), resnet-cnn (residual), densenet, lenet. Comma list: one run per value (mlp,resnet); so for every network option and --lr, --batch-size.", rich_help_panel=NET)] = "resnet",
-    depth: Annotated[str, typer.Option(help="mlp/resnet: hidden Linear layers (resnet: of the trunk, two per block); a comma list (8,30) compares depths. The image models have --blocks and --stages instead.", rich_help_panel=NET)] = "6",
-    width: Annotated[str, typer.Option(help="mlp/resnet: units per hidden layer (comma list allowed). The image models have --channels instead.", rich_help_panel=NET)] = "128",
+    depth: Annotated[str | None, typer.Option(help="mlp/resnet: hidden Linear layers, 6 (resnet: of the trunk, two per block); a comma list (8,30) compares depths. The image models have --blocks and --stages instead (refused with them alone).", rich_help_panel=NET, show_default=False)] = None,
+    width: Annotated[str | None, typer.Option(help="mlp/resnet: units per hidden layer, 128 (comma list allowed). The image models have --channels instead (refused with them alone).", rich_help_panel=NET, show_default=False)] = None,
     norm: Annotated[str, typer.Option(help="bn (BatchNorm), ln (LayerNorm) or none, between each Linear or convolution and its activation; the image models also take gn (GroupNorm) and in (InstanceNorm); bn,none compares them.", rich_help_panel=NET)] = "bn",
     channels: Annotated[str | None, typer.Option(help="Image models: channels of the first convolution [default: cnn/resnet-cnn 32, densenet 16, lenet 6]; a comma list (8,16) compares them, as for every image-model option.", rich_help_panel=NET)] = None,
     blocks: Annotated[str | None, typer.Option(help="cnn/resnet-cnn: residual blocks in each stage; densenet: layers in each dense block [default: 1] (comma list allowed: 1,3).", rich_help_panel=NET)] = None,
@@ -133,6 +133,8 @@ def _one_network(**given: str | None) -> dict[str, Any]:
                               param="summary", names=(name,))
     out: dict[str, Any] = dict(given)
     for name in ("depth", "width"):
+        if given[name] is None:
+            continue
         try:
             out[name] = int(given[name])
         except ValueError:

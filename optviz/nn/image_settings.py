@@ -44,6 +44,8 @@ def shapes(name: str, network: Mapping[str, Any]) -> bool:
     """Whether setting ``name`` shapes ``network`` (its arch, norm, … by name): ``groups``
     only with ``norm=gn``, ``shortcut`` not with ``stages=1``; every other setting is checked
     by :func:`check_image_settings`."""
+    if name in ("depth", "width"):  # the MLPs' settings; image models have channels, blocks, stages
+        return network.get("arch") not in CONV_ARCHS
     if name == "groups":
         return network.get("norm") == "gn"
     if name == "shortcut":  # only blocks that change shape have one: none with one stage
@@ -94,3 +96,15 @@ def one_stage(why: str) -> OptvizError:
     return OptvizError(f"{{shortcut}} shapes the first block of each stage after the first, where the channels "
                        f"double at stride 2; with {why} no block changes shape and every shortcut is the "
                        "identity: leave {shortcut} out or add stages", param="shortcut", names=("stages",))
+
+
+def mlp_settings(arch: Any, depth: Any, width: Any) -> dict[str, Any]:
+    """``depth`` and ``width`` for a plan (None: 6 and 128, the MLPs' defaults); one that was
+    given while every arch listed in ``arch`` is an image model is refused rather than ignored."""
+    archs = list(dict.fromkeys(_archs(arch)))
+    for name, given, instead in (("depth", depth, "{blocks} and {stages}"), ("width", width, "{channels}")):
+        if given is not None and all(a in CONV_ARCHS for a in archs):
+            raise OptvizError(f"{{{name}}} shapes the MLPs ({{arch}} mlp, resnet), not {{arch={','.join(archs)}}}; "
+                              f"the image models have {instead}", param=name,
+                              names=("arch", "blocks", "stages", "channels"))
+    return {"depth": 6 if depth is None else depth, "width": 128 if width is None else width}

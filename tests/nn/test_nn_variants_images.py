@@ -133,6 +133,9 @@ def test_a_comparison_of_norms_gives_groups_to_gn():
     (dict(channels="2,64", batch_size=1024), "batch_size", "a training batch of 1024 images"),
     # one stage: no block changes shape, both shortcuts would train the same network
     (dict(stages=1, shortcut="none"), "shortcut", "with stages=1 no block changes shape"),
+    # the MLPs' settings with image models alone: they would train identical networks under two labels
+    (dict(depth="2,4"), "depth", "shapes the MLPs (arch mlp, resnet), not arch='resnet-cnn'"),
+    (dict(width=64, arch="cnn,lenet"), "width", "the image models have channels"),
     (dict(channels="2,5000"), "channels", "with channels=5000, a network of"),  # names the network of the list
     (dict(stages=1, shortcut="conv1x1,none"), "shortcut", "every shortcut is the identity"),
 ])
@@ -190,3 +193,9 @@ def test_a_shortcut_shapes_only_the_networks_of_more_than_one_stage():
     found, varied = variants({"arch": "resnet-cnn", "stages": "1,2", "shortcut": "conv1x1,none"})
     assert [v.label for v in found] == ["stages=1", "shortcut=conv1x1, stages=2", "shortcut=none, stages=2"]
     assert "shortcut" not in found[0].model and found[2].model["shortcut"] == "none"
+
+
+def test_depth_shapes_only_the_mlps_of_a_list_of_archs():
+    found, _ = variants({"arch": "mlp,resnet-cnn", "depth": "2,4", "width": 128})
+    assert [v.label for v in found] == ["arch=mlp, depth=2", "arch=mlp, depth=4", "arch=resnet-cnn"]
+    assert "depth" not in found[2].model and "width" not in found[2].model
