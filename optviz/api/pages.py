@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -31,6 +32,10 @@ def explore(fn: Any = "rosenbrock", opt: str | Iterable[str] = "gd,momentum,adam
     from optviz.explorer.fromrun import run_page
     from optviz.explorer.page import page_refusal
 
+    names = opt if isinstance(opt, str) else ",".join(o for o in opt if isinstance(o, str))
+    foreign = re.search(r"(?<![\w.])(?:torch|optax):[^,\s(]*", names)
+    if foreign:  # refused as such, before the adapter would ask for its library
+        raise OptvizError(page_refusal(foreign.group(0)), param="opt")
     for variant in parse_variants(opt):  # before any run: the page computes optviz's own rules only
         reason = page_refusal(variant.name)
         if reason:
