@@ -15,6 +15,14 @@ from optviz.optim.base import Optimizer, non_negative, positive, unit_interval
 from optviz.optim.first_order import Adam
 
 
+class BiasCorrectedAdam(Adam):
+    """An Adam relative whose moments are always bias-corrected: its settings are β₁, β₂
+    and ε (and the class's own), never Adam's bias_correction switch."""
+
+    def extra_hyperparameters(self):
+        return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
 class AdamW(Adam):
     """AdamW (docs/math.md §4.3): decoupled weight decay, then Adam's step.
 
@@ -48,7 +56,7 @@ class AdamW(Adam):
         return delta + (lr * self.weight_decay) * theta, slots
 
 
-class NAdam(Adam):
+class NAdam(BiasCorrectedAdam):
     """NAdam (docs/math.md §4.5), as torch.optim.NAdam: Adam with Nesterov's look-ahead.
 
     μₜ = β₁(1 − ½·0.96^{tψ});  Πₜ = μ₁⋯μₜ;  m, v as Adam;  v̂ = v / (1 − β₂ᵗ);
@@ -73,7 +81,7 @@ class NAdam(Adam):
         self._products = [1.0]  # Π₀, Π₁, ...: a function of t and the settings only
 
     def extra_hyperparameters(self):
-        return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, "momentum_decay": self.momentum_decay}
+        return {**super().extra_hyperparameters(), "momentum_decay": self.momentum_decay}
 
     def mu(self, t):
         """The momentum coefficient μₜ (an array of t works too)."""
@@ -99,7 +107,7 @@ class NAdam(Adam):
         return {"m": state.m, "v_hat": v_hat, "effective_lr": lr / (np.sqrt(v_hat) + self.eps)}
 
 
-class RAdam(Adam):
+class RAdam(BiasCorrectedAdam):
     """RAdam (docs/math.md §4.6), as torch.optim.RAdam: Adam while v̂ can be trusted,
     plain momentum before.
 
@@ -119,9 +127,6 @@ class RAdam(Adam):
 
     def __init__(self, lr, beta1=0.9, beta2=0.999, eps=1e-8, schedule=None):
         super().__init__(lr, beta1, beta2, eps, True, False, schedule)
-
-    def extra_hyperparameters(self):
-        return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
     def factor(self, v, t):
         """What multiplies η m̂: r √(1 − β₂ᵗ)/(√v + ε) where ρₜ > 5, else 1."""
@@ -189,7 +194,7 @@ class Adamax(Optimizer):
         return {"m_hat": state.m / (1.0 - self.beta1**t), "u": state.u, "effective_lr": lr / state.u}
 
 
-class Yogi(Adam):
+class Yogi(BiasCorrectedAdam):
     """Yogi (docs/math.md §4.2): Adam whose v moves towards g² by a fixed fraction of g².
 
     m ← β₁ m + (1 − β₁) g;  v ← v − (1 − β₂) g² ⊙ sign(v − g²);
@@ -207,9 +212,6 @@ class Yogi(Adam):
 
     def __init__(self, lr, beta1=0.9, beta2=0.999, eps=1e-3, schedule=None):
         super().__init__(lr, beta1, beta2, eps, True, False, schedule)
-
-    def extra_hyperparameters(self):
-        return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
     def rule(self, g, slots, lr, t, hessian=None, theta=None):
         m, v = slots

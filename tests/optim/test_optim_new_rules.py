@@ -254,3 +254,11 @@ def test_one_rate_per_point_equals_separate_runs(name):
 def test_strings_from_the_command_line_are_converted():
     opt = make_optimizer("muon", lr="0.02", ns_steps="3", nesterov="false")
     assert opt.ns_steps == 3 and opt.nesterov is False and opt.lr == 0.02
+
+
+@pytest.mark.parametrize("name", ["adadelta", "yogi", "adamw", "amsgrad", "nadam", "radam", "adamax", "lion"])
+def test_each_rule_reports_every_setting_its_constructor_takes(name):
+    """What a run records as the rule's settings: every keyword the rule takes (its keyword
+    defaults), at its default; none left out."""
+    opt = make_optimizer(name, lr=0.1)
+    assert opt.extra_hyperparameters() == type(opt).keyword_defaults() != {}
