@@ -17,6 +17,7 @@ import pytest
 from optviz.library import load_function
 from optviz.optim import make_optimizer
 from optviz.runner import run_optimizer
+from tests.optim.problems import quadratic
 
 optax = pytest.importorskip("optax")
 jax = pytest.importorskip("jax")
@@ -58,14 +59,6 @@ def optviz_rosenbrock(name, **hp):
 def yogi_reference(lr, **kw):
     """optax's Yogi with the zero start of docs/math.md §4.2."""
     return optax.chain(optax.scale_by_yogi(initial_accumulator_value=0.0, **kw), optax.scale_by_learning_rate(lr))
-
-
-def quadratic():
-    rng = np.random.default_rng(50)
-    Q, _ = np.linalg.qr(rng.standard_normal((50, 50)))
-    A = Q @ np.diag(np.geomspace(0.1, 10.0, 50)) @ Q.T
-    A = (A + A.T) / 2
-    return A, rng.standard_normal(50), rng.standard_normal(50)
 
 
 CASES = {

@@ -18,6 +18,7 @@ import pytest
 from optviz.library import load_function
 from optviz.optim import make_optimizer
 from optviz.runner import run_optimizer
+from tests.optim.problems import quadratic
 
 torch = pytest.importorskip("torch")
 
@@ -49,14 +50,6 @@ def torch_path(make, loss, start, steps=STEPS):
         opt.step()
         out.append(p.detach().numpy().copy())
     return np.array(out)
-
-
-def quadratic():
-    rng = np.random.default_rng(50)
-    Q, _ = np.linalg.qr(rng.standard_normal((50, 50)))
-    A = Q @ np.diag(np.geomspace(0.1, 10.0, 50)) @ Q.T
-    A = (A + A.T) / 2
-    return A, rng.standard_normal(50), rng.standard_normal(50)
 
 
 def optviz_quadratic_path(name, A, b, x0, **hp):
